@@ -1,0 +1,148 @@
+//! The crate's error types.
+
+use std::time::Duration;
+
+use crate::close::CloseCode;
+
+/// Returned by every write, ping or close once the connection is closing or closed,
+/// as Tornado's `WebSocketClosedError`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, thiserror::Error)]
+#[error("the WebSocket connection is closed")]
+pub struct WebSocketClosedError;
+
+/// What went wrong, for every public operation of the crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection is closing or closed; nothing more can be sent.
+    #[error(transparent)]
+    Closed(#[from] WebSocketClosedError),
+    /// The peer broke the protocol; the connection was closed with
+    /// [`ProtocolError::close_code`].
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The opening handshake failed.
+    #[error(transparent)]
+    Handshake(Box<HandshakeError>),
+    /// The socket failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Connecting (DNS, TCP, TLS and the handshake together) took longer than `connect_timeout`.
+    #[error("connecting timed out after {0:?}")]
+    ConnectTimeout(Duration),
+    /// A close code that may not be sent (see [`CloseCode::is_sendable`]).
+    #[error("close code {0} may not be sent")]
+    InvalidCloseCode(CloseCode),
+    /// A close reason longer than 123 bytes.
+    #[error("close reason is {0} bytes; at most 123 fit in a close frame")]
+    CloseReasonTooLong(usize),
+    /// A ping or pong payload longer than 125 bytes.
+    #[error("control frame payload is {0} bytes; at most 125 are allowed")]
+    ControlPayloadTooLong(usize),
+    /// A URL that is not a valid `ws://` or `wss://` URL.
+    #[error("invalid WebSocket URL: {0}")]
+    InvalidUrl(String),
+    /// An option or operation the current backend cannot provide (for example custom
+    /// headers in a browser); the message names it.
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
+    /// A message was not valid JSON for the requested type, or a value could not be encoded.
+    #[cfg(feature = "json")]
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl From<HandshakeError> for Error {
+    fn from(err: HandshakeError) -> Self {
+        Self::Handshake(Box::new(err))
+    }
+}
+
+pub use crate::protocol::handshake::HandshakeError;
+
+/// A violation of RFC 6455 (or RFC 7692) by the peer, or a limit it exceeded.
+///
+/// Each variant maps to the close code sent to the peer by [`ProtocolError::close_code`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A reserved bit was set that no negotiated extension claims.
+    #[error("reserved bits set without an extension that defines them")]
+    ReservedBits,
+    /// RSV1 (compressed) on a continuation or control frame.
+    #[error("compressed bit on a continuation or control frame")]
+    CompressedContinuationOrControl,
+    /// An opcode RFC 6455 reserves.
+    #[error("reserved opcode {0:#x}")]
+    ReservedOpcode(u8),
+    /// A client sent an unmasked frame.
+    #[error("client frame is not masked")]
+    UnmaskedClientFrame,
+    /// A server sent a masked frame.
+    #[error("server frame is masked")]
+    MaskedServerFrame,
+    /// A control frame without FIN.
+    #[error("fragmented control frame")]
+    FragmentedControlFrame,
+    /// A control frame with more than 125 bytes of payload.
+    #[error("control frame payload over 125 bytes")]
+    ControlFrameTooLong,
+    /// A 64-bit payload length with its most significant bit set.
+    #[error("64-bit payload length with the top bit set")]
+    InvalidPayloadLength,
+    /// A continuation frame with no message in progress.
+    #[error("continuation frame without a message to continue")]
+    UnexpectedContinuation,
+    /// A new text or binary frame while a fragmented message was in progress.
+    #[error("new data frame while a fragmented message is in progress")]
+    ExpectedContinuation,
+    /// A close frame with a one-byte payload.
+    #[error("close frame payload of one byte")]
+    InvalidClosePayload,
+    /// A close frame with a code that may not be sent on the wire.
+    #[error("invalid close code {0}")]
+    InvalidCloseCode(u16),
+    /// Text that is not valid UTF-8, in a message or a close reason.
+    #[error("invalid UTF-8 in text")]
+    InvalidUtf8,
+    /// A frame longer than the frame size limit.
+    #[error("frame of {size} bytes exceeds the limit of {limit}")]
+    FrameTooBig {
+        /// The announced frame length.
+        size: u64,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A message longer than `max_message_size` (after decompression when compressed).
+    #[error("message exceeds the limit of {limit} bytes")]
+    MessageTooBig {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// Compressed data that does not inflate.
+    #[error("corrupt compressed data")]
+    CorruptCompressedData,
+    /// The peer did not answer a keepalive ping within `ping_timeout`.
+    #[error("keepalive ping timed out")]
+    PingTimeout,
+}
+
+impl ProtocolError {
+    /// The close code this error is reported with: 1002 for framing violations, 1007
+    /// for invalid UTF-8, 1009 for size limits and 1011 for a missed ping timeout.
+    ///
+    /// ```
+    /// use squall::{CloseCode, ProtocolError};
+    ///
+    /// assert_eq!(ProtocolError::InvalidUtf8.close_code(), CloseCode::INVALID_PAYLOAD);
+    /// assert_eq!(ProtocolError::ReservedBits.close_code(), CloseCode::PROTOCOL_ERROR);
+    /// ```
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
+            Self::FrameTooBig { .. } | Self::MessageTooBig { .. } => CloseCode::MESSAGE_TOO_BIG,
+            Self::PingTimeout => CloseCode::INTERNAL_ERROR,
+            _ => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! # squall
+//!
+//! WebSocket server handlers and a client with the API of Python's `tornado.websocket`,
+//! on tokio natively and on `web-sys` in the browser.
+//!
+//! ```text
+//!             user code: WebSocketHandler impls, websocket_connect(...)
+//!                               │
+//!    model (all targets): Message, CloseCode, CloseFrame, Error, options
+//!                               │
+//!      native (tokio)                            browser (wasm32-unknown-unknown)
+//!      protocol core, sans-I/O  ── bytes ──▶      web-sys WebSocket wrapper
+//!      tokio driver, server, client
+//! ```
+//!
+//! The [`protocol`] module is the sans-I/O core: bytes, commands and the current time go
+//! in; bytes, events and the next deadline come out. The drivers move bytes between sockets
+//! and that core.
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod close;
+mod error;
+mod message;
+pub mod protocol;
+
+pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON_LEN};
+pub use error::{Error, HandshakeError, ProtocolError, WebSocketClosedError};
+pub use message::Message;
+
+/// Internals exposed to the fuzz targets only.
+#[cfg(fuzzing)]
+pub mod fuzzing {
+    pub use crate::protocol::frame::{encode_header, parse_header, FrameHeader};
+}
