@@ -158,7 +158,10 @@ impl CloseFrame {
     ///
     /// # Errors
     /// As [`CloseFrame::new`].
-    pub fn from_parts(code: Option<CloseCode>, reason: Option<&str>) -> Result<Option<Self>, Error> {
+    pub fn from_parts(
+        code: Option<CloseCode>,
+        reason: Option<&str>,
+    ) -> Result<Option<Self>, Error> {
         match (code, reason) {
             (None, None) => Ok(None),
             (code, reason) => Self::new(
@@ -185,7 +188,10 @@ mod tests {
     #[test]
     fn reserved_codes_are_never_sendable() {
         for code in [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, u16::MAX] {
-            assert!(CloseFrame::new(CloseCode::from(code), "").is_err(), "{code}");
+            assert!(
+                CloseFrame::new(CloseCode::from(code), "").is_err(),
+                "{code}"
+            );
         }
     }
 
@@ -207,7 +213,9 @@ mod tests {
         let frame = CloseFrame::from_parts(None, Some("bye")).unwrap().unwrap();
         assert_eq!(frame.code, CloseCode::NORMAL);
         assert_eq!(frame.reason, "bye");
-        let frame = CloseFrame::from_parts(Some(4001.into()), None).unwrap().unwrap();
+        let frame = CloseFrame::from_parts(Some(4001.into()), None)
+            .unwrap()
+            .unwrap();
         assert_eq!((frame.code.as_u16(), frame.reason.as_str()), (4001, ""));
     }
 }

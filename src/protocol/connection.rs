@@ -1,20 +1,454 @@
-//! placeholder
+//! The connection state machine: commands, output queues and timers.
+//!
+//! Frame input lives in `recv.rs`, frame output in `send.rs`.
 
-/// placeholder
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use super::event::{Closed, Event};
+use super::frame::OpCode;
+use super::recv::Partial;
+use super::{Config, Role};
+use crate::{CloseCode, CloseFrame, Error, Message, ProtocolError, WebSocketClosedError};
+
+/// The largest control frame payload (RFC 6455 §5.5).
+pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// Undelivered events beyond which [`Connection::wants_read`] turns false.
+const MAX_QUEUED_EVENTS: usize = 256;
+
+/// Where the close handshake stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Messages flow both ways.
+    Open,
+    /// This side sent a close frame and waits for the peer's.
+    Closing,
+    /// The WebSocket connection is closed; [`Event::Closed`] has been queued.
+    Closed,
+}
+
+/// What [`Connection::poll_transmit`] produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transmit {
+    /// Bytes were appended to the buffer: write them to the socket.
+    Data,
+    /// Write what the buffer holds, then half-close the socket (TCP FIN).
+    Eof,
+}
+
+/// One WebSocket connection, after the opening handshake, with no I/O.
+///
+/// Its methods come in four kinds (as in quinn-proto):
+/// - **input**: [`receive`](Self::receive), [`receive_eof`](Self::receive_eof) and
+///   [`handle_timeout`](Self::handle_timeout) feed what the network and the clock did;
+/// - **commands**: [`send`](Self::send), [`ping`](Self::ping) and [`close`](Self::close)
+///   carry the application's requests;
+/// - **output**: after every input or command, the driver drains, in this order,
+///   [`poll_transmit`](Self::poll_transmit) (bytes to write), then
+///   [`poll_timeout`](Self::poll_timeout) (when to call `handle_timeout` next), then
+///   [`poll_event`](Self::poll_event) (what to tell the application);
+/// - **getters**: [`state`](Self::state), [`close_code`](Self::close_code),
+///   [`wants_read`](Self::wants_read), [`is_finished`](Self::is_finished).
+///
+/// Input methods never fail: a peer that breaks the protocol gets a close frame with the
+/// RFC's code and the application gets one [`Event::Closed`] carrying the error.
+///
+/// ```
+/// use std::time::Instant;
+/// use squall::protocol::{Config, Connection, Event, Role, Transmit};
+/// use squall::Message;
+///
+/// let now = Instant::now();
+/// let mut server = Connection::new(Role::Server, Config::default(), now);
+/// // RFC 6455 §5.7: a masked text frame carrying "Hello".
+/// server.receive(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58], now);
+/// assert_eq!(server.poll_event(), Some(Event::Message(Message::from("Hello"))));
+///
+/// server.send(&Message::from("Hello")).unwrap();
+/// let mut out = Vec::new();
+/// assert_eq!(server.poll_transmit(&mut out), Some(Transmit::Data));
+/// assert_eq!(out, [0x81, 0x05, b'H', b'e', b'l', b'l', b'o']);
+/// ```
 #[derive(Debug)]
-pub struct Connection;
-/// placeholder
+pub struct Connection {
+    pub(super) role: Role,
+    pub(super) config: Config,
+    pub(super) state: State,
+    /// Received bytes not yet parsed into frames.
+    pub(super) inbuf: BytesMut,
+    /// Encoded frames not yet handed to the driver.
+    pub(super) out: Vec<u8>,
+    pub(super) events: VecDeque<Event>,
+    /// A fragmented message being reassembled.
+    pub(super) partial: Option<Partial>,
+    /// After a failure or a received close: input is ignored (RFC 6455 §7.1.7).
+    pub(super) discarding: bool,
+    pub(super) rng: ChaCha8Rng,
+    /// Pings sent and not yet answered, oldest first.
+    pub(super) pings: VecDeque<(u64, Bytes)>,
+    pub(super) next_ping_id: u64,
+    keepalive: Option<Keepalive>,
+    /// The close frame this side sent, as (code, reason); 1005 when it had no code.
+    pub(super) sent_close: Option<(CloseCode, String)>,
+    close_deadline: Option<Instant>,
+    /// The client waits this long for the server to close TCP.
+    eof_deadline: Option<Instant>,
+    pub(super) eof_due: bool,
+    eof_sent: bool,
+    eof_received: bool,
+    pub(super) closed: Option<Closed>,
+}
+
 #[derive(Debug)]
-pub struct Config;
-/// placeholder
-#[derive(Debug)]
-pub struct Closed;
-/// placeholder
-#[derive(Debug)]
-pub enum Event {}
-/// placeholder
-#[derive(Debug)]
-pub enum State {}
-/// placeholder
-#[derive(Debug)]
-pub enum Transmit {}
+struct Keepalive {
+    interval: Duration,
+    timeout: Duration,
+    next_ping: Instant,
+    /// The unanswered keepalive ping's id and deadline.
+    awaiting: Option<(u64, Instant)>,
+}
+
+impl Connection {
+    /// A connection in the [`State::Open`] state, right after the opening handshake.
+    ///
+    /// Bytes that followed the handshake in the same read go to [`receive`](Self::receive) first.
+    pub fn new(role: Role, config: Config, now: Instant) -> Self {
+        let rng = match config.mask_seed {
+            Some(seed) => ChaCha8Rng::from_seed(seed),
+            None => ChaCha8Rng::from_entropy(),
+        };
+        let keepalive = config.ping_interval.map(|interval| Keepalive {
+            interval,
+            timeout: config.effective_ping_timeout().unwrap_or(interval),
+            next_ping: now + interval,
+            awaiting: None,
+        });
+        Self {
+            role,
+            config,
+            state: State::Open,
+            inbuf: BytesMut::new(),
+            out: Vec::new(),
+            events: VecDeque::new(),
+            partial: None,
+            discarding: false,
+            rng,
+            pings: VecDeque::new(),
+            next_ping_id: 0,
+            keepalive,
+            sent_close: None,
+            close_deadline: None,
+            eof_deadline: None,
+            eof_due: false,
+            eof_sent: false,
+            eof_received: false,
+            closed: None,
+        }
+    }
+
+    // ---- getters
+
+    /// The role this side plays.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Where the close handshake stands.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// How the connection closed, once it has.
+    pub fn closed(&self) -> Option<&Closed> {
+        self.closed.as_ref()
+    }
+
+    /// The code of the close that ended the connection (see [`Closed::code`]).
+    pub fn close_code(&self) -> Option<CloseCode> {
+        self.closed.as_ref().map(|c| c.code)
+    }
+
+    /// The reason of the close that ended the connection.
+    pub fn close_reason(&self) -> Option<&str> {
+        self.closed.as_ref().map(|c| c.reason.as_str())
+    }
+
+    /// Whether the driver should read more bytes: false once the peer's EOF arrived, or
+    /// while many events wait for [`poll_event`](Self::poll_event) (back-pressure).
+    pub fn wants_read(&self) -> bool {
+        !self.eof_received && self.events.len() < MAX_QUEUED_EVENTS
+    }
+
+    /// Bytes queued for the wire and not yet taken by [`poll_transmit`](Self::poll_transmit).
+    pub fn buffered_amount(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Whether nothing is left to do: the connection is closed, its last bytes and EOF
+    /// have been handed out (or the peer's EOF arrived), and every event was polled.
+    /// The driver then drops the socket.
+    pub fn is_finished(&self) -> bool {
+        self.state == State::Closed
+            && self.out.is_empty()
+            && self.events.is_empty()
+            && (self.eof_sent || self.eof_received)
+    }
+
+    // ---- input
+
+    /// The peer closed its side of the TCP connection.
+    ///
+    /// Without a close handshake first, the connection closes with 1006 (abnormal).
+    /// Call [`poll_event`](Self::poll_event) next; nothing will be read any more.
+    pub fn receive_eof(&mut self) {
+        self.eof_received = true;
+        self.discarding = true;
+        if self.state != State::Closed {
+            self.finish(Closed {
+                code: CloseCode::ABNORMAL,
+                reason: String::new(),
+                by_peer: true,
+                clean: false,
+                error: None,
+            });
+        }
+    }
+
+    /// Fires the timers that are due at `now`: keepalive pings, the ping timeout (closes
+    /// with 1011), the close handshake timeout and the client's wait for the server's EOF.
+    ///
+    /// A call before any deadline does nothing. Drain the output methods next.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.close_deadline.is_some_and(|d| now >= d) && self.state == State::Closing {
+            self.close_deadline = None;
+            let (code, reason) = self
+                .sent_close
+                .clone()
+                .unwrap_or((CloseCode::ABNORMAL, String::new()));
+            self.discarding = true;
+            self.eof_due = true;
+            self.finish(Closed {
+                code,
+                reason,
+                by_peer: false,
+                clean: false,
+                error: None,
+            });
+        }
+        if self.eof_deadline.is_some_and(|d| now >= d) {
+            self.eof_deadline = None;
+            self.eof_due = true;
+        }
+        if self.state != State::Open {
+            return;
+        }
+        let Some(keepalive) = self.keepalive.as_mut() else {
+            return;
+        };
+        if keepalive
+            .awaiting
+            .is_some_and(|(_, deadline)| now >= deadline)
+        {
+            self.fail(ProtocolError::PingTimeout, now);
+            return;
+        }
+        if now >= keepalive.next_ping {
+            keepalive.next_ping = now + keepalive.interval;
+            let timeout = keepalive.timeout;
+            let payload = Bytes::copy_from_slice(&self.rng.next_u32().to_be_bytes());
+            let id = self.queue_ping(payload);
+            if let Some(keepalive) = self.keepalive.as_mut() {
+                keepalive.awaiting = Some((id, now + timeout));
+            }
+        }
+    }
+
+    // ---- commands
+
+    /// Queues a text or binary message as one frame.
+    ///
+    /// # Errors
+    /// [`WebSocketClosedError`] once a close frame was sent or received.
+    pub fn send(&mut self, message: &Message) -> Result<(), WebSocketClosedError> {
+        if self.state != State::Open || self.sent_close.is_some() {
+            return Err(WebSocketClosedError);
+        }
+        let opcode = if message.is_text() {
+            OpCode::Text
+        } else {
+            OpCode::Binary
+        };
+        self.write_frame(opcode, message.as_bytes());
+        Ok(())
+    }
+
+    /// Queues a ping and returns its id, which a later [`Event::Pong`] acknowledges.
+    ///
+    /// # Errors
+    /// [`Error::ControlPayloadTooLong`] over 125 bytes; [`Error::Closed`] once closing.
+    pub fn ping(&mut self, payload: Bytes) -> Result<u64, Error> {
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(Error::ControlPayloadTooLong(payload.len()));
+        }
+        if self.state != State::Open {
+            return Err(WebSocketClosedError.into());
+        }
+        Ok(self.queue_ping(payload))
+    }
+
+    /// Starts the close handshake: queues a close frame (empty when `frame` is `None`, which
+    /// the peer reads as 1005) and waits up to `close_timeout` for the peer's.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCloseCode`] or [`Error::CloseReasonTooLong`] for a frame that may not
+    /// be sent; [`Error::Closed`] if a close was already sent or received.
+    pub fn close(&mut self, frame: Option<CloseFrame>, now: Instant) -> Result<(), Error> {
+        if let Some(frame) = &frame {
+            frame.validate()?;
+        }
+        if self.state != State::Open {
+            return Err(WebSocketClosedError.into());
+        }
+        self.send_close(frame.as_ref());
+        self.state = State::Closing;
+        self.close_deadline = Some(now + self.config.close_timeout);
+        Ok(())
+    }
+
+    // ---- output
+
+    /// Moves the bytes waiting for the wire into `buf` (appending; with an empty `buf`
+    /// no bytes are copied), or says that TCP should be half-closed now.
+    ///
+    /// Write `buf` to the socket after `Data`; after `Eof`, write it and then shut down the
+    /// write side. `None` means nothing is waiting.
+    #[must_use]
+    pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> Option<Transmit> {
+        if !self.out.is_empty() {
+            if buf.is_empty() {
+                std::mem::swap(buf, &mut self.out);
+            } else {
+                buf.extend_from_slice(&self.out);
+                self.out.clear();
+            }
+            return Some(Transmit::Data);
+        }
+        if self.eof_due && !self.eof_sent {
+            self.eof_sent = true;
+            return Some(Transmit::Eof);
+        }
+        None
+    }
+
+    /// The next instant at which [`handle_timeout`](Self::handle_timeout) must be called.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let keepalive = self
+            .keepalive
+            .as_ref()
+            .filter(|_| self.state == State::Open)
+            .map(|k| match k.awaiting {
+                Some((_, deadline)) => deadline.min(k.next_ping),
+                None => k.next_ping,
+            });
+        [self.close_deadline, self.eof_deadline, keepalive]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The next event for the application, oldest first.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    // ---- internals shared with recv.rs
+
+    fn queue_ping(&mut self, payload: Bytes) -> u64 {
+        let id = self.next_ping_id;
+        self.next_ping_id += 1;
+        self.write_frame(OpCode::Ping, &payload);
+        self.pings.push_back((id, payload));
+        id
+    }
+
+    /// Matches a pong with the oldest unanswered ping of the same payload; that ping and
+    /// every earlier one count as answered.
+    pub(super) fn acknowledge_pong(&mut self, payload: &[u8]) -> Option<u64> {
+        let index = self.pings.iter().position(|(_, p)| p.as_ref() == payload)?;
+        let (id, _) = self.pings[index];
+        self.pings.drain(..=index);
+        if let Some(keepalive) = self.keepalive.as_mut() {
+            if keepalive.awaiting.is_some_and(|(awaited, _)| awaited <= id) {
+                keepalive.awaiting = None;
+            }
+        }
+        Some(id)
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7): one close frame with the error's code,
+    /// input discarded from now on, one `Event::Closed`.
+    pub(super) fn fail(&mut self, error: ProtocolError, now: Instant) {
+        if self.state == State::Closed {
+            return;
+        }
+        let code = error.close_code();
+        let reason = match error {
+            ProtocolError::PingTimeout => "keepalive ping timeout".to_owned(),
+            ref other => other.to_string(),
+        };
+        if self.sent_close.is_none() {
+            let frame = CloseFrame {
+                code,
+                reason: truncate_reason(reason.clone()),
+            };
+            self.send_close(Some(&frame));
+        }
+        self.discarding = true;
+        self.inbuf = BytesMut::new();
+        self.partial = None;
+        self.close_transport(now);
+        self.finish(Closed {
+            code,
+            reason,
+            by_peer: false,
+            clean: false,
+            error: Some(error),
+        });
+    }
+
+    /// After the close handshake: the server closes TCP first; the client gives the server
+    /// `close_timeout` to do so (RFC 6455 §7.1.1).
+    pub(super) fn close_transport(&mut self, now: Instant) {
+        match self.role {
+            Role::Server => self.eof_due = true,
+            Role::Client => self.eof_deadline = Some(now + self.config.close_timeout),
+        }
+    }
+
+    pub(super) fn finish(&mut self, closed: Closed) {
+        self.state = State::Closed;
+        self.close_deadline = None;
+        self.keepalive = None;
+        self.closed = Some(closed.clone());
+        self.events.push_back(Event::Closed(closed));
+    }
+}
+
+/// Cuts a reason to what fits in a close frame, at a character boundary.
+fn truncate_reason(mut reason: String) -> String {
+    if reason.len() > crate::MAX_CLOSE_REASON_LEN {
+        let mut end = crate::MAX_CLOSE_REASON_LEN;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    reason
+}

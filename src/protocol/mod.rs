@@ -10,12 +10,21 @@
 //! Drivers (the tokio backend in this crate, or your own) follow the call order documented
 //! on [`Connection`].
 
-pub(crate) mod frame;
-pub mod handshake;
-pub(crate) mod mask;
-mod role;
-pub(crate) mod utf8;
+mod config;
 mod connection;
+mod event;
+pub mod frame;
+pub mod handshake;
+mod mask;
+mod recv;
+mod role;
+mod send;
+mod utf8;
 
-pub use connection::{Closed, Config, Connection, Event, State, Transmit};
+#[cfg(test)]
+mod tests;
+
+pub use config::{Config, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
+pub use connection::{Connection, State, Transmit};
+pub use event::{Closed, Event};
 pub use role::Role;

@@ -1,0 +1,228 @@
+//! Frame input: parsing, validation, reassembly and control frames.
+
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+
+use super::connection::{Connection, State, MAX_CONTROL_PAYLOAD};
+use super::event::{Closed, Event};
+use super::frame::{parse_header, FrameHeader, OpCode};
+use super::mask::apply_mask;
+use super::utf8::Utf8Validator;
+use super::Role;
+use crate::{CloseCode, CloseFrame, Message, ProtocolError};
+
+/// A fragmented message being reassembled.
+#[derive(Debug)]
+pub(crate) struct Partial {
+    is_text: bool,
+    data: Vec<u8>,
+    utf8: Utf8Validator,
+}
+
+impl Connection {
+    /// Feeds bytes read from the socket.
+    ///
+    /// Complete frames are processed at once: messages, pings and pongs become events,
+    /// pings are answered and a peer's close is echoed. A violation fails the connection
+    /// (close frame with the RFC code, then [`Event::Closed`]). Afterwards drain
+    /// `poll_transmit`, `poll_timeout` and `poll_event`, in that order.
+    pub fn receive(&mut self, data: &[u8], now: Instant) {
+        if self.discarding {
+            return;
+        }
+        self.inbuf.extend_from_slice(data);
+        while !self.discarding {
+            match self.next_frame(now) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => self.fail(error, now),
+            }
+        }
+        if self.discarding {
+            self.inbuf = BytesMut::new();
+        }
+    }
+
+    /// Parses and handles one frame; `Ok(false)` when more bytes are needed.
+    fn next_frame(&mut self, now: Instant) -> Result<bool, ProtocolError> {
+        let Some((header, header_len)) = parse_header(&self.inbuf)? else {
+            return Ok(false);
+        };
+        self.check_header(&header)?;
+        // The header was checked against the limits, so this fits in memory.
+        let payload_len = header.payload_len as usize;
+        if self.inbuf.len() < header_len + payload_len {
+            self.inbuf
+                .reserve(header_len + payload_len - self.inbuf.len());
+            return Ok(false);
+        }
+        let mut payload = self
+            .inbuf
+            .split_to(header_len + payload_len)
+            .split_off(header_len);
+        if let Some(mask) = header.mask {
+            apply_mask(&mut payload, mask, 0);
+        }
+        match header.opcode {
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                self.on_data(&header, payload)?
+            }
+            OpCode::Ping => self.on_ping(payload.freeze()),
+            OpCode::Pong => {
+                let payload = payload.freeze();
+                let acknowledged = self.acknowledge_pong(&payload);
+                self.events.push_back(Event::Pong {
+                    payload,
+                    acknowledged,
+                });
+            }
+            OpCode::Close => self.on_close(&payload, now)?,
+        }
+        Ok(true)
+    }
+
+    /// Everything the header alone decides, before any payload is buffered.
+    fn check_header(&self, header: &FrameHeader) -> Result<(), ProtocolError> {
+        match (self.role, header.mask.is_some()) {
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedClientFrame),
+            (Role::Client, true) => return Err(ProtocolError::MaskedServerFrame),
+            _ => {}
+        }
+        if header.rsv1 || header.rsv2 || header.rsv3 {
+            return Err(ProtocolError::ReservedBits);
+        }
+        if header.opcode.is_control() {
+            if !header.fin {
+                return Err(ProtocolError::FragmentedControlFrame);
+            }
+            if header.payload_len > MAX_CONTROL_PAYLOAD as u64 {
+                return Err(ProtocolError::ControlFrameTooLong);
+            }
+            return Ok(());
+        }
+        match (header.opcode, &self.partial) {
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Text | OpCode::Binary, Some(_)) => {
+                return Err(ProtocolError::ExpectedContinuation)
+            }
+            _ => {}
+        }
+        if let Some(limit) = self.config.max_frame_size {
+            if header.payload_len > limit as u64 {
+                return Err(ProtocolError::FrameTooBig {
+                    size: header.payload_len,
+                    limit,
+                });
+            }
+        }
+        if let Some(limit) = self.config.max_message_size {
+            let buffered = self.partial.as_ref().map_or(0, |p| p.data.len() as u64);
+            if buffered.saturating_add(header.payload_len) > limit as u64 {
+                return Err(ProtocolError::MessageTooBig { limit });
+            }
+        }
+        Ok(())
+    }
+
+    fn on_data(&mut self, header: &FrameHeader, payload: BytesMut) -> Result<(), ProtocolError> {
+        if self.state != State::Open {
+            // After sending a close, data still arriving is read and dropped (RFC 6455 §1.4).
+            return Ok(());
+        }
+        let mut partial = match (header.opcode, self.partial.take()) {
+            (OpCode::Binary, None) if header.fin => {
+                self.events
+                    .push_back(Event::Message(Message::Binary(payload.freeze())));
+                return Ok(());
+            }
+            (OpCode::Text, None) if header.fin => {
+                let text =
+                    String::from_utf8(payload.into()).map_err(|_| ProtocolError::InvalidUtf8)?;
+                self.events.push_back(Event::Message(Message::Text(text)));
+                return Ok(());
+            }
+            (opcode, None) => Partial {
+                is_text: opcode == OpCode::Text,
+                data: Vec::with_capacity(payload.len()),
+                utf8: Utf8Validator::default(),
+            },
+            (_, Some(partial)) => partial,
+        };
+        partial.data.extend_from_slice(&payload);
+        if partial.is_text {
+            partial
+                .utf8
+                .feed(&partial.data, header.fin)
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        if !header.fin {
+            self.partial = Some(partial);
+            return Ok(());
+        }
+        let message = if partial.is_text {
+            Message::Text(String::from_utf8(partial.data).map_err(|_| ProtocolError::InvalidUtf8)?)
+        } else {
+            Message::Binary(Bytes::from(partial.data))
+        };
+        self.events.push_back(Event::Message(message));
+        Ok(())
+    }
+
+    fn on_ping(&mut self, payload: Bytes) {
+        if self.state == State::Open {
+            self.write_frame(OpCode::Pong, &payload);
+        }
+        self.events.push_back(Event::Ping(payload));
+    }
+
+    fn on_close(&mut self, payload: &[u8], now: Instant) -> Result<(), ProtocolError> {
+        let (code, reason) = parse_close_payload(payload)?;
+        self.discarding = true;
+        self.partial = None;
+        let closed = match self.sent_close.clone() {
+            // The peer answered our close: the handshake is complete.
+            Some((code, reason)) => Closed {
+                code,
+                reason,
+                by_peer: false,
+                clean: true,
+                error: None,
+            },
+            // The peer started: echo its code (an empty close is answered with an empty one).
+            None => {
+                let echo = code.map(|code| CloseFrame {
+                    code,
+                    reason: String::new(),
+                });
+                self.send_close(echo.as_ref());
+                Closed {
+                    code: code.unwrap_or(CloseCode::NO_STATUS),
+                    reason,
+                    by_peer: true,
+                    clean: true,
+                    error: None,
+                }
+            }
+        };
+        self.close_transport(now);
+        self.finish(closed);
+        Ok(())
+    }
+}
+
+/// Splits a close payload into its code and reason (RFC 6455 §5.5.1, §7.4).
+fn parse_close_payload(payload: &[u8]) -> Result<(Option<CloseCode>, String), ProtocolError> {
+    match payload {
+        [] => Ok((None, String::new())),
+        [_] => Err(ProtocolError::InvalidClosePayload),
+        [hi, lo, reason @ ..] => {
+            let code = CloseCode::from(u16::from_be_bytes([*hi, *lo]));
+            if !code.is_sendable() {
+                return Err(ProtocolError::InvalidCloseCode(code.as_u16()));
+            }
+            let reason = std::str::from_utf8(reason).map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok((Some(code), reason.to_owned()))
+        }
+    }
+}
