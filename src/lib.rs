@@ -20,11 +20,22 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod close;
+mod compression;
 mod error;
 mod message;
 pub mod protocol;
 
+#[cfg(all(not(target_arch = "wasm32"), any(feature = "server", feature = "client")))]
+mod native;
+#[cfg(all(not(target_arch = "wasm32"), any(feature = "server", feature = "client")))]
+pub use native::Transport;
+#[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
+pub use native::server::{Application, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler};
+#[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
+pub use protocol::handshake::Rejection;
+
 pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON_LEN};
+pub use compression::CompressionOptions;
 pub use error::{Error, HandshakeError, ProtocolError, WebSocketClosedError};
 pub use message::Message;
 

@@ -1,0 +1,542 @@
+//! The connection driver: one future per connection that moves bytes between a socket and
+//! the protocol core, commands from handles into the core, and events out to the application
+//! (after quinn's `ConnectionDriver`). No parsing happens here.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_channel::mpsc as events_channel;
+use tokio::io::ReadBuf;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Sleep;
+
+use super::transport::Transport;
+use crate::protocol::{Closed, Connection, Event, State, Transmit};
+use crate::{CloseCode, CloseFrame, Error, Message, WebSocketClosedError};
+
+/// Size of the buffer each read fills.
+const READ_CHUNK: usize = 16 * 1024;
+/// Iterations of the poll loop before yielding to the runtime, for fairness.
+const POLL_BUDGET: usize = 64;
+
+/// A request from a handle to the driver.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Send {
+        message: Message,
+        ack: oneshot::Sender<Result<(), Error>>,
+    },
+    Ping {
+        payload: Bytes,
+        ack: oneshot::Sender<Result<Duration, Error>>,
+    },
+    Close {
+        frame: Option<CloseFrame>,
+        ack: oneshot::Sender<Result<(), Error>>,
+    },
+    SetNodelay {
+        nodelay: bool,
+        ack: oneshot::Sender<io::Result<()>>,
+    },
+}
+
+/// What the driver hands to the application, in order.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    Message(Message),
+    Ping(Bytes),
+    Pong(Bytes),
+}
+
+const OPEN: u8 = 0;
+const CLOSING: u8 = 1;
+const CLOSED: u8 = 2;
+
+/// State every handle of a connection can read without asking the driver.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: AtomicU8,
+    closed: watch::Sender<Option<Closed>>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Self {
+            state: AtomicU8::new(OPEN),
+            closed: watch::Sender::new(None),
+        }
+    }
+
+    /// Whether writes must fail: a close was sent or received.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.state.load(Ordering::Acquire) != OPEN
+    }
+
+    pub(crate) fn closed(&self) -> Option<Closed> {
+        self.closed.borrow().clone()
+    }
+
+    /// Waits until the connection is closed.
+    pub(crate) async fn wait_closed(&self) -> Closed {
+        let mut rx = self.closed.subscribe();
+        let closed = rx.wait_for(Option::is_some).await.map(|closed| closed.clone());
+        // Without a recorded close the driver is gone: it was dropped with its runtime.
+        closed.ok().flatten().unwrap_or_else(abnormal)
+    }
+}
+
+fn abnormal() -> Closed {
+    Closed {
+        code: CloseCode::ABNORMAL,
+        reason: String::new(),
+        by_peer: false,
+        clean: false,
+        error: None,
+    }
+}
+
+/// Driver settings beyond the core's.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DriverConfig {
+    /// Above this many unwritten bytes, no more commands are taken (writes wait).
+    pub(crate) write_high_water: usize,
+    /// How long to keep reading after our EOF, so unread input does not turn into a reset.
+    pub(crate) linger: Duration,
+    /// Events waiting for the application before reading stops.
+    pub(crate) event_capacity: usize,
+}
+
+/// The sending side of a connection, shared by every handle clone.
+#[derive(Clone, Debug)]
+pub(crate) struct Handle {
+    commands: mpsc::Sender<Command>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Handle {
+    async fn request<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> Command,
+    ) -> Result<T, Error> {
+        let (ack, done) = oneshot::channel();
+        self.commands
+            .send(make(ack))
+            .await
+            .map_err(|_| WebSocketClosedError)?;
+        done.await.map_err(|_| WebSocketClosedError)?
+    }
+
+    pub(crate) async fn write_message(&self, message: Message) -> Result<(), Error> {
+        if self.shared.is_closing() {
+            return Err(WebSocketClosedError.into());
+        }
+        self.request(|ack| Command::Send { message, ack }).await
+    }
+
+    pub(crate) async fn ping(&self, payload: Bytes) -> Result<Duration, Error> {
+        if payload.len() > crate::protocol::MAX_CONTROL_PAYLOAD {
+            return Err(Error::ControlPayloadTooLong(payload.len()));
+        }
+        if self.shared.is_closing() {
+            return Err(WebSocketClosedError.into());
+        }
+        self.request(|ack| Command::Ping { payload, ack }).await
+    }
+
+    /// Sends the close frame, then waits until the connection is closed (peer's answer or
+    /// close timeout).
+    pub(crate) async fn close(&self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        if let Some(frame) = &frame {
+            frame.validate()?;
+        }
+        self.request(|ack| Command::Close { frame, ack }).await?;
+        self.shared.wait_closed().await;
+        Ok(())
+    }
+
+    /// Asks for a close without waiting for it to complete (graceful shutdown).
+    pub(crate) async fn start_close(&self, frame: Option<CloseFrame>) {
+        let (ack, _done) = oneshot::channel();
+        let _ = self.commands.send(Command::Close { frame, ack }).await;
+    }
+
+    pub(crate) async fn set_nodelay(&self, nodelay: bool) -> Result<(), Error> {
+        let (ack, done) = oneshot::channel();
+        self.commands
+            .send(Command::SetNodelay { nodelay, ack })
+            .await
+            .map_err(|_| WebSocketClosedError)?;
+        Ok(done.await.map_err(|_| WebSocketClosedError)??)
+    }
+}
+
+/// Builds a driver and the handle and event stream that talk to it.
+pub(crate) fn connect<S: Transport>(
+    stream: S,
+    core: Connection,
+    config: DriverConfig,
+) -> (Driver<S>, Handle, events_channel::Receiver<Incoming>) {
+    let (commands_tx, commands) = mpsc::channel(64);
+    let (events, events_rx) = events_channel::channel(config.event_capacity);
+    let shared = Arc::new(Shared::new());
+    let driver = Driver {
+        stream,
+        core,
+        config,
+        commands,
+        commands_open: true,
+        events: Some(events),
+        pending_event: None,
+        read_buf: Vec::new(),
+        out: Vec::new(),
+        out_pos: 0,
+        queued_total: 0,
+        written_total: 0,
+        acks: VecDeque::new(),
+        pings: VecDeque::new(),
+        timer: None,
+        eof_requested: false,
+        shutdown_done: false,
+        peer_eof: false,
+        linger_deadline: None,
+        io_failed: false,
+        shared: Arc::clone(&shared),
+    };
+    (driver, Handle { commands: commands_tx, shared }, events_rx)
+}
+
+/// The future that runs one connection until it is closed and its socket shut down.
+#[derive(Debug)]
+pub(crate) struct Driver<S> {
+    stream: S,
+    core: Connection,
+    config: DriverConfig,
+    commands: mpsc::Receiver<Command>,
+    commands_open: bool,
+    events: Option<events_channel::Sender<Incoming>>,
+    pending_event: Option<Incoming>,
+    read_buf: Vec<u8>,
+    /// Bytes taken from the core and not yet written, from `out_pos` on.
+    out: Vec<u8>,
+    out_pos: usize,
+    queued_total: u64,
+    written_total: u64,
+    /// Write acknowledgements, resolved once `written_total` reaches their position.
+    acks: VecDeque<(u64, oneshot::Sender<Result<(), Error>>)>,
+    pings: VecDeque<(u64, Instant, oneshot::Sender<Result<Duration, Error>>)>,
+    timer: Option<(Instant, Pin<Box<Sleep>>)>,
+    eof_requested: bool,
+    shutdown_done: bool,
+    peer_eof: bool,
+    linger_deadline: Option<Instant>,
+    io_failed: bool,
+    shared: Arc<Shared>,
+}
+
+impl<S: Transport> Future for Driver<S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        for _ in 0..POLL_BUDGET {
+            let mut progress = this.poll_commands(cx);
+            progress |= this.poll_read(cx);
+            progress |= this.poll_write(cx);
+            progress |= this.poll_events(cx);
+            progress |= this.poll_timer(cx);
+            if this.is_done() {
+                this.finish();
+                return Poll::Ready(());
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl<S: Transport> Driver<S> {
+    fn unwritten(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// Moves the core's output into the write buffer.
+    fn pull_transmit(&mut self) {
+        let before = self.out.len();
+        while let Some(transmit) = self.core.poll_transmit(&mut self.out) {
+            if transmit == Transmit::Eof {
+                self.eof_requested = true;
+            }
+        }
+        self.queued_total += (self.out.len() - before) as u64;
+    }
+
+    fn poll_commands(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        while self.commands_open && self.unwritten() < self.config.write_high_water {
+            match self.commands.poll_recv(cx) {
+                Poll::Ready(Some(command)) => self.apply(command),
+                Poll::Ready(None) => {
+                    // Every handle is gone: nobody can write or close any more, so close now.
+                    self.commands_open = false;
+                    let _ = self.core.close(None, Instant::now());
+                }
+                Poll::Pending => break,
+            }
+            self.pull_transmit();
+            progress = true;
+        }
+        progress
+    }
+
+    fn apply(&mut self, command: Command) {
+        match command {
+            Command::Send { message, ack } => match self.core.send(&message) {
+                Ok(()) => {
+                    self.pull_transmit();
+                    self.acks.push_back((self.queued_total, ack));
+                }
+                Err(closed) => {
+                    let _ = ack.send(Err(closed.into()));
+                }
+            },
+            Command::Ping { payload, ack } => match self.core.ping(payload) {
+                Ok(id) => self.pings.push_back((id, Instant::now(), ack)),
+                Err(err) => {
+                    let _ = ack.send(Err(err));
+                }
+            },
+            Command::Close { frame, ack } => {
+                let result = self.core.close(frame, Instant::now());
+                if result.is_ok() {
+                    self.shared.state.store(CLOSING, Ordering::Release);
+                }
+                let _ = ack.send(result);
+            }
+            Command::SetNodelay { nodelay, ack } => {
+                let _ = ack.send(self.stream.set_nodelay(nodelay));
+            }
+        }
+    }
+
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
+        let lingering = self.linger_deadline.is_some();
+        if self.io_failed || self.peer_eof || !(self.core.wants_read() || lingering) {
+            return false;
+        }
+        if self.read_buf.is_empty() {
+            self.read_buf = vec![0; READ_CHUNK];
+        }
+        let mut buf = ReadBuf::new(&mut self.read_buf);
+        match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                if n == 0 {
+                    self.peer_eof = true;
+                    self.core.receive_eof();
+                } else if !lingering {
+                    self.core.receive(&self.read_buf[..n], Instant::now());
+                }
+                self.pull_transmit();
+                true
+            }
+            Poll::Ready(Err(_)) => {
+                self.fail_io();
+                true
+            }
+            Poll::Pending => false,
+        }
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.io_failed {
+            return false;
+        }
+        let mut progress = false;
+        while self.out_pos < self.out.len() {
+            match Pin::new(&mut self.stream).poll_write(cx, &self.out[self.out_pos..]) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                    self.fail_io();
+                    return true;
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.out_pos += n;
+                    self.written_total += n as u64;
+                    progress = true;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if progress {
+            while self.acks.front().is_some_and(|(end, _)| *end <= self.written_total) {
+                if let Some((_, ack)) = self.acks.pop_front() {
+                    let _ = ack.send(Ok(()));
+                }
+            }
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            if progress {
+                if let Poll::Ready(Err(_)) = Pin::new(&mut self.stream).poll_flush(cx) {
+                    self.fail_io();
+                    return true;
+                }
+            }
+            if self.eof_requested && !self.shutdown_done {
+                match Pin::new(&mut self.stream).poll_shutdown(cx) {
+                    Poll::Ready(_) => {
+                        self.shutdown_done = true;
+                        if !self.peer_eof {
+                            self.linger_deadline = Some(Instant::now() + self.config.linger);
+                        }
+                        progress = true;
+                    }
+                    Poll::Pending => {}
+                }
+            }
+        }
+        progress
+    }
+
+    fn poll_events(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        loop {
+            if let Some(incoming) = self.pending_event.take() {
+                let Some(events) = self.events.as_mut() else {
+                    continue;
+                };
+                match events.poll_ready(cx) {
+                    Poll::Ready(Ok(())) => {
+                        let _ = events.start_send(incoming);
+                        progress = true;
+                    }
+                    Poll::Ready(Err(_)) => {
+                        // The application stopped listening; events are dropped from now on.
+                        self.events = None;
+                    }
+                    Poll::Pending => {
+                        self.pending_event = Some(incoming);
+                        return progress;
+                    }
+                }
+            }
+            let Some(event) = self.core.poll_event() else {
+                return progress;
+            };
+            progress = true;
+            match event {
+                Event::Message(message) => self.pending_event = Some(Incoming::Message(message)),
+                Event::Ping(payload) => self.pending_event = Some(Incoming::Ping(payload)),
+                Event::Pong {
+                    payload,
+                    acknowledged,
+                } => {
+                    if let Some(id) = acknowledged {
+                        self.resolve_pings(id);
+                    }
+                    self.pending_event = Some(Incoming::Pong(payload));
+                }
+                Event::Closed(closed) => self.record_closed(closed),
+            }
+        }
+    }
+
+    fn resolve_pings(&mut self, acknowledged: u64) {
+        let now = Instant::now();
+        while self.pings.front().is_some_and(|(id, _, _)| *id <= acknowledged) {
+            if let Some((_, sent, ack)) = self.pings.pop_front() {
+                let _ = ack.send(Ok(now.saturating_duration_since(sent)));
+            }
+        }
+    }
+
+    fn record_closed(&mut self, closed: Closed) {
+        match &closed.error {
+            Some(error) => tracing::debug!(code = %closed.code, %error, "connection failed"),
+            None => tracing::trace!(code = %closed.code, by_peer = closed.by_peer, "connection closed"),
+        }
+        self.shared.state.store(CLOSED, Ordering::Release);
+        self.shared.closed.send_replace(Some(closed));
+        for (_, _, ack) in self.pings.drain(..) {
+            let _ = ack.send(Err(WebSocketClosedError.into()));
+        }
+    }
+
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let deadline = [self.core.poll_timeout(), self.linger_deadline]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(deadline) = deadline else {
+            self.timer = None;
+            return false;
+        };
+        let now = Instant::now();
+        if now < deadline {
+            let tokio_deadline = tokio::time::Instant::from_std(deadline);
+            match &mut self.timer {
+                Some((at, sleep)) if *at == deadline => {
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return false;
+                    }
+                }
+                timer => {
+                    let mut sleep = Box::pin(tokio::time::sleep_until(tokio_deadline));
+                    let pending = sleep.as_mut().poll(cx).is_pending();
+                    *timer = Some((deadline, sleep));
+                    if pending {
+                        return false;
+                    }
+                }
+            }
+        }
+        self.timer = None;
+        let now = Instant::now();
+        if self.linger_deadline.is_some_and(|d| now >= d) {
+            self.linger_deadline = None;
+            self.peer_eof = true;
+        }
+        self.core.handle_timeout(now);
+        self.pull_transmit();
+        true
+    }
+
+    fn fail_io(&mut self) {
+        self.io_failed = true;
+        self.peer_eof = true;
+        self.core.receive_eof();
+    }
+
+    fn is_done(&self) -> bool {
+        if self.io_failed {
+            return self.pending_event.is_none() && self.core.state() == State::Closed;
+        }
+        self.core.is_finished()
+            && self.pending_event.is_none()
+            && self.unwritten() == 0
+            && (self.shutdown_done || self.peer_eof)
+            && (self.peer_eof || self.linger_deadline.is_none())
+    }
+
+    fn finish(&mut self) {
+        if self.shared.closed().is_none() {
+            let closed = self.core.closed().cloned().unwrap_or_else(abnormal);
+            self.record_closed(closed);
+        }
+        self.shared.state.store(CLOSED, Ordering::Release);
+        for (_, ack) in self.acks.drain(..) {
+            let _ = ack.send(Err(WebSocketClosedError.into()));
+        }
+        self.events = None;
+    }
+}

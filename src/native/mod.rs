@@ -1,0 +1,8 @@
+//! The native backend: a tokio driver over the protocol core, the server and the client.
+
+pub(crate) mod driver;
+#[cfg(feature = "server")]
+pub(crate) mod server;
+mod transport;
+
+pub use transport::Transport;

@@ -1,0 +1,273 @@
+//! `Application`: routes and settings, and the accept loop that serves them.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::handler::WebSocketHandler;
+use super::router::Router;
+use super::upgrade::{self, ServeFn};
+use super::Settings;
+use crate::native::Transport;
+use crate::protocol::handshake::Rejection;
+
+/// A set of WebSocket routes with their settings, as Tornado's `Application`.
+///
+/// ```no_run
+/// use squall::{Application, Message, PathArgs, WebSocket, WebSocketHandler};
+///
+/// struct Room { name: String }
+///
+/// impl WebSocketHandler for Room {
+///     async fn open(&mut self, _ws: &WebSocket, args: PathArgs) {
+///         self.name = args.get(0).unwrap_or_default().to_owned();
+///     }
+///     async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+///         let _ = ws.write_message(message).await;
+///     }
+/// }
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let server = Application::new()
+///     .route(r"/chat/(\w+)", || Room { name: String::new() })
+///     .listen("127.0.0.1:8888")
+///     .await?;
+/// server.wait().await;
+/// # Ok(()) }
+/// ```
+pub struct Application {
+    router: Router,
+    settings: Settings,
+    #[cfg(feature = "tls")]
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("routes", &self.router)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Application {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Application {
+    /// An application with no routes and default [`Settings`].
+    pub fn new() -> Self {
+        Self {
+            router: Router::default(),
+            settings: Settings::default(),
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// Serves `pattern` (a regular expression matched against the whole path) with a
+    /// new handler from `factory` per connection. Routes are tried in the order added.
+    ///
+    /// # Panics
+    /// If `pattern` is not a valid regular expression; see [`try_route`](Self::try_route).
+    #[allow(clippy::expect_used)]
+    pub fn route<H, F>(self, pattern: &str, factory: F) -> Self
+    where
+        H: WebSocketHandler,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        self.try_route(pattern, factory).expect("route pattern must be a valid regular expression")
+    }
+
+    /// As [`route`](Self::route), returning the error for an invalid pattern.
+    ///
+    /// # Errors
+    /// The regular expression's syntax error.
+    pub fn try_route<H, F>(mut self, pattern: &str, factory: F) -> Result<Self, regex::Error>
+    where
+        H: WebSocketHandler,
+        F: Fn() -> H + Send + Sync + 'static,
+    {
+        let serve: Arc<ServeFn> = Arc::new(move |up| Box::pin(upgrade::serve(factory(), up)));
+        self.router.add(pattern, serve)?;
+        Ok(self)
+    }
+
+    /// Replaces the settings.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Serves TLS (`wss://`) with this rustls configuration.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(tokio_rustls::TlsAcceptor::from(config));
+        self
+    }
+
+    /// Binds `addr` and starts serving in a background task.
+    ///
+    /// # Errors
+    /// The bind error.
+    pub async fn listen(self, addr: impl ToSocketAddrs) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        self.serve(listener)
+    }
+
+    /// Starts serving connections from `listener` in a background task.
+    ///
+    /// # Errors
+    /// If the listener's address cannot be read.
+    pub fn serve(self, listener: TcpListener) -> std::io::Result<Server> {
+        let local_addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(None);
+        let task = tokio::spawn(accept_loop(Arc::new(self), listener, stopped));
+        Ok(Server {
+            local_addr,
+            stop,
+            task,
+        })
+    }
+}
+
+/// A running server: its address, and the way to stop it.
+#[derive(Debug)]
+pub struct Server {
+    local_addr: SocketAddr,
+    stop: watch::Sender<Option<Duration>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Graceful shutdown: stops accepting, sends 1001 to every connection, keeps reading
+    /// until each peer's close arrives (closing a socket with unread input would reset it and
+    /// could lose data the peer has not read), and drops what is left after `grace`.
+    pub async fn shutdown(self, grace: Duration) {
+        self.stop.send_replace(Some(grace));
+        let _ = self.task.await;
+    }
+
+    /// Runs until the server task ends (it ends only through [`shutdown`](Self::shutdown)
+    /// from a clone-free context, or a fatal listener error).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop(app: Arc<Application>, listener: TcpListener, mut stop: watch::Receiver<Option<Duration>>) {
+    let (going_away, going_away_rx) = watch::channel(false);
+    let active = Arc::new(AtomicUsize::new(0));
+    let mut connections = JoinSet::new();
+    let grace = loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let app = Arc::clone(&app);
+                    let shutdown = going_away_rx.clone();
+                    let active = Arc::clone(&active);
+                    connections.spawn(async move {
+                        let _guard = ActiveGuard::enter(&active);
+                        let over_limit = app.settings.max_connections.is_some_and(|max| active.load(Ordering::Relaxed) > max);
+                        handle_connection(&app, stream, peer, shutdown, over_limit).await;
+                    });
+                }
+                Err(error) => {
+                    // Out of file descriptors and similar: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(()) = reap(&mut connections) => {}
+            _ = stop.changed() => break,
+        }
+    };
+    let grace = stop.borrow().unwrap_or_default();
+    drop(listener);
+    going_away.send_replace(true);
+    let drained = tokio::time::timeout(grace, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::debug!(remaining = connections.len(), "grace period over; dropping connections");
+        connections.abort_all();
+        while connections.join_next().await.is_some() {}
+    }
+}
+
+/// Completes when a finished connection task was collected; pending while none are done.
+async fn reap(connections: &mut JoinSet<()>) -> Option<()> {
+    if connections.is_empty() {
+        std::future::pending::<()>().await;
+    }
+    connections.join_next().await.map(|_| ())
+}
+
+struct ActiveGuard(Arc<AtomicUsize>);
+
+impl ActiveGuard {
+    fn enter(active: &Arc<AtomicUsize>) -> Self {
+        active.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(active))
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn handle_connection(
+    app: &Application,
+    stream: TcpStream,
+    peer: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+    over_limit: bool,
+) {
+    let settings = &app.settings;
+    let accepted = tokio::time::timeout(settings.handshake_timeout, async {
+        let mut stream = open_transport(app, stream).await?;
+        let (request, parts, leftover) = upgrade::read_request(&mut stream, settings, Some(peer)).await?;
+        Some((stream, request, parts, leftover))
+    })
+    .await;
+    let Ok(Some((mut stream, request, parts, leftover))) = accepted else {
+        tracing::debug!(%peer, "handshake failed or timed out");
+        return;
+    };
+    if over_limit {
+        let rejection = Rejection::new(http::StatusCode::SERVICE_UNAVAILABLE, "Too many connections");
+        upgrade::respond(&mut stream, &rejection).await;
+        return;
+    }
+    let settings = Arc::new(settings.clone());
+    upgrade::dispatch(&app.router, stream, request, parts, leftover, settings, shutdown).await;
+}
+
+async fn open_transport(app: &Application, stream: TcpStream) -> Option<Box<dyn Transport>> {
+    #[cfg(feature = "tls")]
+    if let Some(acceptor) = &app.tls {
+        return match acceptor.accept(stream).await {
+            Ok(tls) => Some(Box::new(tls)),
+            Err(error) => {
+                tracing::debug!(%error, "TLS handshake failed");
+                None
+            }
+        };
+    }
+    #[cfg(not(feature = "tls"))]
+    let _ = app;
+    Some(Box::new(stream))
+}

@@ -1,0 +1,15 @@
+//! The server: Tornado's `Application` and `WebSocketHandler` on tokio.
+
+mod application;
+mod handler;
+mod request;
+mod router;
+mod settings;
+mod upgrade;
+mod websocket;
+
+pub use application::{Application, Server};
+pub use handler::{PathArgs, WebSocketHandler};
+pub use request::Request;
+pub use settings::Settings;
+pub use websocket::WebSocket;
