@@ -25,12 +25,20 @@ mod error;
 mod message;
 pub mod protocol;
 
-#[cfg(all(not(target_arch = "wasm32"), any(feature = "server", feature = "client")))]
+#[cfg(all(
+    not(target_arch = "wasm32"),
+    any(feature = "server", feature = "client")
+))]
 mod native;
-#[cfg(all(not(target_arch = "wasm32"), any(feature = "server", feature = "client")))]
-pub use native::Transport;
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
-pub use native::server::{Application, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler};
+pub use native::server::{
+    Application, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler,
+};
+#[cfg(all(
+    not(target_arch = "wasm32"),
+    any(feature = "server", feature = "client")
+))]
+pub use native::Transport;
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
 pub use protocol::handshake::Rejection;
 

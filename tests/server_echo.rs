@@ -10,23 +10,39 @@ use tokio_tungstenite::tungstenite::Message as TMessage;
 #[tokio::test]
 async fn text_and_binary_are_echoed_unchanged() {
     let mut server = recorder_server(r"/echo", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/echo")).await.unwrap();
+    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/echo"))
+        .await
+        .unwrap();
     assert!(matches!(server.next().await.0, Seen::Open(_)));
     client.send(TMessage::text("héllo")).await.unwrap();
-    client.send(TMessage::binary(vec![0u8, 1, 2, 255])).await.unwrap();
+    client
+        .send(TMessage::binary(vec![0u8, 1, 2, 255]))
+        .await
+        .unwrap();
     let big = vec![7u8; 1 << 20];
     client.send(TMessage::binary(big.clone())).await.unwrap();
-    assert_eq!(client.next().await.unwrap().unwrap(), TMessage::text("héllo"));
-    assert_eq!(client.next().await.unwrap().unwrap(), TMessage::binary(vec![0u8, 1, 2, 255]));
+    assert_eq!(
+        client.next().await.unwrap().unwrap(),
+        TMessage::text("héllo")
+    );
+    assert_eq!(
+        client.next().await.unwrap().unwrap(),
+        TMessage::binary(vec![0u8, 1, 2, 255])
+    );
     assert_eq!(client.next().await.unwrap().unwrap(), TMessage::binary(big));
     assert_eq!(server.next().await.0, Seen::Message(Message::from("héllo")));
 }
 
 #[tokio::test]
 async fn route_captures_reach_open() {
-    let mut server = recorder_server(r"/rooms/(\w+)/(?P<user>\w+)", None, Settings::default()).await;
-    let _client = tokio_tungstenite::connect_async(server.url("/rooms/lobby/ann")).await.unwrap();
-    let (Seen::Open(args), ws) = server.next().await else { panic!("expected open") };
+    let mut server =
+        recorder_server(r"/rooms/(\w+)/(?P<user>\w+)", None, Settings::default()).await;
+    let _client = tokio_tungstenite::connect_async(server.url("/rooms/lobby/ann"))
+        .await
+        .unwrap();
+    let (Seen::Open(args), ws) = server.next().await else {
+        panic!("expected open")
+    };
     let expected = PathArgs {
         positional: vec!["lobby".into()],
         named: [("user".to_owned(), "ann".to_owned())].into(),
@@ -39,11 +55,14 @@ async fn route_captures_reach_open() {
 #[tokio::test]
 async fn query_and_headers_are_visible_to_the_handler() {
     let mut server = recorder_server(r"/q", None, Settings::default()).await;
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-        server.url("/q?token=abc"),
-    )
-    .unwrap();
-    request.headers_mut().insert("x-user", "ann".parse().unwrap());
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            server.url("/q?token=abc"),
+        )
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("x-user", "ann".parse().unwrap());
     let _client = tokio_tungstenite::connect_async(request).await.unwrap();
     let (_, ws) = server.next().await;
     assert_eq!(ws.request().query(), Some("token=abc"));
@@ -53,13 +72,18 @@ async fn query_and_headers_are_visible_to_the_handler() {
 #[tokio::test]
 async fn messages_are_handled_in_order() {
     let mut server = recorder_server(r"/echo", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/echo")).await.unwrap();
+    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/echo"))
+        .await
+        .unwrap();
     for i in 0..500 {
         client.feed(TMessage::text(format!("m{i}"))).await.unwrap();
     }
     client.flush().await.unwrap();
     for i in 0..500 {
-        assert_eq!(client.next().await.unwrap().unwrap(), TMessage::text(format!("m{i}")));
+        assert_eq!(
+            client.next().await.unwrap().unwrap(),
+            TMessage::text(format!("m{i}"))
+        );
     }
     let _ = server.next().await;
 }

@@ -17,7 +17,9 @@ async fn status_of(request: http::Request<()>) -> u16 {
 
 fn with_origin(url: &str, origin: &str) -> http::Request<()> {
     let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("origin", origin.parse().unwrap());
+    request
+        .headers_mut()
+        .insert("origin", origin.parse().unwrap());
     request
 }
 
@@ -45,7 +47,12 @@ async fn bad_version_is_426_with_the_supported_version() {
     let request = upgrade_request("/ws", "").replace("Version: 13", "Version: 8");
     let response = raw_request(server.server.local_addr(), &request).await;
     assert!(response.starts_with("HTTP/1.1 426"), "{response}");
-    assert!(response.to_ascii_lowercase().contains("sec-websocket-version: 13"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("sec-websocket-version: 13"),
+        "{response}"
+    );
 }
 
 #[tokio::test]
@@ -61,22 +68,42 @@ async fn cross_origin_is_403_and_same_origin_or_none_is_accepted() {
     let server = recorder_server(r"/ws", None, Settings::default()).await;
     let addr = server.server.local_addr();
     let url = format!("ws://{addr}/ws");
-    assert_eq!(status_of(with_origin(&url, "http://evil.example")).await, 403);
-    assert_eq!(status_of(with_origin(&url, &format!("http://127.0.0.1:{}", addr.port() + 1))).await, 403);
-    assert_eq!(status_of(with_origin(&url, &format!("http://{addr}"))).await, 101);
-    assert_eq!(status_of(url.as_str().into_client_request().unwrap()).await, 101);
+    assert_eq!(
+        status_of(with_origin(&url, "http://evil.example")).await,
+        403
+    );
+    assert_eq!(
+        status_of(with_origin(
+            &url,
+            &format!("http://127.0.0.1:{}", addr.port() + 1)
+        ))
+        .await,
+        403
+    );
+    assert_eq!(
+        status_of(with_origin(&url, &format!("http://{addr}"))).await,
+        101
+    );
+    assert_eq!(
+        status_of(url.as_str().into_client_request().unwrap()).await,
+        101
+    );
 }
 
 #[tokio::test]
 async fn subprotocol_is_selected_from_the_offer() {
     let mut server = recorder_server(r"/ws", Some("chat.v2"), Settings::default()).await;
     let mut request = server.url("/ws").into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "chat.v1, chat.v2".parse().unwrap());
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "chat.v1, chat.v2".parse().unwrap(),
+    );
     let (_client, response) = tokio_tungstenite::connect_async(request).await.unwrap();
     assert_eq!(response.headers()["sec-websocket-protocol"], "chat.v2");
-    assert_eq!(server.told.recv().await, Some(Seen::Subprotocols(vec!["chat.v1".into(), "chat.v2".into()])));
+    assert_eq!(
+        server.told.recv().await,
+        Some(Seen::Subprotocols(vec!["chat.v1".into(), "chat.v2".into()]))
+    );
     let (_, ws) = server.next().await;
     assert_eq!(ws.selected_subprotocol(), Some("chat.v2"));
 }
@@ -84,7 +111,9 @@ async fn subprotocol_is_selected_from_the_offer() {
 #[tokio::test]
 async fn select_subprotocol_is_called_with_an_empty_list_when_none_offered() {
     let mut server = recorder_server(r"/ws", Some("chat.v2"), Settings::default()).await;
-    let (_client, response) = tokio_tungstenite::connect_async(server.url("/ws")).await.unwrap();
+    let (_client, response) = tokio_tungstenite::connect_async(server.url("/ws"))
+        .await
+        .unwrap();
     assert!(response.headers().get("sec-websocket-protocol").is_none());
     assert_eq!(server.told.recv().await, Some(Seen::Subprotocols(vec![])));
 }

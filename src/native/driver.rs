@@ -86,7 +86,10 @@ impl Shared {
     /// Waits until the connection is closed.
     pub(crate) async fn wait_closed(&self) -> Closed {
         let mut rx = self.closed.subscribe();
-        let closed = rx.wait_for(Option::is_some).await.map(|closed| closed.clone());
+        let closed = rx
+            .wait_for(Option::is_some)
+            .await
+            .map(|closed| closed.clone());
         // Without a recorded close the driver is gone: it was dropped with its runtime.
         closed.ok().flatten().unwrap_or_else(abnormal)
     }
@@ -209,7 +212,14 @@ pub(crate) fn connect<S: Transport>(
         io_failed: false,
         shared: Arc::clone(&shared),
     };
-    (driver, Handle { commands: commands_tx, shared }, events_rx)
+    (
+        driver,
+        Handle {
+            commands: commands_tx,
+            shared,
+        },
+        events_rx,
+    )
 }
 
 /// The future that runs one connection until it is closed and its socket shut down.
@@ -377,7 +387,11 @@ impl<S: Transport> Driver<S> {
             }
         }
         if progress {
-            while self.acks.front().is_some_and(|(end, _)| *end <= self.written_total) {
+            while self
+                .acks
+                .front()
+                .is_some_and(|(end, _)| *end <= self.written_total)
+            {
                 if let Some((_, ack)) = self.acks.pop_front() {
                     let _ = ack.send(Ok(()));
                 }
@@ -453,7 +467,11 @@ impl<S: Transport> Driver<S> {
 
     fn resolve_pings(&mut self, acknowledged: u64) {
         let now = Instant::now();
-        while self.pings.front().is_some_and(|(id, _, _)| *id <= acknowledged) {
+        while self
+            .pings
+            .front()
+            .is_some_and(|(id, _, _)| *id <= acknowledged)
+        {
             if let Some((_, sent, ack)) = self.pings.pop_front() {
                 let _ = ack.send(Ok(now.saturating_duration_since(sent)));
             }
@@ -463,7 +481,9 @@ impl<S: Transport> Driver<S> {
     fn record_closed(&mut self, closed: Closed) {
         match &closed.error {
             Some(error) => tracing::debug!(code = %closed.code, %error, "connection failed"),
-            None => tracing::trace!(code = %closed.code, by_peer = closed.by_peer, "connection closed"),
+            None => {
+                tracing::trace!(code = %closed.code, by_peer = closed.by_peer, "connection closed")
+            }
         }
         self.shared.state.store(CLOSED, Ordering::Release);
         self.shared.closed.send_replace(Some(closed));

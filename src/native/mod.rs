@@ -3,6 +3,6 @@
 pub(crate) mod driver;
 #[cfg(feature = "server")]
 pub(crate) mod server;
-mod transport;
+pub(crate) mod transport;
 
 pub use transport::Transport;

@@ -53,7 +53,9 @@ impl WebSocketHandler for Recorder {
 
     async fn on_close(&mut self, ws: &WebSocket) {
         let code = ws.close_code().map(u16::from);
-        let _ = self.seen.send((Seen::Close(code, ws.close_reason()), ws.clone()));
+        let _ = self
+            .seen
+            .send((Seen::Close(code, ws.close_reason()), ws.clone()));
     }
 }
 
@@ -78,7 +80,11 @@ impl Recorded {
     }
 }
 
-pub async fn recorder_server(route: &str, subprotocol: Option<&str>, settings: Settings) -> Recorded {
+pub async fn recorder_server(
+    route: &str,
+    subprotocol: Option<&str>,
+    settings: Settings,
+) -> Recorded {
     let (seen_tx, seen) = mpsc::unbounded_channel();
     let (tell_tx, told) = mpsc::unbounded_channel();
     let subprotocol = subprotocol.map(str::to_owned);
@@ -120,7 +126,10 @@ pub struct RawPeer {
 impl RawPeer {
     pub async fn connect(addr: std::net::SocketAddr, path: &str) -> Self {
         let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream.write_all(upgrade_request(path, "").as_bytes()).await.unwrap();
+        stream
+            .write_all(upgrade_request(path, "").as_bytes())
+            .await
+            .unwrap();
         let mut buf = Vec::new();
         loop {
             let mut chunk = [0u8; 1024];
@@ -161,10 +170,13 @@ impl RawPeer {
         loop {
             if self.buf.len() >= 2 {
                 let (len, start) = match self.buf[1] & 0x7F {
-                    126 if self.buf.len() >= 4 => (u16::from_be_bytes([self.buf[2], self.buf[3]]) as usize, 4),
-                    127 if self.buf.len() >= 10 => {
-                        (u64::from_be_bytes(self.buf[2..10].try_into().unwrap()) as usize, 10)
+                    126 if self.buf.len() >= 4 => {
+                        (u16::from_be_bytes([self.buf[2], self.buf[3]]) as usize, 4)
                     }
+                    127 if self.buf.len() >= 10 => (
+                        u64::from_be_bytes(self.buf[2..10].try_into().unwrap()) as usize,
+                        10,
+                    ),
                     n if n < 126 => (n as usize, 2),
                     _ => (usize::MAX, 0),
                 };

@@ -13,7 +13,7 @@ use super::handler::WebSocketHandler;
 use super::router::Router;
 use super::upgrade::{self, ServeFn};
 use super::Settings;
-use crate::native::Transport;
+use crate::native::transport::AnyStream;
 use crate::protocol::handshake::Rejection;
 
 /// A set of WebSocket routes with their settings, as Tornado's `Application`.
@@ -84,7 +84,8 @@ impl Application {
         H: WebSocketHandler,
         F: Fn() -> H + Send + Sync + 'static,
     {
-        self.try_route(pattern, factory).expect("route pattern must be a valid regular expression")
+        self.try_route(pattern, factory)
+            .expect("route pattern must be a valid regular expression")
     }
 
     /// As [`route`](Self::route), returning the error for an invalid pattern.
@@ -168,11 +169,15 @@ impl Server {
     }
 }
 
-async fn accept_loop(app: Arc<Application>, listener: TcpListener, mut stop: watch::Receiver<Option<Duration>>) {
+async fn accept_loop(
+    app: Arc<Application>,
+    listener: TcpListener,
+    mut stop: watch::Receiver<Option<Duration>>,
+) {
     let (going_away, going_away_rx) = watch::channel(false);
     let active = Arc::new(AtomicUsize::new(0));
     let mut connections = JoinSet::new();
-    let grace = loop {
+    loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
@@ -194,13 +199,19 @@ async fn accept_loop(app: Arc<Application>, listener: TcpListener, mut stop: wat
             Some(()) = reap(&mut connections) => {}
             _ = stop.changed() => break,
         }
-    };
+    }
     let grace = stop.borrow().unwrap_or_default();
     drop(listener);
     going_away.send_replace(true);
-    let drained = tokio::time::timeout(grace, async { while connections.join_next().await.is_some() {} }).await;
+    let drained = tokio::time::timeout(grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
     if drained.is_err() {
-        tracing::debug!(remaining = connections.len(), "grace period over; dropping connections");
+        tracing::debug!(
+            remaining = connections.len(),
+            "grace period over; dropping connections"
+        );
         connections.abort_all();
         while connections.join_next().await.is_some() {}
     }
@@ -239,7 +250,8 @@ async fn handle_connection(
     let settings = &app.settings;
     let accepted = tokio::time::timeout(settings.handshake_timeout, async {
         let mut stream = open_transport(app, stream).await?;
-        let (request, parts, leftover) = upgrade::read_request(&mut stream, settings, Some(peer)).await?;
+        let (request, parts, leftover) =
+            upgrade::read_request(&mut stream, settings, Some(peer)).await?;
         Some((stream, request, parts, leftover))
     })
     .await;
@@ -248,19 +260,31 @@ async fn handle_connection(
         return;
     };
     if over_limit {
-        let rejection = Rejection::new(http::StatusCode::SERVICE_UNAVAILABLE, "Too many connections");
+        let rejection = Rejection::new(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "Too many connections",
+        );
         upgrade::respond(&mut stream, &rejection).await;
         return;
     }
     let settings = Arc::new(settings.clone());
-    upgrade::dispatch(&app.router, stream, request, parts, leftover, settings, shutdown).await;
+    upgrade::dispatch(
+        &app.router,
+        stream,
+        request,
+        parts,
+        leftover,
+        settings,
+        shutdown,
+    )
+    .await;
 }
 
-async fn open_transport(app: &Application, stream: TcpStream) -> Option<Box<dyn Transport>> {
+async fn open_transport(app: &Application, stream: TcpStream) -> Option<AnyStream> {
     #[cfg(feature = "tls")]
     if let Some(acceptor) = &app.tls {
         return match acceptor.accept(stream).await {
-            Ok(tls) => Some(Box::new(tls)),
+            Ok(tls) => Some(AnyStream::new(tls)),
             Err(error) => {
                 tracing::debug!(%error, "TLS handshake failed");
                 None
@@ -269,5 +293,5 @@ async fn open_transport(app: &Application, stream: TcpStream) -> Option<Box<dyn 
     }
     #[cfg(not(feature = "tls"))]
     let _ = app;
-    Some(Box::new(stream))
+    Some(AnyStream::new(stream))
 }

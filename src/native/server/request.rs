@@ -15,7 +15,12 @@ pub struct Request {
 
 impl Request {
     /// Builds a request (for tests of handler hooks, or integrations with other servers).
-    pub fn new(method: Method, uri: Uri, headers: HeaderMap, peer_addr: Option<SocketAddr>) -> Self {
+    pub fn new(
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        peer_addr: Option<SocketAddr>,
+    ) -> Self {
         Self {
             method,
             uri,

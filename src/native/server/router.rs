@@ -20,7 +20,9 @@ pub(crate) struct Router {
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.routes.iter().map(|r| r.pattern.as_str())).finish()
+        f.debug_list()
+            .entries(self.routes.iter().map(|r| r.pattern.as_str()))
+            .finish()
     }
 }
 

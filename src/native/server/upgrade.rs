@@ -16,14 +16,14 @@ use super::router::Router;
 use super::websocket::WebSocket;
 use super::Settings;
 use crate::native::driver::{self, DriverConfig, Incoming};
-use crate::native::Transport;
+use crate::native::transport::AnyStream;
 use crate::protocol::handshake::{self, HeadLimits, Rejection, UpgradeRequest};
 use crate::protocol::{Config, Connection, Role};
 use crate::{CloseCode, CloseFrame};
 
 /// A request that passed the protocol checks and matched a route.
 pub(crate) struct Upgrade {
-    pub(crate) stream: Box<dyn Transport>,
+    pub(crate) stream: AnyStream,
     pub(crate) request: Request,
     pub(crate) offer: UpgradeRequest,
     pub(crate) leftover: Vec<u8>,
@@ -38,7 +38,7 @@ pub(crate) type ServeFn = dyn Fn(Upgrade) -> Pin<Box<dyn Future<Output = ()> + S
 /// Reads the request head within the settings' limits; `None` if the peer went away or
 /// sent garbage (already answered).
 pub(crate) async fn read_request(
-    stream: &mut Box<dyn Transport>,
+    stream: &mut AnyStream,
     settings: &Settings,
     peer_addr: Option<SocketAddr>,
 ) -> Option<(Request, http::request::Parts, Vec<u8>)> {
@@ -52,7 +52,12 @@ pub(crate) async fn read_request(
             Ok(Some((request, consumed))) => {
                 let leftover = buf.split_off(consumed);
                 let (parts, ()) = request.into_parts();
-                let info = Request::new(parts.method.clone(), parts.uri.clone(), parts.headers.clone(), peer_addr);
+                let info = Request::new(
+                    parts.method.clone(),
+                    parts.uri.clone(),
+                    parts.headers.clone(),
+                    peer_addr,
+                );
                 return Some((info, parts, leftover));
             }
             Ok(None) => {}
@@ -78,7 +83,7 @@ pub(crate) async fn read_request(
 }
 
 /// Writes an HTTP answer and closes the connection.
-pub(crate) async fn respond(stream: &mut Box<dyn Transport>, rejection: &Rejection) {
+pub(crate) async fn respond(stream: &mut AnyStream, rejection: &Rejection) {
     tracing::debug!(status = %rejection.status, "handshake rejected");
     let _ = stream.write_all(&rejection.to_bytes()).await;
     let _ = stream.shutdown().await;
@@ -87,7 +92,7 @@ pub(crate) async fn respond(stream: &mut Box<dyn Transport>, rejection: &Rejecti
 /// Routes a parsed request: 404 for unknown paths, protocol checks, then the route's handler.
 pub(crate) async fn dispatch(
     router: &Router,
-    mut stream: Box<dyn Transport>,
+    mut stream: AnyStream,
     request: Request,
     parts: http::request::Parts,
     leftover: Vec<u8>,
@@ -95,7 +100,11 @@ pub(crate) async fn dispatch(
     shutdown: watch::Receiver<bool>,
 ) {
     let Some((serve, args)) = router.find(request.path()) else {
-        respond(&mut stream, &Rejection::new(http::StatusCode::NOT_FOUND, "Not Found")).await;
+        respond(
+            &mut stream,
+            &Rejection::new(http::StatusCode::NOT_FOUND, "Not Found"),
+        )
+        .await;
         return;
     };
     let offer = match handshake::validate_request(&http::Request::from_parts(parts, ())) {
@@ -130,7 +139,10 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
     } = upgrade;
     if let Some(origin) = &offer.origin {
         if !handler.check_origin(origin, &request) {
-            let rejection = Rejection::new(http::StatusCode::FORBIDDEN, "Cross origin websockets not allowed");
+            let rejection = Rejection::new(
+                http::StatusCode::FORBIDDEN,
+                "Cross origin websockets not allowed",
+            );
             respond(&mut stream, &rejection).await;
             return;
         }
