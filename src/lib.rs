@@ -23,6 +23,7 @@ mod close;
 mod compression;
 mod error;
 mod message;
+mod options;
 pub mod protocol;
 
 #[cfg(all(
@@ -46,6 +47,7 @@ pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON_LEN};
 pub use compression::CompressionOptions;
 pub use error::{Error, HandshakeError, ProtocolError, WebSocketClosedError};
 pub use message::Message;
+pub use options::{ConnectOptions, ControlCallback, MessageCallback};
 
 /// Internals exposed to the fuzz targets only.
 #[cfg(fuzzing)]

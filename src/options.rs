@@ -1,0 +1,198 @@
+//! Client options, shared by the native and browser backends.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::protocol::{DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
+use crate::{CompressionOptions, Message};
+
+/// The callback of Tornado's `on_message_callback`: every message, then `None` once closed.
+#[cfg(not(target_arch = "wasm32"))]
+pub type MessageCallback = Box<dyn FnMut(Option<Message>) + Send + 'static>;
+/// The callback of Tornado's `on_message_callback`: every message, then `None` once closed.
+#[cfg(target_arch = "wasm32")]
+pub type MessageCallback = Box<dyn FnMut(Option<Message>) + 'static>;
+
+/// A ping or pong hook: receives the control frame's payload (native only).
+pub type ControlCallback = Box<dyn FnMut(bytes::Bytes) + Send + 'static>;
+
+/// Options of [`websocket_connect`](crate::websocket_connect), with the names and defaults
+/// of Tornado's `websocket_connect` arguments.
+///
+/// Fields are public for struct-update syntax; the builder methods read better in chains.
+///
+/// ```
+/// use std::time::Duration;
+/// use squall::ConnectOptions;
+///
+/// let options = ConnectOptions::new()
+///     .connect_timeout(Duration::from_secs(5))
+///     .subprotocol("chat.v2")
+///     .header("authorization", "Bearer abc")
+///     .max_message_size(Some(1 << 20));
+/// assert_eq!(options.subprotocols, ["chat.v2"]);
+/// ```
+#[non_exhaustive]
+pub struct ConnectOptions {
+    /// Limit on DNS, TCP, TLS and the handshake together. Default: none.
+    pub connect_timeout: Option<Duration>,
+    /// Offer permessage-deflate with these options. Default: `None` (not offered).
+    pub compression_options: Option<CompressionOptions>,
+    /// Send a keepalive ping this often. Default: off.
+    pub ping_interval: Option<Duration>,
+    /// Close with 1011 when a ping goes unanswered this long. Default: equal to the interval.
+    pub ping_timeout: Option<Duration>,
+    /// Largest message accepted; bigger ones close with 1009. Default: 10 MiB.
+    pub max_message_size: Option<usize>,
+    /// How long `close` waits for the server's answer. Default: 5 s.
+    pub close_timeout: Duration,
+    /// Subprotocols to offer, in order of preference.
+    pub subprotocols: Vec<String>,
+    /// Extra request headers (cookies, authorization), as on Tornado's `HTTPRequest`.
+    pub headers: HeaderMap,
+    /// Tornado's `on_message_callback`; see [`ConnectOptions::on_message_callback`].
+    pub on_message: Option<MessageCallback>,
+    /// Called with each ping's payload (native only; the pong is sent automatically).
+    pub on_ping: Option<ControlCallback>,
+    /// Called with each pong's payload (native only).
+    pub on_pong: Option<ControlCallback>,
+    /// TLS settings for `wss://` (native only): the default trusts the webpki roots.
+    #[cfg(all(not(target_arch = "wasm32"), feature = "tls"))]
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: None,
+            compression_options: None,
+            ping_interval: None,
+            ping_timeout: None,
+            max_message_size: Some(DEFAULT_MAX_MESSAGE_SIZE),
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            subprotocols: Vec::new(),
+            headers: HeaderMap::new(),
+            on_message: None,
+            on_ping: None,
+            on_pong: None,
+            #[cfg(all(not(target_arch = "wasm32"), feature = "tls"))]
+            tls: None,
+        }
+    }
+}
+
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("compression_options", &self.compression_options)
+            .field("ping_interval", &self.ping_interval)
+            .field("ping_timeout", &self.ping_timeout)
+            .field("max_message_size", &self.max_message_size)
+            .field("close_timeout", &self.close_timeout)
+            .field("subprotocols", &self.subprotocols)
+            .field("headers", &self.headers)
+            .field("on_message", &self.on_message.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectOptions {
+    /// Tornado's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `connect_timeout`.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Offers permessage-deflate with `options`.
+    pub fn compression_options(mut self, options: CompressionOptions) -> Self {
+        self.compression_options = Some(options);
+        self
+    }
+
+    /// Sets the keepalive ping interval.
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = Some(interval);
+        self
+    }
+
+    /// Sets the keepalive ping timeout.
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.ping_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the largest message accepted (`None`: no limit).
+    pub fn max_message_size(mut self, size: Option<usize>) -> Self {
+        self.max_message_size = size;
+        self
+    }
+
+    /// Sets how long `close` waits for the server.
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Adds a subprotocol to offer.
+    pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
+        self.subprotocols.push(name.into());
+        self
+    }
+
+    /// Adds a request header.
+    ///
+    /// # Panics
+    /// If `name` or `value` is not a valid header name or value; use [`headers`](Self::headers)
+    /// with checked values to avoid that.
+    #[allow(clippy::expect_used)]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = HeaderName::try_from(name).expect("valid header name");
+        let value = HeaderValue::try_from(value).expect("valid header value");
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Replaces the request headers.
+    pub fn headers(mut self, headers: HeaderMap) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// Tornado's `on_message_callback`: `callback` gets every message, then `None` once the
+    /// connection is closed. In this style `read_message` returns no messages (only `None`).
+    pub fn on_message_callback(
+        mut self,
+        #[cfg(not(target_arch = "wasm32"))] callback: impl FnMut(Option<Message>) + Send + 'static,
+        #[cfg(target_arch = "wasm32")] callback: impl FnMut(Option<Message>) + 'static,
+    ) -> Self {
+        self.on_message = Some(Box::new(callback));
+        self
+    }
+
+    /// Calls `callback` with each ping's payload (native only).
+    pub fn on_ping(mut self, callback: impl FnMut(bytes::Bytes) + Send + 'static) -> Self {
+        self.on_ping = Some(Box::new(callback));
+        self
+    }
+
+    /// Calls `callback` with each pong's payload (native only).
+    pub fn on_pong(mut self, callback: impl FnMut(bytes::Bytes) + Send + 'static) -> Self {
+        self.on_pong = Some(Box::new(callback));
+        self
+    }
+
+    /// Uses this rustls configuration for `wss://` (custom roots, client certificates).
+    #[cfg(all(not(target_arch = "wasm32"), feature = "tls"))]
+    pub fn tls(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+}
