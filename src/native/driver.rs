@@ -487,6 +487,9 @@ impl<S: Transport> Driver<S> {
         }
         self.shared.state.store(CLOSED, Ordering::Release);
         self.shared.closed.send_replace(Some(closed));
+        // Closed is the core's last event: ending the stream lets `on_close` run now, while
+        // the transport is still being torn down.
+        self.events = None;
         for (_, _, ack) in self.pings.drain(..) {
             let _ = ack.send(Err(WebSocketClosedError.into()));
         }

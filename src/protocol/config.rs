@@ -20,7 +20,6 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// assert_eq!(config.effective_ping_timeout(), Some(Duration::from_secs(20)));
 /// ```
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct Config {
     /// Largest message accepted, after decompression; a bigger one closes with 1009.
     /// `None` means no limit. Default: 10 MiB, as Tornado.

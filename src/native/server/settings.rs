@@ -17,7 +17,6 @@ use crate::protocol::{DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
 /// assert_eq!(settings.max_message_size, Some(10 * 1024 * 1024));
 /// ```
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct Settings {
     /// Tornado's `websocket_ping_interval`: send a ping this often. Default: off.
     pub ping_interval: Option<Duration>,
