@@ -23,6 +23,8 @@ use crate::{CloseCode, CloseFrame, Error, Message, WebSocketClosedError};
 
 /// Size of the buffer each read fills.
 const READ_CHUNK: usize = 16 * 1024;
+/// Messages queued per connection before writers wait (and broadcasts count it as slow).
+pub(crate) const DATA_QUEUE: usize = 64;
 /// Iterations of the poll loop before yielding to the runtime, for fairness.
 const POLL_BUDGET: usize = 64;
 
@@ -33,6 +35,8 @@ pub(crate) enum Command {
         message: Message,
         ack: oneshot::Sender<Result<(), Error>>,
     },
+    /// A complete server frame encoded once for many connections (broadcast); no ack.
+    SendEncoded(Bytes),
     Ping {
         payload: Bytes,
         ack: oneshot::Sender<Result<Duration, Error>>,
@@ -119,20 +123,26 @@ pub(crate) struct DriverConfig {
 /// The sending side of a connection, shared by every handle clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Handle {
-    commands: mpsc::Sender<Command>,
+    /// Messages: bounded, so writers wait when the connection is backed up.
+    data: mpsc::Sender<Command>,
+    /// Pings, closes and socket options: never blocked behind queued messages.
+    control: mpsc::UnboundedSender<Command>,
     pub(crate) shared: Arc<Shared>,
 }
 
+/// Why [`Handle::try_send_encoded`] did not queue a frame.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TrySendError {
+    /// The connection's queue is full: the peer reads too slowly.
+    Full,
+    /// The connection is closing or closed.
+    Closed,
+}
+
 impl Handle {
-    async fn request<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> Command,
-    ) -> Result<T, Error> {
+    async fn control<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> Command) -> Result<T, Error> {
         let (ack, done) = oneshot::channel();
-        self.commands
-            .send(make(ack))
-            .await
-            .map_err(|_| WebSocketClosedError)?;
+        self.control.send(make(ack)).map_err(|_| WebSocketClosedError)?;
         done.await.map_err(|_| WebSocketClosedError)?
     }
 
@@ -140,7 +150,23 @@ impl Handle {
         if self.shared.is_closing() {
             return Err(WebSocketClosedError.into());
         }
-        self.request(|ack| Command::Send { message, ack }).await
+        let (ack, done) = oneshot::channel();
+        self.data
+            .send(Command::Send { message, ack })
+            .await
+            .map_err(|_| WebSocketClosedError)?;
+        done.await.map_err(|_| WebSocketClosedError)?
+    }
+
+    /// Queues a pre-encoded server frame without waiting.
+    pub(crate) fn try_send_encoded(&self, frame: Bytes) -> Result<(), TrySendError> {
+        if self.shared.is_closing() {
+            return Err(TrySendError::Closed);
+        }
+        self.data.try_send(Command::SendEncoded(frame)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => TrySendError::Full,
+            mpsc::error::TrySendError::Closed(_) => TrySendError::Closed,
+        })
     }
 
     pub(crate) async fn ping(&self, payload: Bytes) -> Result<Duration, Error> {
@@ -150,7 +176,7 @@ impl Handle {
         if self.shared.is_closing() {
             return Err(WebSocketClosedError.into());
         }
-        self.request(|ack| Command::Ping { payload, ack }).await
+        self.control(|ack| Command::Ping { payload, ack }).await
     }
 
     /// Sends the close frame, then waits until the connection is closed (peer's answer or
@@ -159,22 +185,21 @@ impl Handle {
         if let Some(frame) = &frame {
             frame.validate()?;
         }
-        self.request(|ack| Command::Close { frame, ack }).await?;
+        self.control(|ack| Command::Close { frame, ack }).await?;
         self.shared.wait_closed().await;
         Ok(())
     }
 
-    /// Asks for a close without waiting for it to complete (graceful shutdown).
-    pub(crate) async fn start_close(&self, frame: Option<CloseFrame>) {
+    /// Asks for a close without waiting for it (shutdown, slow consumers).
+    pub(crate) fn start_close(&self, frame: Option<CloseFrame>) {
         let (ack, _done) = oneshot::channel();
-        let _ = self.commands.send(Command::Close { frame, ack }).await;
+        let _ = self.control.send(Command::Close { frame, ack });
     }
 
     pub(crate) async fn set_nodelay(&self, nodelay: bool) -> Result<(), Error> {
         let (ack, done) = oneshot::channel();
-        self.commands
+        self.control
             .send(Command::SetNodelay { nodelay, ack })
-            .await
             .map_err(|_| WebSocketClosedError)?;
         Ok(done.await.map_err(|_| WebSocketClosedError)??)
     }
@@ -186,15 +211,17 @@ pub(crate) fn connect<S: Transport>(
     core: Connection,
     config: DriverConfig,
 ) -> (Driver<S>, Handle, events_channel::Receiver<Incoming>) {
-    let (commands_tx, commands) = mpsc::channel(64);
+    let (data_tx, data) = mpsc::channel(DATA_QUEUE);
+    let (control_tx, control) = mpsc::unbounded_channel();
     let (events, events_rx) = events_channel::channel(config.event_capacity);
     let shared = Arc::new(Shared::new());
     let driver = Driver {
         stream,
         core,
         config,
-        commands,
-        commands_open: true,
+        data,
+        control,
+        handles_alive: true,
         events: Some(events),
         pending_event: None,
         read_buf: Vec::new(),
@@ -212,14 +239,12 @@ pub(crate) fn connect<S: Transport>(
         io_failed: false,
         shared: Arc::clone(&shared),
     };
-    (
-        driver,
-        Handle {
-            commands: commands_tx,
-            shared,
-        },
-        events_rx,
-    )
+    let handle = Handle {
+        data: data_tx,
+        control: control_tx,
+        shared,
+    };
+    (driver, handle, events_rx)
 }
 
 /// The future that runs one connection until it is closed and its socket shut down.
@@ -228,8 +253,9 @@ pub(crate) struct Driver<S> {
     stream: S,
     core: Connection,
     config: DriverConfig,
-    commands: mpsc::Receiver<Command>,
-    commands_open: bool,
+    data: mpsc::Receiver<Command>,
+    control: mpsc::UnboundedReceiver<Command>,
+    handles_alive: bool,
     events: Option<events_channel::Sender<Incoming>>,
     pending_event: Option<Incoming>,
     read_buf: Vec<u8>,
@@ -292,19 +318,27 @@ impl<S: Transport> Driver<S> {
 
     fn poll_commands(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        while self.commands_open && self.unwritten() < self.config.write_high_water {
-            match self.commands.poll_recv(cx) {
+        while self.handles_alive {
+            match self.control.poll_recv(cx) {
                 Poll::Ready(Some(command)) => self.apply(command),
                 Poll::Ready(None) => {
                     // Every handle is gone: nobody can write or close any more, so close now.
-                    self.commands_open = false;
+                    self.handles_alive = false;
                     let _ = self.core.close(None, Instant::now());
+                    self.shared.state.store(CLOSING, Ordering::Release);
                 }
                 Poll::Pending => break,
             }
-            self.pull_transmit();
             progress = true;
         }
+        while self.handles_alive && self.unwritten() < self.config.write_high_water {
+            match self.data.poll_recv(cx) {
+                Poll::Ready(Some(command)) => self.apply(command),
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+            progress = true;
+        }
+        self.pull_transmit();
         progress
     }
 
@@ -319,6 +353,11 @@ impl<S: Transport> Driver<S> {
                     let _ = ack.send(Err(closed.into()));
                 }
             },
+            Command::SendEncoded(frame) => {
+                if self.core.send_encoded(&frame).is_ok() {
+                    self.pull_transmit();
+                }
+            }
             Command::Ping { payload, ack } => match self.core.ping(payload) {
                 Ok(id) => self.pings.push_back((id, Instant::now(), ack)),
                 Err(err) => {

@@ -275,7 +275,7 @@ impl Connection {
     /// # Errors
     /// [`WebSocketClosedError`] once a close frame was sent or received.
     pub fn send(&mut self, message: &Message) -> Result<(), WebSocketClosedError> {
-        if self.state != State::Open || self.sent_close.is_some() {
+        if self.state != State::Open {
             return Err(WebSocketClosedError);
         }
         let opcode = if message.is_text() {
@@ -284,6 +284,23 @@ impl Connection {
             OpCode::Binary
         };
         self.write_frame(opcode, message.as_bytes());
+        Ok(())
+    }
+
+    /// Queues a frame encoded once for many server connections (see
+    /// [`frame::encode_frame`](super::frame::encode_frame)), as a broadcast does.
+    ///
+    /// # Errors
+    /// [`WebSocketClosedError`] once a close frame was sent or received.
+    ///
+    /// # Panics
+    /// In debug builds, if this side is a client: clients must mask each frame themselves.
+    pub fn send_encoded(&mut self, frame: &[u8]) -> Result<(), WebSocketClosedError> {
+        debug_assert_eq!(self.role, Role::Server, "only servers send pre-encoded frames");
+        if self.state != State::Open {
+            return Err(WebSocketClosedError);
+        }
+        self.out.extend_from_slice(frame);
         Ok(())
     }
 

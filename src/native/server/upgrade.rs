@@ -195,7 +195,7 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
     let going_away = async {
         if shutdown.wait_for(|stop| *stop).await.is_ok() {
             let frame = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down").ok();
-            ws.handle().start_close(frame).await;
+            ws.handle().start_close(frame);
         }
         pending::<()>().await;
     };
