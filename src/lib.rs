@@ -20,11 +20,13 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod close;
+mod compression;
 mod error;
 mod message;
 pub mod protocol;
 
 pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON_LEN};
+pub use compression::CompressionOptions;
 pub use error::{Error, HandshakeError, ProtocolError, WebSocketClosedError};
 pub use message::Message;
 

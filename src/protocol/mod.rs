@@ -10,6 +10,9 @@
 //! Drivers (the tokio backend in this crate, or your own) follow the call order documented
 //! on [`Connection`].
 
+#[cfg(feature = "deflate")]
+pub mod deflate;
+pub mod extensions;
 pub(crate) mod frame;
 pub mod handshake;
 pub(crate) mod mask;
