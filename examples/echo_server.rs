@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use squall::{Application, CompressionOptions, Message, Request, Settings, WebSocket, WebSocketHandler};
+use squall::{
+    Application, CompressionOptions, Message, Request, Settings, WebSocket, WebSocketHandler,
+};
 
 const USAGE: &str = "usage: echo_server --port PORT [--deflate] [--max-message-size BYTES] \
 [--allow-origin ORIGIN]... [--threads N]
@@ -38,14 +40,29 @@ fn parse_args() -> Result<Options, String> {
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
-            "--port" => port = Some(value("--port")?.parse().map_err(|e| format!("--port: {e}"))?),
+            "--port" => {
+                port = Some(
+                    value("--port")?
+                        .parse()
+                        .map_err(|e| format!("--port: {e}"))?,
+                )
+            }
             "--deflate" => options.deflate = true,
             "--max-message-size" => {
                 let size = value("--max-message-size")?;
-                options.max_message_size = Some(size.parse().map_err(|e| format!("--max-message-size: {e}"))?);
+                options.max_message_size = Some(
+                    size.parse()
+                        .map_err(|e| format!("--max-message-size: {e}"))?,
+                );
             }
             "--allow-origin" => options.allowed_origins.push(value("--allow-origin")?),
-            "--threads" => options.threads = Some(value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?),
+            "--threads" => {
+                options.threads = Some(
+                    value("--threads")?
+                        .parse()
+                        .map_err(|e| format!("--threads: {e}"))?,
+                )
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -63,7 +80,9 @@ impl WebSocketHandler for Echo {
     fn check_origin(&self, origin: &str, request: &Request) -> bool {
         if self.allowed_origins.is_empty() {
             let host = request.headers().get("host").and_then(|h| h.to_str().ok());
-            return host.is_some_and(|host| squall::protocol::handshake::origin_matches_host(origin, host));
+            return host.is_some_and(|host| {
+                squall::protocol::handshake::origin_matches_host(origin, host)
+            });
         }
         self.allowed_origins.iter().any(|allowed| allowed == origin)
     }
@@ -93,9 +112,16 @@ fn main() {
         }
     };
     let runtime = match options.threads {
-        Some(1) => tokio::runtime::Builder::new_current_thread().enable_all().build(),
-        Some(n) => tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all().build(),
-        None => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
     };
     let runtime = runtime.unwrap_or_else(|e| {
         eprintln!("echo_server: cannot start the runtime: {e}");
@@ -103,7 +129,9 @@ fn main() {
     });
     runtime.block_on(async {
         let settings = Settings {
-            max_message_size: options.max_message_size.or(Settings::default().max_message_size),
+            max_message_size: options
+                .max_message_size
+                .or(Settings::default().max_message_size),
             ..Settings::default()
         };
         let allowed_origins = Arc::new(options.allowed_origins);
@@ -117,7 +145,10 @@ fn main() {
         let server = match app.listen(("127.0.0.1", options.port)).await {
             Ok(server) => server,
             Err(e) => {
-                eprintln!("echo_server: cannot listen on 127.0.0.1:{}: {e}", options.port);
+                eprintln!(
+                    "echo_server: cannot listen on 127.0.0.1:{}: {e}",
+                    options.port
+                );
                 std::process::exit(1);
             }
         };

@@ -140,9 +140,14 @@ pub(crate) enum TrySendError {
 }
 
 impl Handle {
-    async fn control<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> Command) -> Result<T, Error> {
+    async fn control<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> Command,
+    ) -> Result<T, Error> {
         let (ack, done) = oneshot::channel();
-        self.control.send(make(ack)).map_err(|_| WebSocketClosedError)?;
+        self.control
+            .send(make(ack))
+            .map_err(|_| WebSocketClosedError)?;
         done.await.map_err(|_| WebSocketClosedError)?
     }
 
@@ -163,10 +168,12 @@ impl Handle {
         if self.shared.is_closing() {
             return Err(TrySendError::Closed);
         }
-        self.data.try_send(Command::SendEncoded(frame)).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => TrySendError::Full,
-            mpsc::error::TrySendError::Closed(_) => TrySendError::Closed,
-        })
+        self.data
+            .try_send(Command::SendEncoded(frame))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => TrySendError::Full,
+                mpsc::error::TrySendError::Closed(_) => TrySendError::Closed,
+            })
     }
 
     pub(crate) async fn ping(&self, payload: Bytes) -> Result<Duration, Error> {

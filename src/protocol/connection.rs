@@ -296,7 +296,11 @@ impl Connection {
     /// # Panics
     /// In debug builds, if this side is a client: clients must mask each frame themselves.
     pub fn send_encoded(&mut self, frame: &[u8]) -> Result<(), WebSocketClosedError> {
-        debug_assert_eq!(self.role, Role::Server, "only servers send pre-encoded frames");
+        debug_assert_eq!(
+            self.role,
+            Role::Server,
+            "only servers send pre-encoded frames"
+        );
         if self.state != State::Open {
             return Err(WebSocketClosedError);
         }

@@ -12,7 +12,10 @@
 
 mod config;
 mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 mod event;
+pub mod extensions;
 pub mod frame;
 pub mod handshake;
 mod mask;

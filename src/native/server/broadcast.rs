@@ -80,7 +80,11 @@ impl Broadcast {
     /// closed with 1013.
     pub fn send(&self, message: impl Into<Message>) -> usize {
         let message = message.into();
-        let opcode = if message.is_text() { OpCode::Text } else { OpCode::Binary };
+        let opcode = if message.is_text() {
+            OpCode::Text
+        } else {
+            OpCode::Binary
+        };
         let frame = Bytes::from(encode_frame(opcode, message.as_bytes()));
         let mut delivered = 0;
         self.members().retain(|_, ws| match ws.handle().try_send_encoded(frame.clone()) {
@@ -101,6 +105,9 @@ impl Broadcast {
 
     fn members(&self) -> std::sync::MutexGuard<'_, HashMap<u64, WebSocket>> {
         // A panic while holding the lock leaves the map itself consistent.
-        self.inner.members.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .members
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
