@@ -33,6 +33,8 @@ const POLL_BUDGET: usize = 64;
 pub(crate) enum Command {
     Send {
         message: Message,
+        /// `false` opts this message out of permessage-deflate.
+        compress: bool,
         ack: oneshot::Sender<Result<(), Error>>,
     },
     /// A complete server frame encoded once for many connections (broadcast); no ack.
@@ -151,13 +153,21 @@ impl Handle {
         done.await.map_err(|_| WebSocketClosedError)?
     }
 
-    pub(crate) async fn write_message(&self, message: Message) -> Result<(), Error> {
+    pub(crate) async fn write_message(
+        &self,
+        message: Message,
+        compress: bool,
+    ) -> Result<(), Error> {
         if self.shared.is_closing() {
             return Err(WebSocketClosedError.into());
         }
         let (ack, done) = oneshot::channel();
         self.data
-            .send(Command::Send { message, ack })
+            .send(Command::Send {
+                message,
+                compress,
+                ack,
+            })
             .await
             .map_err(|_| WebSocketClosedError)?;
         done.await.map_err(|_| WebSocketClosedError)?
@@ -351,7 +361,11 @@ impl<S: Transport> Driver<S> {
 
     fn apply(&mut self, command: Command) {
         match command {
-            Command::Send { message, ack } => match self.core.send(&message) {
+            Command::Send {
+                message,
+                compress,
+                ack,
+            } => match self.core.send_with(&message, compress) {
                 Ok(()) => {
                     self.pull_transmit();
                     self.acks.push_back((self.queued_total, ack));

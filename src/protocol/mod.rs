@@ -28,7 +28,7 @@ mod utf8;
 mod tests;
 
 pub use config::{Config, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
-pub(crate) use connection::MAX_CONTROL_PAYLOAD;
+pub use connection::MAX_CONTROL_PAYLOAD;
 pub use connection::{Connection, State, Transmit};
 pub use event::{Closed, Event};
 pub use role::Role;

@@ -17,12 +17,9 @@
 //! offer that asks for it, and a client that is told to use it sends every message
 //! uncompressed (allowed by RFC 7692 §6). Peers' 8-bit streams inflate normally.
 
-// Until the connection core uses the codec, only its tests do: remove these two allows then.
-#[allow(dead_code)]
 mod codec;
 mod negotiation;
 
-#[allow(unused_imports)]
 pub(crate) use codec::{DeflateError, PerMessageDeflate};
 pub use negotiation::{
     client_accept, client_offer, server_accept, DeflateNegotiationError, DeflateParams,
