@@ -6,6 +6,7 @@ mod handler;
 mod request;
 mod router;
 mod settings;
+mod static_files;
 mod upgrade;
 mod websocket;
 
