@@ -1,4 +1,5 @@
 //! Broadcast from another task, with a slow consumer.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -53,10 +54,14 @@ async fn a_message_sent_from_another_task_reaches_every_member() {
     }
     wait_for_members(&room, 5).await;
     let sender = room.clone();
-    let delivered = tokio::spawn(async move { sender.send("to everyone") }).await.unwrap();
+    let delivered = tokio::spawn(async move { sender.send("to everyone") })
+        .await
+        .unwrap();
     assert_eq!(delivered, 5);
     for client in &mut clients {
-        let got = tokio::time::timeout(Duration::from_secs(5), client.next()).await.unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), client.next())
+            .await
+            .unwrap();
         assert_eq!(got.unwrap().unwrap(), TMessage::text("to everyone"));
     }
 }
@@ -87,7 +92,10 @@ async fn a_slow_consumer_is_closed_with_1013_and_the_others_keep_receiving() {
         room.send(chunk.clone());
         tokio::task::yield_now().await;
     }
-    let count = tokio::time::timeout(Duration::from_secs(20), fast_reader).await.unwrap().unwrap();
+    let count = tokio::time::timeout(Duration::from_secs(20), fast_reader)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(count, 2000, "the fast client got every message");
     assert_eq!(room.len(), 1, "the slow client was removed");
     // The slow client, reading at last, finds a 1013 close after what it had buffered.

@@ -1,4 +1,5 @@
 //! Graceful shutdown: 1001 to every connection, nothing acknowledged is lost.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -74,9 +75,12 @@ async fn shutdown_sends_1001_and_every_acknowledged_message_arrives() {
         .collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = std::time::Instant::now();
-    tokio::time::timeout(Duration::from_secs(10), server.shutdown(Duration::from_secs(5)))
-        .await
-        .expect("shutdown finishes within its grace period");
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        server.shutdown(Duration::from_secs(5)),
+    )
+    .await
+    .expect("shutdown finishes within its grace period");
     assert!(started.elapsed() < Duration::from_secs(6));
     let mut acknowledged: HashMap<Option<SocketAddr>, u64> = HashMap::new();
     while let Ok((peer, n)) = written.try_recv() {
@@ -85,7 +89,10 @@ async fn shutdown_sends_1001_and_every_acknowledged_message_arrives() {
     }
     let mut total = 0;
     for reader in readers {
-        let (local, received, close) = tokio::time::timeout(Duration::from_secs(5), reader).await.unwrap().unwrap();
+        let (local, received, close) = tokio::time::timeout(Duration::from_secs(5), reader)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(close, Some(1001), "every client got 1001");
         // Each client's stream is in order and has no gaps.
         for (i, n) in received.iter().enumerate() {
@@ -93,12 +100,20 @@ async fn shutdown_sends_1001_and_every_acknowledged_message_arrives() {
         }
         // Every message whose write_message future resolved reached this client.
         if let Some(highest) = acknowledged.get(&local) {
-            assert!(received.len() as u64 > *highest, "acknowledged {highest}, received {}", received.len());
+            assert!(
+                received.len() as u64 > *highest,
+                "acknowledged {highest}, received {}",
+                received.len()
+            );
         }
         total += received.len();
     }
     assert!(total > 0);
-    assert_eq!(acknowledged.len(), 20, "every connection acknowledged writes");
+    assert_eq!(
+        acknowledged.len(),
+        20,
+        "every connection acknowledged writes"
+    );
 }
 
 #[tokio::test]
@@ -116,9 +131,12 @@ async fn shutdown_gives_up_after_the_grace_period() {
     let (_silent, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = std::time::Instant::now();
-    tokio::time::timeout(Duration::from_secs(5), server.shutdown(Duration::from_millis(500)))
-        .await
-        .expect("shutdown ends after the grace period");
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        server.shutdown(Duration::from_millis(500)),
+    )
+    .await
+    .expect("shutdown ends after the grace period");
     assert!(started.elapsed() >= Duration::from_millis(400));
 }
 

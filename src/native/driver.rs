@@ -264,6 +264,9 @@ pub(crate) fn connect<S: Transport>(
     (driver, handle, events_rx)
 }
 
+/// A ping waiting for its pong: id, when it was sent, and who wants the round-trip time.
+type PendingPing = (u64, Instant, oneshot::Sender<Result<Duration, Error>>);
+
 /// The future that runs one connection until it is closed and its socket shut down.
 #[derive(Debug)]
 pub(crate) struct Driver<S> {
@@ -283,7 +286,7 @@ pub(crate) struct Driver<S> {
     written_total: u64,
     /// Write acknowledgements, resolved once `written_total` reaches their position.
     acks: VecDeque<(u64, oneshot::Sender<Result<(), Error>>)>,
-    pings: VecDeque<(u64, Instant, oneshot::Sender<Result<Duration, Error>>)>,
+    pings: VecDeque<PendingPing>,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     eof_requested: bool,
     shutdown_done: bool,

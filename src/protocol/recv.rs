@@ -212,7 +212,7 @@ impl Connection {
 
     #[cfg(not(feature = "deflate"))]
     fn inflate(
-        &mut self,
+        &self,
         _payload: &[u8],
         _fin: bool,
         _out: &mut Vec<u8>,

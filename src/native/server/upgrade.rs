@@ -165,15 +165,15 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         return;
     }
     let now = Instant::now();
-    let mut config = Config::default();
-    config.max_message_size = settings.max_message_size;
-    config.ping_interval = settings.ping_interval;
-    config.ping_timeout = settings.ping_timeout;
-    config.close_timeout = settings.close_timeout;
-    #[cfg(feature = "deflate")]
-    {
-        config.deflate = deflate;
-    }
+    let config = Config {
+        max_message_size: settings.max_message_size,
+        ping_interval: settings.ping_interval,
+        ping_timeout: settings.ping_timeout,
+        close_timeout: settings.close_timeout,
+        #[cfg(feature = "deflate")]
+        deflate,
+        ..Config::default()
+    };
     #[cfg(not(feature = "deflate"))]
     let () = deflate;
     let mut core = Connection::new(Role::Server, config, now);
