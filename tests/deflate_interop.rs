@@ -25,7 +25,7 @@ impl WebSocketHandler for Echo {
     }
 }
 
-pub fn python() -> PathBuf {
+fn python() -> PathBuf {
     if let Some(python) = std::env::var_os("SQUALL_PYTHON") {
         return python.into();
     }
