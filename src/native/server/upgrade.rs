@@ -170,6 +170,7 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         ping_interval: settings.ping_interval,
         ping_timeout: settings.ping_timeout,
         close_timeout: settings.close_timeout,
+        idle_timeout: settings.idle_timeout,
         #[cfg(feature = "deflate")]
         deflate,
         ..Config::default()
@@ -184,6 +185,7 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         write_high_water: settings.write_buffer_high_water,
         linger: settings.close_timeout,
         event_capacity: 16,
+        write_timeout: settings.write_timeout,
     };
     let (driver, handle, mut events) = driver::connect(stream, core, driver_config);
     let ws = WebSocket::new(handle, request, subprotocol, extensions);
