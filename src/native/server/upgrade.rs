@@ -9,6 +9,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::handler::{PathArgs, WebSocketHandler};
 use super::request::Request;
@@ -207,10 +208,21 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         }
         pending::<()>().await;
     };
-    tokio::select! {
-        _ = futures_util::future::join(driver, handler_loop) => {}
-        () = going_away => {}
-    }
+    let span = tracing::info_span!(
+        "websocket",
+        path = ws.request().path(),
+        subprotocol = ws.selected_subprotocol(),
+        extensions = ws.extensions(),
+    );
+    let connection = async {
+        tracing::debug!("open");
+        tokio::select! {
+            _ = futures_util::future::join(driver, handler_loop) => {}
+            () = going_away => {}
+        }
+        tracing::debug!(code = ?ws.close_code(), "closed");
+    };
+    connection.instrument(span).await;
 }
 
 /// Asks the handler for compression options and, when it gives some, takes the first
