@@ -31,6 +31,10 @@ pub mod protocol;
     any(feature = "server", feature = "client")
 ))]
 mod native;
+#[cfg(all(not(target_arch = "wasm32"), feature = "axum"))]
+pub use native::integrations::axum;
+#[cfg(all(not(target_arch = "wasm32"), feature = "hyper"))]
+pub use native::integrations::hyper;
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
 pub use native::server::{
     Application, Broadcast, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler,

@@ -147,6 +147,39 @@ impl Agreement {
             &http::HeaderMap::new(),
         )
     }
+
+    /// The headers of the 101 response for this agreement, for HTTP servers that write
+    /// the response themselves: `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, and
+    /// `Sec-WebSocket-Protocol`/`Sec-WebSocket-Extensions` when agreed. As in
+    /// [`response`](Self::response), control characters are dropped from the values.
+    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+    pub(crate) fn headers(&self, offer: &UpgradeRequest) -> http::HeaderMap {
+        use http::header::{
+            CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL,
+            UPGRADE,
+        };
+        let mut headers = http::HeaderMap::with_capacity(5);
+        headers.insert(UPGRADE, http::HeaderValue::from_static("websocket"));
+        headers.insert(CONNECTION, http::HeaderValue::from_static("Upgrade"));
+        let accept = handshake::derive_accept_key(offer.key.as_bytes());
+        let agreed = [
+            (SEC_WEBSOCKET_ACCEPT, Some(accept.as_str())),
+            (SEC_WEBSOCKET_PROTOCOL, self.subprotocol.as_deref()),
+            (SEC_WEBSOCKET_EXTENSIONS, self.extensions.as_deref()),
+        ];
+        for (name, value) in agreed {
+            let Some(value) = value else { continue };
+            let clean: Vec<u8> = value
+                .bytes()
+                .filter(|&byte| byte == b'\t' || (byte >= 0x20 && byte != 0x7f))
+                .collect();
+            // Without control characters every byte string is a valid header value.
+            if let Ok(value) = http::HeaderValue::from_bytes(&clean) {
+                headers.insert(name, value);
+            }
+        }
+        headers
+    }
 }
 
 /// Runs the hooks that decide the upgrade, in Tornado's order: `check_origin` (403),
@@ -316,4 +349,37 @@ fn negotiate_compression<H: WebSocketHandler>(
     _offer: &UpgradeRequest,
 ) -> ((), Option<String>) {
     ((), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_those_of_the_raw_response() {
+        let offer = UpgradeRequest {
+            key: "dGhlIHNhbXBsZSBub25jZQ==".to_owned(),
+            subprotocols: vec!["chat".to_owned()],
+            extensions: Vec::new(),
+            origin: None,
+        };
+        for (subprotocol, extensions) in [
+            (None, None),
+            (
+                Some("chat"),
+                Some("permessage-deflate; server_no_context_takeover"),
+            ),
+        ] {
+            let agreement = Agreement {
+                subprotocol: subprotocol.map(str::to_owned),
+                extensions: extensions.map(str::to_owned),
+                deflate: Default::default(),
+            };
+            let raw = agreement.response(&offer);
+            let (response, _) = handshake::parse_response(&raw, &HeadLimits::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(response.headers(), &agreement.headers(&offer));
+        }
+    }
 }
