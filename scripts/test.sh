@@ -14,14 +14,20 @@ scripts/setup.sh
 step "format and lints (native and wasm32)"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --all-features -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features client,json -- -D warnings
 
 step "feature matrix"
 cargo check --no-default-features
-for feature in server client tls deflate json; do
+for feature in server client tls deflate json hyper axum; do
   cargo check --no-default-features --features "$feature"
 done
 cargo check --target wasm32-unknown-unknown --no-default-features --features client,json
+
+step "minimum supported Rust version (rust-version in Cargo.toml)"
+msrv=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+rustup toolchain install "$msrv" --profile minimal >/dev/null 2>&1
+cargo "+$msrv" check --lib --all-features
 
 step "the protocol core names no driver"
 if grep -rnE 'Instant::now|tokio|std::net|thread_rng' src/protocol --include=*.rs | grep -v '^src/protocol/.*tests' ; then
