@@ -31,10 +31,20 @@ pub mod protocol;
     any(feature = "server", feature = "client")
 ))]
 mod native;
+#[cfg(all(not(target_arch = "wasm32"), feature = "client"))]
+pub use native::client::{
+    websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
+};
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
 pub use native::server::{
     Application, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler,
 };
+#[cfg(all(
+    not(target_arch = "wasm32"),
+    feature = "tls",
+    any(feature = "server", feature = "client")
+))]
+pub use native::tls;
 #[cfg(all(
     not(target_arch = "wasm32"),
     any(feature = "server", feature = "client")

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: a recording handler, servers on 127.0.0.1,
 //! and a raw TCP peer that speaks bytes.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+pub mod client;
 
 use std::time::Duration;
 

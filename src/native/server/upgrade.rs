@@ -165,11 +165,13 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         return;
     }
     let now = Instant::now();
-    let mut config = Config::default();
-    config.max_message_size = settings.max_message_size;
-    config.ping_interval = settings.ping_interval;
-    config.ping_timeout = settings.ping_timeout;
-    config.close_timeout = settings.close_timeout;
+    let config = Config {
+        max_message_size: settings.max_message_size,
+        ping_interval: settings.ping_interval,
+        ping_timeout: settings.ping_timeout,
+        close_timeout: settings.close_timeout,
+        ..Config::default()
+    };
     let mut core = Connection::new(Role::Server, config, now);
     if !leftover.is_empty() {
         core.receive(&leftover, now);
