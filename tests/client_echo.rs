@@ -101,3 +101,29 @@ fn connection_types_are_send_and_sync() {
     assert_send_sync::<squall::ClientReader>();
     assert_send_sync::<squall::ClientWriter>();
 }
+
+#[tokio::test]
+async fn frames_sent_with_the_101_are_not_lost() {
+    use common::client::{answering_server, switching_protocols};
+    // The server's first frame ("early", unmasked text) arrives in the same write as its
+    // 101 head, so the client reads both at once.
+    let addr = answering_server(
+        |head| {
+            let mut answer = switching_protocols(head, "").into_bytes();
+            answer.extend_from_slice(b"\x81\x05early");
+            answer
+        },
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    let mut conn = within(websocket_connect(
+        format!("ws://{addr}/"),
+        ConnectOptions::new(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        within(conn.read_message()).await,
+        Some(Message::from("early"))
+    );
+}

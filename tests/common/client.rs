@@ -86,17 +86,18 @@ pub fn switching_protocols(head: &str, extra: &str) -> String {
     )
 }
 
-/// A raw server that reads each request head and writes `answer(head)` verbatim, then
-/// keeps the connection open for `linger`.
-pub async fn answering_server<F>(answer: F, linger: Duration) -> SocketAddr
+/// A raw server that reads each request head and writes `answer(head)` verbatim (a
+/// `String` or raw bytes), then keeps the connection open for `linger`.
+pub async fn answering_server<F, A>(answer: F, linger: Duration) -> SocketAddr
 where
-    F: Fn(&str) -> String + Send + Sync + Clone + 'static,
+    F: Fn(&str) -> A + Send + Sync + Clone + 'static,
+    A: AsRef<[u8]> + Send,
 {
     serve_tcp(move |mut stream| {
         let answer = answer.clone();
         async move {
             let head = read_head(&mut stream).await;
-            let _ = stream.write_all(answer(&head).as_bytes()).await;
+            let _ = stream.write_all(answer(&head).as_ref()).await;
             tokio::time::sleep(linger).await;
         }
     })

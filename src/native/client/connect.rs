@@ -23,6 +23,11 @@ const EVENT_CAPACITY: usize = 16;
 /// too (see [`IntoClientRequest`]); `options` holds the rest of Tornado's arguments. The
 /// connection's task is spawned on the current tokio runtime, so this must run inside one.
 ///
+/// The callbacks of the options (`on_message_callback`, `on_ping`, `on_pong`) run on that
+/// task, in order, as frames arrive (pings and pongs also while nobody reads): keep them
+/// short and non-blocking, and hand longer work to a channel. `on_message_callback` gets
+/// `None` once, when the connection closes.
+///
 /// # Errors
 /// - [`Error::InvalidUrl`] for a URL that is not `ws://` or `wss://` with a host;
 /// - [`Error::ConnectTimeout`] when DNS, TCP, TLS and the handshake together take longer
