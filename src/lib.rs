@@ -37,7 +37,7 @@ pub use native::client::{
 };
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
 pub use native::server::{
-    Application, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler,
+    Application, Broadcast, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler,
 };
 #[cfg(all(
     not(target_arch = "wasm32"),

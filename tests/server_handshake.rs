@@ -1,5 +1,4 @@
 //! What the server answers before the upgrade: statuses, origins, subprotocols.
-// Helpers outside #[test] functions unwrap too.
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -1,5 +1,4 @@
 //! Protocol violations from a raw peer get the RFC's close code.
-// Helpers outside #[test] functions unwrap too.
 #![allow(clippy::unwrap_used)]
 
 mod common;

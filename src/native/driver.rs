@@ -25,6 +25,8 @@ use crate::{
 
 /// Size of the buffer each read fills.
 const READ_CHUNK: usize = 16 * 1024;
+/// Messages queued per connection before writers wait (and broadcasts count it as slow).
+pub(crate) const DATA_QUEUE: usize = 64;
 /// Iterations of the poll loop before yielding to the runtime, for fairness.
 const POLL_BUDGET: usize = 64;
 
@@ -33,8 +35,13 @@ const POLL_BUDGET: usize = 64;
 pub(crate) enum Command {
     Send {
         message: Message,
+        /// `false` opts this message out of permessage-deflate.
+        compress: bool,
         ack: oneshot::Sender<Result<(), Error>>,
     },
+    /// A complete server frame encoded once for many connections (broadcast); no ack.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    SendEncoded(Bytes),
     Ping {
         payload: Bytes,
         ack: oneshot::Sender<Result<Duration, Error>>,
@@ -191,28 +198,67 @@ pub(crate) struct DriverConfig {
 /// The sending side of a connection, shared by every handle clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Handle {
-    commands: mpsc::Sender<Command>,
+    /// Messages: bounded, so writers wait when the connection is backed up.
+    data: mpsc::Sender<Command>,
+    /// Pings, closes and socket options: never blocked behind queued messages.
+    control: mpsc::UnboundedSender<Command>,
     pub(crate) shared: Arc<Shared>,
 }
 
+/// Why [`Handle::try_send_encoded`] did not queue a frame.
+#[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) enum TrySendError {
+    /// The connection's queue is full: the peer reads too slowly.
+    Full,
+    /// The connection is closing or closed.
+    Closed,
+}
+
 impl Handle {
-    async fn request<T>(
+    async fn control<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> Command,
     ) -> Result<T, Error> {
         let (ack, done) = oneshot::channel();
-        self.commands
+        self.control
             .send(make(ack))
+            .map_err(|_| WebSocketClosedError)?;
+        done.await.map_err(|_| WebSocketClosedError)?
+    }
+
+    pub(crate) async fn write_message(
+        &self,
+        message: Message,
+        compress: bool,
+    ) -> Result<(), Error> {
+        if self.shared.is_closing() {
+            return Err(WebSocketClosedError.into());
+        }
+        let (ack, done) = oneshot::channel();
+        self.data
+            .send(Command::Send {
+                message,
+                compress,
+                ack,
+            })
             .await
             .map_err(|_| WebSocketClosedError)?;
         done.await.map_err(|_| WebSocketClosedError)?
     }
 
-    pub(crate) async fn write_message(&self, message: Message) -> Result<(), Error> {
+    /// Queues a pre-encoded server frame without waiting.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn try_send_encoded(&self, frame: Bytes) -> Result<(), TrySendError> {
         if self.shared.is_closing() {
-            return Err(WebSocketClosedError.into());
+            return Err(TrySendError::Closed);
         }
-        self.request(|ack| Command::Send { message, ack }).await
+        self.data
+            .try_send(Command::SendEncoded(frame))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => TrySendError::Full,
+                mpsc::error::TrySendError::Closed(_) => TrySendError::Closed,
+            })
     }
 
     pub(crate) async fn ping(&self, payload: Bytes) -> Result<Duration, Error> {
@@ -222,7 +268,7 @@ impl Handle {
         if self.shared.is_closing() {
             return Err(WebSocketClosedError.into());
         }
-        self.request(|ack| Command::Ping { payload, ack }).await
+        self.control(|ack| Command::Ping { payload, ack }).await
     }
 
     /// Sends the close frame, then waits until the connection is closed (peer's answer or
@@ -231,23 +277,22 @@ impl Handle {
         if let Some(frame) = &frame {
             frame.validate()?;
         }
-        self.request(|ack| Command::Close { frame, ack }).await?;
+        self.control(|ack| Command::Close { frame, ack }).await?;
         self.shared.wait_closed().await;
         Ok(())
     }
 
-    /// Asks for a close without waiting for it to complete (graceful shutdown).
+    /// Asks for a close without waiting for it (shutdown, slow consumers).
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    pub(crate) async fn start_close(&self, frame: Option<CloseFrame>) {
+    pub(crate) fn start_close(&self, frame: Option<CloseFrame>) {
         let (ack, _done) = oneshot::channel();
-        let _ = self.commands.send(Command::Close { frame, ack }).await;
+        let _ = self.control.send(Command::Close { frame, ack });
     }
 
     pub(crate) async fn set_nodelay(&self, nodelay: bool) -> Result<(), Error> {
         let (ack, done) = oneshot::channel();
-        self.commands
+        self.control
             .send(Command::SetNodelay { nodelay, ack })
-            .await
             .map_err(|_| WebSocketClosedError)?;
         Ok(done.await.map_err(|_| WebSocketClosedError)??)
     }
@@ -259,15 +304,17 @@ pub(crate) fn connect<S: Transport>(
     core: Connection,
     config: DriverConfig,
 ) -> (Driver<S>, Handle, events_channel::Receiver<Incoming>) {
-    let (commands_tx, commands) = mpsc::channel(64);
+    let (data_tx, data) = mpsc::channel(DATA_QUEUE);
+    let (control_tx, control) = mpsc::unbounded_channel();
     let (events, events_rx) = events_channel::channel(config.event_capacity);
     let shared = Arc::new(Shared::new());
     let driver = Driver {
         stream,
         core,
         config,
-        commands,
-        commands_open: true,
+        data,
+        control,
+        handles_alive: true,
         events: Some(events),
         hooks: None,
         pending_event: None,
@@ -286,18 +333,16 @@ pub(crate) fn connect<S: Transport>(
         io_failed: false,
         shared: Arc::clone(&shared),
     };
-    (
-        driver,
-        Handle {
-            commands: commands_tx,
-            shared,
-        },
-        events_rx,
-    )
+    let handle = Handle {
+        data: data_tx,
+        control: control_tx,
+        shared,
+    };
+    (driver, handle, events_rx)
 }
 
-/// Resolves a `ping` with the round-trip time.
-type PingAck = oneshot::Sender<Result<Duration, Error>>;
+/// A ping waiting for its pong: id, when it was sent, and who wants the round-trip time.
+type PendingPing = (u64, Instant, oneshot::Sender<Result<Duration, Error>>);
 
 /// The future that runs one connection until it is closed and its socket shut down.
 #[derive(Debug)]
@@ -305,8 +350,9 @@ pub(crate) struct Driver<S> {
     stream: S,
     core: Connection,
     config: DriverConfig,
-    commands: mpsc::Receiver<Command>,
-    commands_open: bool,
+    data: mpsc::Receiver<Command>,
+    control: mpsc::UnboundedReceiver<Command>,
+    handles_alive: bool,
     events: Option<events_channel::Sender<Incoming>>,
     hooks: Option<Hooks>,
     pending_event: Option<Incoming>,
@@ -318,7 +364,7 @@ pub(crate) struct Driver<S> {
     written_total: u64,
     /// Write acknowledgements, resolved once `written_total` reaches their position.
     acks: VecDeque<(u64, oneshot::Sender<Result<(), Error>>)>,
-    pings: VecDeque<(u64, Instant, PingAck)>,
+    pings: VecDeque<PendingPing>,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     eof_requested: bool,
     shutdown_done: bool,
@@ -385,30 +431,42 @@ impl<S: Transport> Driver<S> {
 
     fn poll_commands(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        while self.commands_open && self.unwritten() < self.config.write_high_water {
-            match self.commands.poll_recv(cx) {
+        while self.handles_alive {
+            match self.control.poll_recv(cx) {
                 Poll::Ready(Some(command)) => self.apply(command),
                 Poll::Ready(None) => {
                     // Every handle is gone: nobody can write or close any more, so close now,
                     // with 1000 (normal closure).
-                    self.commands_open = false;
+                    self.handles_alive = false;
                     let normal = CloseFrame {
                         code: CloseCode::NORMAL,
                         reason: String::new(),
                     };
                     let _ = self.core.close(Some(normal), Instant::now());
+                    self.shared.state.store(CLOSING, Ordering::Release);
                 }
                 Poll::Pending => break,
             }
-            self.pull_transmit();
             progress = true;
         }
+        while self.handles_alive && self.unwritten() < self.config.write_high_water {
+            match self.data.poll_recv(cx) {
+                Poll::Ready(Some(command)) => self.apply(command),
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+            progress = true;
+        }
+        self.pull_transmit();
         progress
     }
 
     fn apply(&mut self, command: Command) {
         match command {
-            Command::Send { message, ack } => match self.core.send(&message) {
+            Command::Send {
+                message,
+                compress,
+                ack,
+            } => match self.core.send_with(&message, compress) {
                 Ok(()) => {
                     self.pull_transmit();
                     self.acks.push_back((self.queued_total, ack));
@@ -417,6 +475,11 @@ impl<S: Transport> Driver<S> {
                     let _ = ack.send(Err(closed.into()));
                 }
             },
+            Command::SendEncoded(frame) => {
+                if self.core.send_encoded(&frame).is_ok() {
+                    self.pull_transmit();
+                }
+            }
             Command::Ping { payload, ack } => match self.core.ping(payload) {
                 Ok(id) => self.pings.push_back((id, Instant::now(), ack)),
                 Err(err) => {

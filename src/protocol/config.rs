@@ -38,6 +38,10 @@ pub struct Config {
     /// Seed for the masking-key generator, so tests can pin the bytes a client sends.
     /// `None` (the default) seeds it from the operating system once.
     pub mask_seed: Option<[u8; 32]>,
+    /// permessage-deflate as the handshake negotiated it: the parameters in force and this
+    /// side's options (compression level, memory level, threshold). Default: `None` (off).
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<(super::deflate::DeflateParams, crate::CompressionOptions)>,
 }
 
 impl Default for Config {
@@ -49,6 +53,8 @@ impl Default for Config {
             ping_timeout: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             mask_seed: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 }

@@ -16,7 +16,7 @@ use super::{Config, Role};
 use crate::{CloseCode, CloseFrame, Error, Message, ProtocolError, WebSocketClosedError};
 
 /// The largest control frame payload (RFC 6455 §5.5).
-pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
+pub const MAX_CONTROL_PAYLOAD: usize = 125;
 
 /// Undelivered events beyond which [`Connection::wants_read`] turns false.
 const MAX_QUEUED_EVENTS: usize = 256;
@@ -102,6 +102,12 @@ pub struct Connection {
     eof_sent: bool,
     eof_received: bool,
     pub(super) closed: Option<Closed>,
+    /// permessage-deflate codec, when negotiated.
+    #[cfg(feature = "deflate")]
+    pub(super) deflate: Option<super::deflate::PerMessageDeflate>,
+    /// Reused buffer for compressed output.
+    #[cfg(feature = "deflate")]
+    pub(super) scratch: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -128,7 +134,16 @@ impl Connection {
             next_ping: now + interval,
             awaiting: None,
         });
+        #[cfg(feature = "deflate")]
+        let deflate = config
+            .deflate
+            .as_ref()
+            .map(|(params, options)| super::deflate::PerMessageDeflate::new(role, params, options));
         Self {
+            #[cfg(feature = "deflate")]
+            deflate,
+            #[cfg(feature = "deflate")]
+            scratch: Vec::new(),
             role,
             config,
             state: State::Open,
@@ -270,12 +285,26 @@ impl Connection {
 
     // ---- commands
 
-    /// Queues a text or binary message as one frame.
+    /// Queues a text or binary message as one frame, compressed when permessage-deflate
+    /// was negotiated and the message is at least the compression threshold long.
     ///
     /// # Errors
     /// [`WebSocketClosedError`] once a close frame was sent or received.
     pub fn send(&mut self, message: &Message) -> Result<(), WebSocketClosedError> {
-        if self.state != State::Open || self.sent_close.is_some() {
+        self.send_with(message, true)
+    }
+
+    /// As [`send`](Self::send); `compress: false` sends this message uncompressed even
+    /// when permessage-deflate is on (for data that is already compressed).
+    ///
+    /// # Errors
+    /// [`WebSocketClosedError`] once a close frame was sent or received.
+    pub fn send_with(
+        &mut self,
+        message: &Message,
+        compress: bool,
+    ) -> Result<(), WebSocketClosedError> {
+        if self.state != State::Open {
             return Err(WebSocketClosedError);
         }
         let opcode = if message.is_text() {
@@ -283,7 +312,52 @@ impl Connection {
         } else {
             OpCode::Binary
         };
-        self.write_frame(opcode, message.as_bytes());
+        let payload = message.as_bytes();
+        #[cfg(feature = "deflate")]
+        if let Some(deflate) = self
+            .deflate
+            .as_mut()
+            .filter(|d| compress && payload.len() >= d.threshold())
+        {
+            let mut compressed = std::mem::take(&mut self.scratch);
+            compressed.clear();
+            deflate.compress(payload, &mut compressed);
+            self.write_frame_with(opcode, &compressed, true);
+            self.scratch = compressed;
+            return Ok(());
+        }
+        #[cfg(not(feature = "deflate"))]
+        let _ = compress;
+        self.write_frame(opcode, payload);
+        Ok(())
+    }
+
+    /// Whether permessage-deflate is in force.
+    pub fn is_compressed(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        return self.deflate.is_some();
+        #[cfg(not(feature = "deflate"))]
+        false
+    }
+
+    /// Queues a frame encoded once for many server connections (see
+    /// [`frame::encode_frame`](super::frame::encode_frame)), as a broadcast does.
+    ///
+    /// # Errors
+    /// [`WebSocketClosedError`] once a close frame was sent or received.
+    ///
+    /// # Panics
+    /// In debug builds, if this side is a client: clients must mask each frame themselves.
+    pub fn send_encoded(&mut self, frame: &[u8]) -> Result<(), WebSocketClosedError> {
+        debug_assert_eq!(
+            self.role,
+            Role::Server,
+            "only servers send pre-encoded frames"
+        );
+        if self.state != State::Open {
+            return Err(WebSocketClosedError);
+        }
+        self.out.extend_from_slice(frame);
         Ok(())
     }
 

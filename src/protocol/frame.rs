@@ -167,6 +167,24 @@ pub fn encode_header(header: &FrameHeader, out: &mut Vec<u8>) {
     }
 }
 
+/// Encodes a complete, unmasked, unfragmented frame: what a server sends. Used to encode a
+/// broadcast message once for every connection.
+pub fn encode_frame(opcode: OpCode, payload: &[u8]) -> Vec<u8> {
+    let header = FrameHeader {
+        fin: true,
+        rsv1: false,
+        rsv2: false,
+        rsv3: false,
+        opcode,
+        mask: None,
+        payload_len: payload.len() as u64,
+    };
+    let mut out = Vec::with_capacity(header.encoded_len() + payload.len());
+    encode_header(&header, &mut out);
+    out.extend_from_slice(payload);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

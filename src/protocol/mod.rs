@@ -12,7 +12,10 @@
 
 mod config;
 mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 mod event;
+pub mod extensions;
 pub mod frame;
 pub mod handshake;
 mod mask;
@@ -25,7 +28,7 @@ mod utf8;
 mod tests;
 
 pub use config::{Config, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
-pub(crate) use connection::MAX_CONTROL_PAYLOAD;
+pub use connection::MAX_CONTROL_PAYLOAD;
 pub use connection::{Connection, State, Transmit};
 pub use event::{Closed, Event};
 pub use role::Role;

@@ -16,7 +16,11 @@ use crate::{CloseCode, CloseFrame, Message, ProtocolError};
 #[derive(Debug)]
 pub(crate) struct Partial {
     is_text: bool,
+    /// The message so far (decompressed when `compressed`).
     data: Vec<u8>,
+    /// Bytes received on the wire for this message (compressed when `compressed`).
+    wire_len: u64,
+    compressed: bool,
     utf8: Utf8Validator,
 }
 
@@ -89,8 +93,11 @@ impl Connection {
             (Role::Client, true) => return Err(ProtocolError::MaskedServerFrame),
             _ => {}
         }
-        if header.rsv1 || header.rsv2 || header.rsv3 {
+        if header.rsv2 || header.rsv3 || (header.rsv1 && !self.is_compressed()) {
             return Err(ProtocolError::ReservedBits);
+        }
+        if header.rsv1 && !matches!(header.opcode, OpCode::Text | OpCode::Binary) {
+            return Err(ProtocolError::CompressedContinuationOrControl);
         }
         if header.opcode.is_control() {
             if !header.fin {
@@ -117,8 +124,16 @@ impl Connection {
             }
         }
         if let Some(limit) = self.config.max_message_size {
-            let buffered = self.partial.as_ref().map_or(0, |p| p.data.len() as u64);
-            if buffered.saturating_add(header.payload_len) > limit as u64 {
+            let compressed = header.rsv1 || self.partial.as_ref().is_some_and(|p| p.compressed);
+            // Compressed input may be a little longer than its output (stored blocks); the
+            // output itself is capped exactly while inflating.
+            let wire_limit = if compressed {
+                compressed_input_limit(limit)
+            } else {
+                limit as u64
+            };
+            let buffered = self.partial.as_ref().map_or(0, |p| p.wire_len);
+            if buffered.saturating_add(header.payload_len) > wire_limit {
                 return Err(ProtocolError::MessageTooBig { limit });
             }
         }
@@ -131,12 +146,12 @@ impl Connection {
             return Ok(());
         }
         let mut partial = match (header.opcode, self.partial.take()) {
-            (OpCode::Binary, None) if header.fin => {
+            (OpCode::Binary, None) if header.fin && !header.rsv1 => {
                 self.events
                     .push_back(Event::Message(Message::Binary(payload.freeze())));
                 return Ok(());
             }
-            (OpCode::Text, None) if header.fin => {
+            (OpCode::Text, None) if header.fin && !header.rsv1 => {
                 let text =
                     String::from_utf8(payload.into()).map_err(|_| ProtocolError::InvalidUtf8)?;
                 self.events.push_back(Event::Message(Message::Text(text)));
@@ -144,12 +159,19 @@ impl Connection {
             }
             (opcode, None) => Partial {
                 is_text: opcode == OpCode::Text,
-                data: Vec::with_capacity(payload.len()),
+                data: Vec::with_capacity(if header.rsv1 { 0 } else { payload.len() }),
+                wire_len: 0,
+                compressed: header.rsv1,
                 utf8: Utf8Validator::default(),
             },
             (_, Some(partial)) => partial,
         };
-        partial.data.extend_from_slice(&payload);
+        partial.wire_len += payload.len() as u64;
+        if partial.compressed {
+            self.inflate(&payload, header.fin, &mut partial.data)?;
+        } else {
+            partial.data.extend_from_slice(&payload);
+        }
         if partial.is_text {
             partial
                 .utf8
@@ -167,6 +189,36 @@ impl Connection {
         };
         self.events.push_back(Event::Message(message));
         Ok(())
+    }
+
+    #[cfg(feature = "deflate")]
+    fn inflate(
+        &mut self,
+        payload: &[u8],
+        fin: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ProtocolError> {
+        use super::deflate::DeflateError;
+        let limit = self.config.max_message_size.unwrap_or(usize::MAX);
+        // check_header accepts RSV1 only with a negotiated codec.
+        let deflate = self.deflate.as_mut().ok_or(ProtocolError::ReservedBits)?;
+        deflate
+            .decompress(payload, fin, out, limit)
+            .map_err(|error| match error {
+                DeflateError::TooBig => ProtocolError::MessageTooBig { limit },
+                DeflateError::Corrupt => ProtocolError::CorruptCompressedData,
+            })
+    }
+
+    #[cfg(not(feature = "deflate"))]
+    fn inflate(
+        &self,
+        _payload: &[u8],
+        _fin: bool,
+        _out: &mut Vec<u8>,
+    ) -> Result<(), ProtocolError> {
+        // check_header rejects RSV1 without a negotiated extension.
+        Err(ProtocolError::ReservedBits)
     }
 
     fn on_ping(&mut self, payload: Bytes) {
@@ -225,4 +277,11 @@ fn parse_close_payload(payload: &[u8]) -> Result<(Option<CloseCode>, String), Pr
             Ok((Some(code), reason.to_owned()))
         }
     }
+}
+
+/// How many compressed bytes a message limited to `limit` output bytes may take: deflate's
+/// stored blocks add 5 bytes per 65,535, and a message may end with an empty block.
+fn compressed_input_limit(limit: usize) -> u64 {
+    let limit = limit as u64;
+    limit.saturating_add(limit / 65_535 * 5).saturating_add(64)
 }

@@ -42,6 +42,7 @@ use crate::protocol::handshake::Rejection;
 /// ```
 pub struct Application {
     router: Router,
+    static_dir: Option<std::path::PathBuf>,
     settings: Settings,
     #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsAcceptor>,
@@ -67,6 +68,7 @@ impl Application {
     pub fn new() -> Self {
         Self {
             router: Router::default(),
+            static_dir: None,
             settings: Settings::default(),
             #[cfg(feature = "tls")]
             tls: None,
@@ -100,6 +102,13 @@ impl Application {
         let serve: Arc<ServeFn> = Arc::new(move |up| Box::pin(upgrade::serve(factory(), up)));
         self.router.add(pattern, serve)?;
         Ok(self)
+    }
+
+    /// Serves the files under `dir` to plain HTTP GET requests whose path matches no
+    /// WebSocket route (`/` serves `index.html`), for a browser page and its wasm.
+    pub fn static_files(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.static_dir = Some(dir.into());
+        self
     }
 
     /// Replaces the settings.
@@ -266,6 +275,16 @@ async fn handle_connection(
         );
         upgrade::respond(&mut stream, &rejection).await;
         return;
+    }
+    if let Some(dir) = &app.static_dir {
+        let is_upgrade = request.headers().contains_key(http::header::UPGRADE);
+        if !is_upgrade
+            && request.method() == http::Method::GET
+            && app.router.find(request.path()).is_none()
+            && super::static_files::serve_file(&mut stream, dir, request.path()).await
+        {
+            return;
+        }
     }
     let settings = Arc::new(settings.clone());
     upgrade::dispatch(

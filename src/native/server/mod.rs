@@ -1,14 +1,17 @@
 //! The server: Tornado's `Application` and `WebSocketHandler` on tokio.
 
 mod application;
+mod broadcast;
 mod handler;
 mod request;
 mod router;
 mod settings;
+mod static_files;
 mod upgrade;
 mod websocket;
 
 pub use application::{Application, Server};
+pub use broadcast::Broadcast;
 pub use handler::{PathArgs, WebSocketHandler};
 pub use request::Request;
 pub use settings::Settings;

@@ -154,7 +154,7 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
     let subprotocol = handler
         .select_subprotocol(&offer.subprotocols)
         .filter(|chosen| offer.subprotocols.contains(chosen));
-    let extensions: Option<String> = None;
+    let (deflate, extensions) = negotiate_compression(&handler, &offer);
     let response = handshake::accept_response(
         &offer.key,
         subprotocol.as_deref(),
@@ -170,8 +170,12 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         ping_interval: settings.ping_interval,
         ping_timeout: settings.ping_timeout,
         close_timeout: settings.close_timeout,
+        #[cfg(feature = "deflate")]
+        deflate,
         ..Config::default()
     };
+    #[cfg(not(feature = "deflate"))]
+    let () = deflate;
     let mut core = Connection::new(Role::Server, config, now);
     if !leftover.is_empty() {
         core.receive(&leftover, now);
@@ -197,7 +201,7 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
     let going_away = async {
         if shutdown.wait_for(|stop| *stop).await.is_ok() {
             let frame = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down").ok();
-            ws.handle().start_close(frame).await;
+            ws.handle().start_close(frame);
         }
         pending::<()>().await;
     };
@@ -205,4 +209,44 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         _ = futures_util::future::join(driver, handler_loop) => {}
         () = going_away => {}
     }
+}
+
+/// Asks the handler for compression options and, when it gives some, takes the first
+/// acceptable permessage-deflate offer (RFC 7692 §7): the parameters for the core and the
+/// response header value.
+#[cfg(feature = "deflate")]
+fn negotiate_compression<H: WebSocketHandler>(
+    handler: &H,
+    offer: &UpgradeRequest,
+) -> (
+    Option<(
+        crate::protocol::deflate::DeflateParams,
+        crate::CompressionOptions,
+    )>,
+    Option<String>,
+) {
+    use crate::protocol::{deflate, extensions};
+    let Some(options) = handler.get_compression_options() else {
+        return (None, None);
+    };
+    let offers = match extensions::parse_extensions(offer.extensions.iter().map(String::as_str)) {
+        Ok(offers) => offers,
+        Err(error) => {
+            tracing::debug!(%error, "malformed Sec-WebSocket-Extensions; compression declined");
+            return (None, None);
+        }
+    };
+    match deflate::server_accept(&offers, &options) {
+        Some((params, header)) => (Some((params, options)), Some(header)),
+        None => (None, None),
+    }
+}
+
+/// Without the `deflate` feature, compression is never negotiated.
+#[cfg(not(feature = "deflate"))]
+fn negotiate_compression<H: WebSocketHandler>(
+    _handler: &H,
+    _offer: &UpgradeRequest,
+) -> ((), Option<String>) {
+    ((), None)
 }

@@ -52,7 +52,19 @@ impl WebSocket {
     /// # Errors
     /// [`Error::Closed`] once the connection is closing or closed.
     pub async fn write_message(&self, message: impl Into<Message>) -> Result<(), Error> {
-        self.handle.write_message(message.into()).await
+        self.handle.write_message(message.into(), true).await
+    }
+
+    /// As [`write_message`](Self::write_message), but never compressed, even with
+    /// permessage-deflate on (for data that is already compressed).
+    ///
+    /// # Errors
+    /// As [`write_message`](Self::write_message).
+    pub async fn write_message_uncompressed(
+        &self,
+        message: impl Into<Message>,
+    ) -> Result<(), Error> {
+        self.handle.write_message(message.into(), false).await
     }
 
     /// Sends `value` as a JSON text message, as Tornado does for a `dict`.
@@ -61,7 +73,7 @@ impl WebSocket {
     /// [`Error::Json`] if it cannot be encoded, or as [`write_message`](Self::write_message).
     #[cfg(feature = "json")]
     pub async fn write_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<(), Error> {
-        self.handle.write_message(Message::json(value)?).await
+        self.handle.write_message(Message::json(value)?, true).await
     }
 
     /// Sends a ping; resolves with the round-trip time once a pong acknowledges it (a pong
@@ -125,7 +137,8 @@ impl WebSocket {
         self.info.subprotocol.as_deref()
     }
 
-    /// The negotiated `Sec-WebSocket-Extensions` value, if any.
+    /// The negotiated `Sec-WebSocket-Extensions` value (the permessage-deflate parameters
+    /// in force), if any.
     pub fn extensions(&self) -> Option<&str> {
         self.info.extensions.as_deref()
     }

@@ -1,6 +1,8 @@
 //! Byte-level tests of the protocol core.
 
 mod close;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod frames;
 mod pair;
 mod ping;

@@ -1,0 +1,158 @@
+//! Echoes every text and binary message, on any path.
+//!
+//! ```text
+//! cargo run --release --example echo_server -- --port PORT [--deflate] [--max-message-size BYTES]
+//!     [--allow-origin ORIGIN]... [--threads N]
+//! ```
+
+use std::sync::Arc;
+
+use squall::{
+    Application, CompressionOptions, Message, Request, Settings, WebSocket, WebSocketHandler,
+};
+
+const USAGE: &str = "usage: echo_server --port PORT [--deflate] [--max-message-size BYTES] \
+[--allow-origin ORIGIN]... [--threads N]
+
+Listens on 127.0.0.1:PORT and echoes every message on any path. Selects the first
+subprotocol the client offers. Without --allow-origin, only same-host origins are accepted
+(requests without an Origin header always are). --deflate enables permessage-deflate.
+--threads 1 runs a current-thread runtime (default: one worker per core).";
+
+struct Options {
+    port: u16,
+    deflate: bool,
+    max_message_size: Option<usize>,
+    allowed_origins: Vec<String>,
+    threads: Option<usize>,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        port: 0,
+        deflate: false,
+        max_message_size: None,
+        allowed_origins: Vec::new(),
+        threads: None,
+    };
+    let mut port = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--port" => {
+                port = Some(
+                    value("--port")?
+                        .parse()
+                        .map_err(|e| format!("--port: {e}"))?,
+                )
+            }
+            "--deflate" => options.deflate = true,
+            "--max-message-size" => {
+                let size = value("--max-message-size")?;
+                options.max_message_size = Some(
+                    size.parse()
+                        .map_err(|e| format!("--max-message-size: {e}"))?,
+                );
+            }
+            "--allow-origin" => options.allowed_origins.push(value("--allow-origin")?),
+            "--threads" => {
+                options.threads = Some(
+                    value("--threads")?
+                        .parse()
+                        .map_err(|e| format!("--threads: {e}"))?,
+                )
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    options.port = port.ok_or("--port is required")?;
+    Ok(options)
+}
+
+struct Echo {
+    allowed_origins: Arc<Vec<String>>,
+    deflate: bool,
+}
+
+impl WebSocketHandler for Echo {
+    fn check_origin(&self, origin: &str, request: &Request) -> bool {
+        if self.allowed_origins.is_empty() {
+            let host = request.headers().get("host").and_then(|h| h.to_str().ok());
+            return host.is_some_and(|host| {
+                squall::protocol::handshake::origin_matches_host(origin, host)
+            });
+        }
+        self.allowed_origins.iter().any(|allowed| allowed == origin)
+    }
+
+    fn select_subprotocol(&mut self, offered: &[String]) -> Option<String> {
+        offered.first().cloned()
+    }
+
+    fn get_compression_options(&self) -> Option<CompressionOptions> {
+        self.deflate.then(CompressionOptions::default)
+    }
+
+    async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+        let _ = ws.write_message(message).await;
+    }
+}
+
+fn main() {
+    let options = match parse_args() {
+        Ok(options) => options,
+        Err(error) => {
+            if !error.is_empty() {
+                eprintln!("echo_server: {error}");
+            }
+            eprintln!("{USAGE}");
+            std::process::exit(if error.is_empty() { 0 } else { 2 });
+        }
+    };
+    let runtime = match options.threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    };
+    let runtime = runtime.unwrap_or_else(|e| {
+        eprintln!("echo_server: cannot start the runtime: {e}");
+        std::process::exit(1);
+    });
+    runtime.block_on(async {
+        let settings = Settings {
+            max_message_size: options
+                .max_message_size
+                .or_else(|| Settings::default().max_message_size),
+            ..Settings::default()
+        };
+        let allowed_origins = Arc::new(options.allowed_origins);
+        let deflate = options.deflate;
+        let app = Application::new()
+            .route(".*", move || Echo {
+                allowed_origins: Arc::clone(&allowed_origins),
+                deflate,
+            })
+            .settings(settings);
+        let server = match app.listen(("127.0.0.1", options.port)).await {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!(
+                    "echo_server: cannot listen on 127.0.0.1:{}: {e}",
+                    options.port
+                );
+                std::process::exit(1);
+            }
+        };
+        println!("listening on {}", server.local_addr());
+        server.wait().await;
+    });
+}
