@@ -47,8 +47,8 @@ fn parse_args() -> Result<Args, String> {
 fn options(args: &Args) -> ConnectOptions {
     let mut options = ConnectOptions::new().max_message_size(Some(MAX_MESSAGE_SIZE));
     if args.deflate {
-        // Offers permessage-deflate once the client negotiates it; until then this option
-        // has no effect and cases 12.* and 13.* report UNIMPLEMENTED.
+        // Offers permessage-deflate (Tornado's default offer); without it cases 12.* and
+        // 13.* report UNIMPLEMENTED.
         options = options.compression_options(CompressionOptions::default());
     }
     options

@@ -138,6 +138,8 @@ fn start(
         close_timeout,
         // Masks from OS entropy.
         mask_seed: None,
+        #[cfg(feature = "deflate")]
+        deflate: upgraded.deflate,
         ..Config::default()
     };
     let mut core = Connection::new(Role::Client, config, now);

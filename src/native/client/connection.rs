@@ -79,6 +79,18 @@ impl WebSocketClientConnection {
         self.writer.write_message(message).await
     }
 
+    /// As [`write_message`](Self::write_message), but never compressed, even with
+    /// permessage-deflate on (for data that is already compressed).
+    ///
+    /// # Errors
+    /// As [`write_message`](Self::write_message).
+    pub async fn write_message_uncompressed(
+        &self,
+        message: impl Into<Message>,
+    ) -> Result<(), Error> {
+        self.writer.write_message_uncompressed(message).await
+    }
+
     /// Sends `value` as a JSON text message.
     ///
     /// # Errors
@@ -260,7 +272,19 @@ impl ClientWriter {
     /// # Errors
     /// [`Error::Closed`] once the connection is closing or closed.
     pub async fn write_message(&self, message: impl Into<Message>) -> Result<(), Error> {
-        self.handle.write_message(message.into()).await
+        self.handle.write_message(message.into(), true).await
+    }
+
+    /// As [`write_message`](Self::write_message), but never compressed, even with
+    /// permessage-deflate on (for data that is already compressed).
+    ///
+    /// # Errors
+    /// As [`write_message`](Self::write_message).
+    pub async fn write_message_uncompressed(
+        &self,
+        message: impl Into<Message>,
+    ) -> Result<(), Error> {
+        self.handle.write_message(message.into(), false).await
     }
 
     /// Sends `value` as a JSON text message, as Tornado does for a `dict`.
@@ -269,7 +293,7 @@ impl ClientWriter {
     /// [`Error::Json`] if it cannot be encoded, or as [`write_message`](Self::write_message).
     #[cfg(feature = "json")]
     pub async fn write_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<(), Error> {
-        self.handle.write_message(Message::json(value)?).await
+        self.handle.write_message(Message::json(value)?, true).await
     }
 
     /// Sends a ping; resolves with the round-trip time once a pong acknowledges it (a pong

@@ -20,24 +20,60 @@ pub(super) struct Offer<'a> {
     pub(super) compression: Option<&'a CompressionOptions>,
 }
 
+/// permessage-deflate as agreed: the parameters in force and this side's options.
+#[cfg(feature = "deflate")]
+pub(super) type Deflate = (crate::protocol::deflate::DeflateParams, CompressionOptions);
+
 /// A completed handshake: what the server agreed to, and the bytes that followed its head.
 #[derive(Debug)]
 pub(super) struct Upgraded {
     pub(super) accepted: AcceptedResponse,
     pub(super) leftover: Vec<u8>,
+    /// permessage-deflate, when offered and accepted.
+    #[cfg(feature = "deflate")]
+    pub(super) deflate: Option<Deflate>,
 }
 
-/// The `Sec-WebSocket-Extensions` offer and the names it offers, for `compression`.
-///
-/// This is the one place where the client's extension negotiation goes.
+/// The `Sec-WebSocket-Extensions` offer for `compression`, and the extension names it
+/// offers (for [`check_response`]).
 fn extension_offer(
     compression: Option<&CompressionOptions>,
 ) -> (Option<String>, Vec<&'static str>) {
-    // TODO(deflate): offer permessage-deflate here when `compression` is `Some`
-    // (`offer(&CompressionOptions)`), return `["permessage-deflate"]` as the offered names,
-    // and turn the accepted `Sec-WebSocket-Extensions` into the core's deflate parameters.
-    let _ = compression;
+    #[cfg(feature = "deflate")]
+    if let Some(options) = compression {
+        use crate::protocol::deflate::{client_offer, EXTENSION_NAME};
+        return (Some(client_offer(options)), vec![EXTENSION_NAME]);
+    }
+    #[cfg(not(feature = "deflate"))]
+    if compression.is_some() {
+        tracing::debug!("compression_options ignored: built without the `deflate` feature");
+    }
     (None, Vec::new())
+}
+
+/// The permessage-deflate parameters the server's `Sec-WebSocket-Extensions` accepted
+/// (RFC 7692 §7.1); `None` when it declined (or nothing was offered).
+#[cfg(feature = "deflate")]
+fn accept_extensions(
+    accepted: &AcceptedResponse,
+    compression: Option<&CompressionOptions>,
+) -> Result<Option<Deflate>, HandshakeError> {
+    use crate::protocol::{deflate, extensions};
+    let Some(options) = compression else {
+        return Ok(None);
+    };
+    let malformed = |err: &dyn std::fmt::Display| {
+        HandshakeError::Malformed(format!("Sec-WebSocket-Extensions: {err}"))
+    };
+    let response = extensions::parse_extensions(accepted.extensions.iter().map(String::as_str))
+        .map_err(|err| malformed(&err))?;
+    match deflate::client_accept(&response, options) {
+        Ok(params) => Ok(params.map(|params| (params, options.clone()))),
+        Err(deflate::DeflateNegotiationError::UnsupportedExtension(name)) => {
+            Err(HandshakeError::UnofferedExtension(name))
+        }
+        Err(err) => Err(malformed(&err)),
+    }
 }
 
 /// Sends the upgrade request for `target` and waits for a 101 answer that passes the
@@ -46,8 +82,9 @@ fn extension_offer(
 /// # Errors
 /// [`Error::Io`] when the stream fails; [`Error::Handshake`] with
 /// [`HandshakeError::UnexpectedEof`] when the server closes before a complete head, the
-/// parse errors of [`parse_response`], or the errors of [`check_response`] (a non-101
-/// answer comes with up to 64 KiB of its body).
+/// parse errors of [`parse_response`], the errors of [`check_response`] (a non-101
+/// answer comes with up to 64 KiB of its body), or [`HandshakeError::Malformed`] for a
+/// permessage-deflate answer RFC 7692 does not allow.
 pub(super) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     target: &Target,
@@ -102,5 +139,10 @@ pub(super) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         &offered_extensions,
         body,
     )?;
-    Ok(Upgraded { accepted, leftover })
+    Ok(Upgraded {
+        #[cfg(feature = "deflate")]
+        deflate: accept_extensions(&accepted, offer.compression)?,
+        accepted,
+        leftover,
+    })
 }

@@ -58,7 +58,7 @@ impl SinkState {
             if let Some(previous) = previous {
                 previous.await?;
             }
-            handle.write_message(message).await
+            handle.write_message(message, true).await
         }));
         Ok(())
     }
