@@ -35,6 +35,10 @@ mod native;
 pub use native::client::{
     websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
 };
+#[cfg(all(not(target_arch = "wasm32"), feature = "axum"))]
+pub use native::integrations::axum;
+#[cfg(all(not(target_arch = "wasm32"), feature = "hyper"))]
+pub use native::integrations::hyper;
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
 pub use native::server::{
     Application, Broadcast, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler,

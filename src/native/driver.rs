@@ -20,7 +20,8 @@ use tokio::time::Sleep;
 use super::transport::Transport;
 use crate::protocol::{Closed, Connection, Event, State, Transmit};
 use crate::{
-    CloseCode, CloseFrame, ControlCallback, Error, Message, MessageCallback, WebSocketClosedError,
+    CloseCode, CloseFrame, ControlCallback, Error, Message, MessageCallback, ProtocolError,
+    WebSocketClosedError,
 };
 
 /// Size of the buffer each read fills.
@@ -193,6 +194,8 @@ pub(crate) struct DriverConfig {
     pub(crate) linger: Duration,
     /// Events waiting for the application before reading stops.
     pub(crate) event_capacity: usize,
+    /// A peer that reads none of our pending bytes for this long is dropped.
+    pub(crate) write_timeout: Option<Duration>,
 }
 
 /// The sending side of a connection, shared by every handle clone.
@@ -330,6 +333,7 @@ pub(crate) fn connect<S: Transport>(
         shutdown_done: false,
         peer_eof: false,
         linger_deadline: None,
+        last_write: Instant::now(),
         io_failed: false,
         shared: Arc::clone(&shared),
     };
@@ -370,6 +374,8 @@ pub(crate) struct Driver<S> {
     shutdown_done: bool,
     peer_eof: bool,
     linger_deadline: Option<Instant>,
+    /// When bytes last left, or when output started waiting.
+    last_write: Instant,
     io_failed: bool,
     shared: Arc<Shared>,
 }
@@ -421,6 +427,10 @@ impl<S: Transport> Driver<S> {
     /// Moves the core's output into the write buffer.
     fn pull_transmit(&mut self) {
         let before = self.out.len();
+        if before == self.out_pos {
+            // Output was idle: the write timeout counts from now.
+            self.last_write = Instant::now();
+        }
         while let Some(transmit) = self.core.poll_transmit(&mut self.out) {
             if transmit == Transmit::Eof {
                 self.eof_requested = true;
@@ -501,7 +511,10 @@ impl<S: Transport> Driver<S> {
 
     fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
         let lingering = self.linger_deadline.is_some();
-        if self.io_failed || self.peer_eof || !(self.core.wants_read() || lingering) {
+        // While our output is backed up, read nothing more: a peer that floods pings
+        // without reading our pongs is stopped by TCP back-pressure, not by our memory.
+        let backed_up = self.unwritten() > self.config.write_high_water;
+        if self.io_failed || self.peer_eof || !(self.core.wants_read() && !backed_up || lingering) {
             return false;
         }
         if self.read_buf.is_empty() {
@@ -540,6 +553,7 @@ impl<S: Transport> Driver<S> {
                     return true;
                 }
                 Poll::Ready(Ok(n)) => {
+                    self.last_write = Instant::now();
                     self.out_pos += n;
                     self.written_total += n as u64;
                     progress = true;
@@ -661,10 +675,19 @@ impl<S: Transport> Driver<S> {
     }
 
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        let deadline = [self.core.poll_timeout(), self.linger_deadline]
-            .into_iter()
-            .flatten()
-            .min();
+        let stall_deadline = self
+            .config
+            .write_timeout
+            .filter(|_| self.unwritten() > 0 && !self.io_failed)
+            .map(|timeout| self.last_write + timeout);
+        let deadline = [
+            self.core.poll_timeout(),
+            self.linger_deadline,
+            stall_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let Some(deadline) = deadline else {
             self.timer = None;
             return false;
@@ -692,6 +715,13 @@ impl<S: Transport> Driver<S> {
         let now = Instant::now();
         if self.linger_deadline.is_some_and(|d| now >= d) {
             self.linger_deadline = None;
+            self.peer_eof = true;
+        }
+        if stall_deadline.is_some_and(|d| now >= d) {
+            tracing::debug!("peer stopped reading; connection dropped");
+            self.core.fail(ProtocolError::WriteTimeout, now);
+            // Nothing more can be written to a peer that does not read.
+            self.io_failed = true;
             self.peer_eof = true;
         }
         self.core.handle_timeout(now);

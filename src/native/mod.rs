@@ -3,6 +3,8 @@
 #[cfg(feature = "client")]
 pub(crate) mod client;
 pub(crate) mod driver;
+#[cfg(feature = "hyper")]
+pub(crate) mod integrations;
 #[cfg(feature = "server")]
 pub(crate) mod server;
 #[cfg(feature = "tls")]

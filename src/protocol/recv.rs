@@ -35,6 +35,11 @@ impl Connection {
         if self.discarding {
             return;
         }
+        if let (Some(idle), Some(deadline)) =
+            (self.config.idle_timeout, self.idle_deadline.as_mut())
+        {
+            *deadline = now + idle;
+        }
         self.inbuf.extend_from_slice(data);
         while !self.discarding {
             match self.next_frame(now) {

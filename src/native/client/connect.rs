@@ -150,6 +150,8 @@ fn start(
         write_high_water: WRITE_HIGH_WATER,
         linger: close_timeout,
         event_capacity: EVENT_CAPACITY,
+        // As Tornado's client: no limit (keepalive pings catch a server that stopped reading).
+        write_timeout: None,
     };
     let (driver, handle, events) = driver::connect(stream, core, driver_config);
     let callback_style = on_message.is_some();
