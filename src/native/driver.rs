@@ -19,7 +19,10 @@ use tokio::time::Sleep;
 
 use super::transport::Transport;
 use crate::protocol::{Closed, Connection, Event, State, Transmit};
-use crate::{CloseCode, CloseFrame, Error, Message, ProtocolError, WebSocketClosedError};
+use crate::{
+    CloseCode, CloseFrame, ControlCallback, Error, Message, MessageCallback, ProtocolError,
+    WebSocketClosedError,
+};
 
 /// Size of the buffer each read fills.
 const READ_CHUNK: usize = 16 * 1024;
@@ -38,6 +41,7 @@ pub(crate) enum Command {
         ack: oneshot::Sender<Result<(), Error>>,
     },
     /// A complete server frame encoded once for many connections (broadcast); no ack.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     SendEncoded(Bytes),
     Ping {
         payload: Bytes,
@@ -51,6 +55,61 @@ pub(crate) enum Command {
         nodelay: bool,
         ack: oneshot::Sender<io::Result<()>>,
     },
+}
+
+/// Callbacks the driver calls itself instead of handing events to the event stream (the
+/// client's `on_message_callback`, `on_ping` and `on_pong`).
+///
+/// With hooks installed, pings and pongs never reach the event stream (they go to their
+/// callback, if any), and messages reach it only without `on_message`. `on_message` gets
+/// `None` once, when the connection closes or the driver is dropped.
+#[derive(Default)]
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub(crate) struct Hooks {
+    pub(crate) on_message: Option<MessageCallback>,
+    pub(crate) on_ping: Option<ControlCallback>,
+    pub(crate) on_pong: Option<ControlCallback>,
+}
+
+impl Hooks {
+    /// Hands `incoming` to its callback; returns it when it is for the event stream.
+    fn deliver(&mut self, incoming: Incoming) -> Option<Incoming> {
+        match incoming {
+            Incoming::Message(message) => match self.on_message.as_mut() {
+                Some(callback) => callback(Some(message)),
+                None => return Some(Incoming::Message(message)),
+            },
+            Incoming::Ping(data) => {
+                if let Some(callback) = self.on_ping.as_mut() {
+                    callback(data);
+                }
+            }
+            Incoming::Pong(data) => {
+                if let Some(callback) = self.on_pong.as_mut() {
+                    callback(data);
+                }
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Hooks {
+    fn drop(&mut self) {
+        if let Some(mut callback) = self.on_message.take() {
+            callback(None);
+        }
+    }
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("on_message", &self.on_message.is_some())
+            .field("on_ping", &self.on_ping.is_some())
+            .field("on_pong", &self.on_pong.is_some())
+            .finish()
+    }
 }
 
 /// What the driver hands to the application, in order.
@@ -87,6 +146,21 @@ impl Shared {
 
     pub(crate) fn closed(&self) -> Option<Closed> {
         self.closed.borrow().clone()
+    }
+
+    /// The code of the close that ended the connection; `None` while open.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn close_code(&self) -> Option<CloseCode> {
+        self.closed.borrow().as_ref().map(|closed| closed.code)
+    }
+
+    /// The reason that came with [`close_code`](Self::close_code).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn close_reason(&self) -> Option<String> {
+        self.closed
+            .borrow()
+            .as_ref()
+            .map(|closed| closed.reason.clone())
     }
 
     /// Waits until the connection is closed.
@@ -136,6 +210,7 @@ pub(crate) struct Handle {
 
 /// Why [`Handle::try_send_encoded`] did not queue a frame.
 #[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) enum TrySendError {
     /// The connection's queue is full: the peer reads too slowly.
     Full,
@@ -176,6 +251,7 @@ impl Handle {
     }
 
     /// Queues a pre-encoded server frame without waiting.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn try_send_encoded(&self, frame: Bytes) -> Result<(), TrySendError> {
         if self.shared.is_closing() {
             return Err(TrySendError::Closed);
@@ -210,6 +286,7 @@ impl Handle {
     }
 
     /// Asks for a close without waiting for it (shutdown, slow consumers).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn start_close(&self, frame: Option<CloseFrame>) {
         let (ack, _done) = oneshot::channel();
         let _ = self.control.send(Command::Close { frame, ack });
@@ -242,6 +319,7 @@ pub(crate) fn connect<S: Transport>(
         control,
         handles_alive: true,
         events: Some(events),
+        hooks: None,
         pending_event: None,
         read_buf: Vec::new(),
         out: Vec::new(),
@@ -280,6 +358,7 @@ pub(crate) struct Driver<S> {
     control: mpsc::UnboundedReceiver<Command>,
     handles_alive: bool,
     events: Option<events_channel::Sender<Incoming>>,
+    hooks: Option<Hooks>,
     pending_event: Option<Incoming>,
     read_buf: Vec<u8>,
     /// Bytes taken from the core and not yet written, from `out_pos` on.
@@ -326,6 +405,21 @@ impl<S: Transport> Future for Driver<S> {
 }
 
 impl<S: Transport> Driver<S> {
+    /// Installs callbacks that take events instead of the event stream (see [`Hooks`]).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn with_hooks(mut self, hooks: Hooks) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Hands `incoming` to the hooks, if installed; returns it when it is for the stream.
+    fn hook(&mut self, incoming: Incoming) -> Option<Incoming> {
+        match self.hooks.as_mut() {
+            Some(hooks) => hooks.deliver(incoming),
+            None => Some(incoming),
+        }
+    }
+
     fn unwritten(&self) -> usize {
         self.out.len() - self.out_pos
     }
@@ -351,9 +445,14 @@ impl<S: Transport> Driver<S> {
             match self.control.poll_recv(cx) {
                 Poll::Ready(Some(command)) => self.apply(command),
                 Poll::Ready(None) => {
-                    // Every handle is gone: nobody can write or close any more, so close now.
+                    // Every handle is gone: nobody can write or close any more, so close now,
+                    // with 1000 (normal closure).
                     self.handles_alive = false;
-                    let _ = self.core.close(None, Instant::now());
+                    let normal = CloseFrame {
+                        code: CloseCode::NORMAL,
+                        reason: String::new(),
+                    };
+                    let _ = self.core.close(Some(normal), Instant::now());
                     self.shared.state.store(CLOSING, Ordering::Release);
                 }
                 Poll::Pending => break,
@@ -525,8 +624,10 @@ impl<S: Transport> Driver<S> {
             };
             progress = true;
             match event {
-                Event::Message(message) => self.pending_event = Some(Incoming::Message(message)),
-                Event::Ping(payload) => self.pending_event = Some(Incoming::Ping(payload)),
+                Event::Message(message) => {
+                    self.pending_event = self.hook(Incoming::Message(message))
+                }
+                Event::Ping(payload) => self.pending_event = self.hook(Incoming::Ping(payload)),
                 Event::Pong {
                     payload,
                     acknowledged,
@@ -534,7 +635,7 @@ impl<S: Transport> Driver<S> {
                     if let Some(id) = acknowledged {
                         self.resolve_pings(id);
                     }
-                    self.pending_event = Some(Incoming::Pong(payload));
+                    self.pending_event = self.hook(Incoming::Pong(payload));
                 }
                 Event::Closed(closed) => self.record_closed(closed),
             }
@@ -566,6 +667,8 @@ impl<S: Transport> Driver<S> {
         // Closed is the core's last event: ending the stream lets `on_close` run now, while
         // the transport is still being torn down.
         self.events = None;
+        // Dropping the hooks gives `on_message` its final `None`.
+        self.hooks = None;
         for (_, _, ack) in self.pings.drain(..) {
             let _ = ack.send(Err(WebSocketClosedError.into()));
         }

@@ -2,6 +2,8 @@
 //! and a raw TCP peer that speaks bytes.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+pub mod client;
+
 use std::time::Duration;
 
 use bytes::Bytes;

@@ -12,6 +12,7 @@ Exits non-zero if any exchange did not round-trip.
 import itertools
 import json
 import sys
+import threading
 
 from websockets.extensions.permessage_deflate import (
     ClientPerMessageDeflateFactory,
@@ -76,6 +77,7 @@ def run_server():
     for params in params_list:
         factory = ServerPerMessageDeflateFactory(**params)
         with serve(handler, "127.0.0.1", 0, extensions=[factory], compression=None, max_size=None) as server:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
             port = server.socket.getsockname()[1]
             print(json.dumps({"port": port, "params": params}), flush=True)
             line = sys.stdin.readline()  # the squall client reports back, then we move on
