@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
-use squall::{Application, Broadcast, CompressionOptions, Message, PathArgs, WebSocket, WebSocketHandler};
+use squall::{
+    Application, Broadcast, CompressionOptions, Message, PathArgs, WebSocket, WebSocketHandler,
+};
 
 const CACHE_SIZE: usize = 200;
 
@@ -41,7 +43,11 @@ struct ChatSocketHandler {
 
 impl ChatSocketHandler {
     fn update_cache(&self, chat: &Chat) {
-        let mut cache = self.shared.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = self
+            .shared
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         cache.push_back(chat.clone());
         while cache.len() > CACHE_SIZE {
             cache.pop_front();
