@@ -30,7 +30,9 @@ rustup toolchain install "$msrv" --profile minimal >/dev/null 2>&1
 cargo "+$msrv" check --lib --all-features
 
 step "the protocol core names no driver"
-if grep -rnE 'Instant::now|tokio|std::net|thread_rng' src/protocol --include=*.rs | grep -v '^src/protocol/.*tests' ; then
+# Code only: doc comments may mention drivers; tests may take the time.
+if grep -rnE 'Instant::now|tokio|std::net|thread_rng' src/protocol --include=*.rs \
+  | grep -vE '^[^:]+:[0-9]+:\s*//' | grep -vE '^src/protocol/(.*/)?tests' ; then
   echo "src/protocol must stay sans-I/O" >&2
   exit 1
 fi
