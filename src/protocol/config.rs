@@ -40,7 +40,7 @@ pub struct Config {
     pub mask_seed: Option<[u8; 32]>,
     /// permessage-deflate as the handshake negotiated it: the parameters in force and this
     /// side's options (compression level, memory level, threshold). Default: `None` (off).
-    #[cfg(feature = "deflate")]
+    #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
     pub deflate: Option<(super::deflate::DeflateParams, crate::CompressionOptions)>,
 }
 
@@ -53,7 +53,7 @@ impl Default for Config {
             ping_timeout: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             mask_seed: None,
-            #[cfg(feature = "deflate")]
+            #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
             deflate: None,
         }
     }
