@@ -11,7 +11,7 @@
 mod client_conformance;
 
 use client_conformance::{Env, SMALL_LIMIT};
-use squall::{Application, Message, Settings, WebSocket, WebSocketHandler};
+use squall::{Application, Message, Server, Settings, WebSocket, WebSocketHandler};
 use tokio::net::TcpListener;
 
 /// What `examples/echo_server` does: echo everything, pick the first subprotocol.
@@ -27,23 +27,22 @@ impl WebSocketHandler for Echo {
     }
 }
 
-async fn echo_server(max_message_size: usize) -> String {
+async fn echo_server(max_message_size: usize) -> Server {
     let settings = Settings {
         max_message_size: Some(max_message_size),
         ..Settings::default()
     };
-    let server = Application::new()
+    Application::new()
         .route("/.*", || Echo)
         .settings(settings)
         .listen("127.0.0.1:0")
         .await
-        .expect("listen");
-    // The server task runs until the test's runtime ends.
-    format!("ws://{}", server.local_addr())
+        .expect("listen")
 }
 
-/// Starts the servers of [`Env`] on the current runtime.
-async fn env() -> Env {
+/// Starts the servers of [`Env`] on the current runtime; they stop when the returned
+/// handles are dropped.
+async fn env() -> (Env, Vec<Server>) {
     let echo = echo_server(16 << 20).await;
     let small = echo_server(SMALL_LIMIT).await;
     // The echo server's routes all start with `/`, so this upgrade gets a 404.
@@ -60,19 +59,21 @@ async fn env() -> Env {
             held.push(stream);
         }
     });
-    Env {
-        echo,
-        small,
+    let env = Env {
+        echo: format!("ws://{}", echo.local_addr()),
+        small: format!("ws://{}", small.local_addr()),
         refused: format!("ws://{}/refused", refused.local_addr()),
         silent: silent_url,
-    }
+    };
+    (env, vec![echo, small, refused])
 }
 
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {$(
         #[tokio::test]
         async fn $case() {
-            client_conformance::$case(&env().await).await;
+            let (env, _servers) = env().await;
+            client_conformance::$case(&env).await;
         }
     )*};
 }

@@ -8,7 +8,7 @@
 //!
 //! Each case is an `async fn(&Env)` that panics on failure. Only what both backends promise
 //! is asserted here; what only one of them can do is tested beside that backend.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::future::poll_fn;
 use std::pin::Pin;
