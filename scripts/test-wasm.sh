@@ -6,6 +6,9 @@
 # (cargo install, about 6 minutes the first time).
 #
 #   scripts/test-wasm.sh [TEST FILTER...]     # extra arguments go to `cargo test`
+#   SQUALL_WASM_BROWSER=firefox scripts/test-wasm.sh
+#                        # headless Firefox ESR instead (apt firefox-esr, and geckodriver
+#                        # from crates.io, installed when missing)
 #
 # Servers, all on 127.0.0.1 (URLs baked into the test build as SQUALL_WASM_*):
 #   echo     examples/echo_server --deflate --allow-origin <the test page's origin>
@@ -20,11 +23,28 @@ ROOT=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # --- tools ---------------------------------------------------------------------------
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  echo "test-wasm: installing chromium and chromium-driver (apt)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-fi
+BROWSER=${SQUALL_WASM_BROWSER:-chromium}
+case $BROWSER in
+  chromium)
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+      echo "test-wasm: installing chromium and chromium-driver (apt)"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    fi
+    ;;
+  firefox)
+    if ! command -v firefox-esr >/dev/null; then
+      echo "test-wasm: installing firefox-esr (apt)"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null
+    fi
+    if ! command -v geckodriver >/dev/null; then
+      echo "test-wasm: installing geckodriver (cargo install, a few minutes)"
+      cargo install geckodriver
+    fi
+    ;;
+  *) echo "test-wasm: SQUALL_WASM_BROWSER must be chromium or firefox" >&2; exit 2 ;;
+esac
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 WB_VER=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VER" ] ||
@@ -94,6 +114,14 @@ export SQUALL_WASM_SILENT="ws://$SILENT/"
 export WASM_BINDGEN_TEST_ADDRESS="127.0.0.1:$PAGE_PORT"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-CHROMEDRIVER=$(command -v chromedriver)
-export CHROMEDRIVER
+# The runner picks the driver from these variables before looking on PATH.
+unset CHROMEDRIVER GECKODRIVER SAFARIDRIVER
+if [ "$BROWSER" = firefox ]; then
+  GECKODRIVER=$(command -v geckodriver)
+  export GECKODRIVER
+else
+  CHROMEDRIVER=$(command -v chromedriver)
+  export CHROMEDRIVER
+fi
+echo "test-wasm: browser $BROWSER"
 cargo test -p squall-wasm-tests --target wasm32-unknown-unknown "$@"

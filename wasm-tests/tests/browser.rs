@@ -1,5 +1,5 @@
 //! What only the browser backend does: refusing native-only options by name, the browser's
-//! close-code rules, permessage-deflate negotiated by Chromium, flow control from
+//! close-code rules, permessage-deflate negotiated by the browser, flow control from
 //! `bufferedAmount`, and freeing the socket and its JS closures on drop.
 #![cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 
@@ -101,7 +101,7 @@ async fn only_1000_and_3000_to_4999_may_be_sent() {
 }
 
 #[wasm_bindgen_test]
-async fn chromium_negotiates_permessage_deflate() {
+async fn the_browser_negotiates_permessage_deflate() {
     let mut conn = connect("/deflate").await;
     let extensions = conn.extensions().unwrap_or_default().to_owned();
     assert!(extensions.contains("permessage-deflate"), "{extensions:?}");
@@ -158,8 +158,9 @@ async fn writes_wait_for_the_browser_buffer_to_drain() {
 }
 
 /// Hundreds of connections, opened and dropped in turn (open, mid-connect, after a
-/// timeout), leave no socket, handler or closure behind. Chromium also caps the sockets a
-/// page may hold (255), which 300 undropped connections would exceed.
+/// timeout), leave no socket, handler or closure behind. Browsers also cap the sockets a
+/// page may hold (measured: Chromium 156 refuses the 256th), which 300 connections would
+/// exceed if a dropped one stayed open.
 #[wasm_bindgen_test]
 async fn dropped_connections_free_their_sockets_and_closures() {
     let live = WebSocketClientConnection::live_sockets();
