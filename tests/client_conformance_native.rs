@@ -93,4 +93,5 @@ conformance!(
     callback_style,
     json_and_stream,
     split_and_drop_the_writer,
+    sink_sends_flushes_and_closes,
 );

@@ -13,17 +13,31 @@ use super::socket::{Socket, WRITE_HIGH_WATER};
 use super::timer::sleep;
 use crate::{CloseCode, CloseFrame, Error, Message};
 
-/// The timer a sink waits on while the browser's buffer drains, and its close in flight.
+/// The timer a sink waits on while the browser's buffer drains, and its close.
 #[derive(Default)]
 pub(super) struct SinkState {
     timer: Option<TimeoutFuture>,
-    closing: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    close: Close,
+}
+
+/// Where the sink's own close is.
+#[derive(Default)]
+enum Close {
+    #[default]
+    NotStarted,
+    InFlight(Pin<Box<dyn Future<Output = ()>>>),
+    Done,
 }
 
 impl fmt::Debug for SinkState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let close = match self.close {
+            Close::NotStarted => "not started",
+            Close::InFlight(_) => "in flight",
+            Close::Done => "done",
+        };
         f.debug_struct("SinkState")
-            .field("closing", &self.closing.is_some())
+            .field("close", &close)
             .finish_non_exhaustive()
     }
 }
@@ -60,7 +74,7 @@ impl futures_sink::Sink<Message> for ClientWriter {
     /// Ready while at most 1 MiB is unsent; [`Error::Closed`] once closing.
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        if this.sink.closing.is_some() || this.socket().is_closing() {
+        if !matches!(this.sink.close, Close::NotStarted) || this.socket().is_closing() {
             return Poll::Ready(Err(crate::WebSocketClosedError.into()));
         }
         let socket = std::rc::Rc::clone(this.socket());
@@ -69,7 +83,7 @@ impl futures_sink::Sink<Message> for ClientWriter {
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
         let this = self.get_mut();
-        if this.sink.closing.is_some() {
+        if !matches!(this.sink.close, Close::NotStarted) {
             return Err(crate::WebSocketClosedError.into());
         }
         this.socket().send(&item)
@@ -85,10 +99,10 @@ impl futures_sink::Sink<Message> for ClientWriter {
     /// Runs the close handshake with 1000 (if nobody closed yet) and waits for its end.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        if this.sink.closing.is_none() {
+        if matches!(this.sink.close, Close::NotStarted) {
             let socket = std::rc::Rc::clone(this.socket());
             let limit = this.close_timeout();
-            this.sink.closing = Some(Box::pin(async move {
+            this.sink.close = Close::InFlight(Box::pin(async move {
                 let normal = CloseFrame {
                     code: CloseCode::NORMAL,
                     reason: String::new(),
@@ -98,9 +112,10 @@ impl futures_sink::Sink<Message> for ClientWriter {
                 wait_closed(&socket, limit).await;
             }));
         }
-        match this.sink.closing.as_mut() {
-            Some(closing) => closing.as_mut().poll(cx).map(Ok),
-            None => Poll::Ready(Ok(())),
+        if let Close::InFlight(closing) = &mut this.sink.close {
+            std::task::ready!(closing.as_mut().poll(cx));
+            this.sink.close = Close::Done;
         }
+        Poll::Ready(Ok(()))
     }
 }

@@ -78,7 +78,8 @@ struct Handlers {
 pub(super) struct Socket {
     ws: WebSocket,
     state: RefCell<State>,
-    handlers: Handlers,
+    /// Dropped after `Drop::drop` has removed them from the JS object.
+    _handlers: Handlers,
 }
 
 impl fmt::Debug for Socket {
@@ -146,7 +147,7 @@ impl Socket {
             Self {
                 ws,
                 state,
-                handlers,
+                _handlers: handlers,
             }
         });
         LIVE.with(|live| live.set(live.get() + 1));
@@ -429,8 +430,7 @@ impl Drop for Socket {
             _ => {}
         }
         LIVE.with(|live| live.set(live.get().saturating_sub(1)));
-        // `handlers` drops after this, freeing the closures now that JS no longer calls them.
-        let _ = &self.handlers;
+        // `_handlers` drops after this, freeing the closures now that JS cannot call them.
     }
 }
 

@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use futures_core::Stream;
+use futures_sink::Sink;
 use squall::{websocket_connect, CloseCode, ConnectOptions, Error, Message, ProtocolError};
 
 /// The servers a run provides, as base URLs (`ws://127.0.0.1:PORT`).
@@ -295,4 +296,36 @@ pub async fn split_and_drop_the_writer(env: &Env) {
     drop(second);
     assert_eq!(reader.read_message().await, None);
     assert_eq!(reader.close_code(), Some(CloseCode::NORMAL));
+}
+
+/// The writer is a `Sink`: ready, send, flush, then close (1000, waiting for the end; a
+/// second close is a no-op), after which sending fails.
+pub async fn sink_sends_flushes_and_closes(env: &Env) {
+    let (mut reader, mut writer) = connect(env.echo("/sink"), ConnectOptions::new())
+        .await
+        .split();
+    poll_fn(|cx| Pin::new(&mut writer).poll_ready(cx))
+        .await
+        .unwrap();
+    Pin::new(&mut writer)
+        .start_send(Message::from("via the sink"))
+        .unwrap();
+    poll_fn(|cx| Pin::new(&mut writer).poll_flush(cx))
+        .await
+        .unwrap();
+    assert_eq!(
+        reader.read_message().await,
+        Some(Message::from("via the sink"))
+    );
+    poll_fn(|cx| Pin::new(&mut writer).poll_close(cx))
+        .await
+        .unwrap();
+    poll_fn(|cx| Pin::new(&mut writer).poll_close(cx))
+        .await
+        .unwrap();
+    assert_eq!(reader.read_message().await, None);
+    assert_eq!(reader.close_code(), Some(CloseCode::NORMAL));
+    assert!(Pin::new(&mut writer)
+        .start_send(Message::from("late"))
+        .is_err());
 }
