@@ -58,7 +58,7 @@ fn parse_args() -> Result<(u16, PathBuf), String> {
     let mut www = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let value = args.next().ok_or(format!("{arg} needs a value"))?;
+        let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
         match arg.as_str() {
             "--port" => port = value.parse().map_err(|e| format!("--port: {e}"))?,
             "--www" => www = PathBuf::from(value),

@@ -38,7 +38,7 @@ fn parse_args() -> Result<Options, String> {
     let mut port = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
             "--port" => {
                 port = Some(
@@ -131,7 +131,7 @@ fn main() {
         let settings = Settings {
             max_message_size: options
                 .max_message_size
-                .or(Settings::default().max_message_size),
+                .or_else(|| Settings::default().max_message_size),
             ..Settings::default()
         };
         let allowed_origins = Arc::new(options.allowed_origins);

@@ -125,6 +125,9 @@ pub enum ProtocolError {
     /// The peer did not answer a keepalive ping within `ping_timeout`.
     #[error("keepalive ping timed out")]
     PingTimeout,
+    /// The peer read nothing of what was sent to it for `write_timeout`.
+    #[error("the peer stopped reading")]
+    WriteTimeout,
 }
 
 impl ProtocolError {
@@ -142,6 +145,7 @@ impl ProtocolError {
             Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
             Self::FrameTooBig { .. } | Self::MessageTooBig { .. } => CloseCode::MESSAGE_TOO_BIG,
             Self::PingTimeout => CloseCode::INTERNAL_ERROR,
+            Self::WriteTimeout => CloseCode::POLICY_VIOLATION,
             _ => CloseCode::PROTOCOL_ERROR,
         }
     }

@@ -37,10 +37,24 @@ mod native;
 pub use browser::{
     websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
 };
+#[cfg(all(not(target_arch = "wasm32"), feature = "client"))]
+pub use native::client::{
+    websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
+};
+#[cfg(all(not(target_arch = "wasm32"), feature = "axum"))]
+pub use native::integrations::axum;
+#[cfg(all(not(target_arch = "wasm32"), feature = "hyper"))]
+pub use native::integrations::hyper;
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
 pub use native::server::{
     Application, Broadcast, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler,
 };
+#[cfg(all(
+    not(target_arch = "wasm32"),
+    feature = "tls",
+    any(feature = "server", feature = "client")
+))]
+pub use native::tls;
 #[cfg(all(
     not(target_arch = "wasm32"),
     any(feature = "server", feature = "client")

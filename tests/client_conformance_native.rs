@@ -1,12 +1,12 @@
 //! The client conformance suite (`tests/client_conformance/mod.rs`) on the native backend,
 //! against in-process servers on 127.0.0.1. The browser runs the same suite from
 //! `wasm-tests/tests/conformance.rs`.
-//!
-//! Enabled once the native client (`src/native/client/`) is in the tree: until then the
-//! `squall_native_client` cfg below keeps this file out of the build. To run it on a tree
-//! that has both clients: `RUSTFLAGS="--cfg squall_native_client" cargo test --test
-//! client_conformance_native`, or delete `squall_native_client` from the line below.
-#![cfg(all(not(target_arch = "wasm32"), feature = "client", squall_native_client))]
+#![cfg(all(
+    not(target_arch = "wasm32"),
+    feature = "client",
+    feature = "server",
+    feature = "json"
+))]
 
 mod client_conformance;
 

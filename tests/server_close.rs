@@ -1,4 +1,5 @@
 //! The close handshake as handlers see it.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Echo through the server with tokio-tungstenite as an independent client.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

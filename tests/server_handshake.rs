@@ -1,4 +1,5 @@
 //! What the server answers before the upgrade: statuses, origins, subprotocols.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

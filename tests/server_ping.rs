@@ -1,4 +1,5 @@
 //! Pings: hooks, round-trip times and the keepalive timeout.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Protocol violations from a raw peer get the RFC's close code.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -85,6 +85,17 @@ impl WebSocketClientConnection {
         self.writer.write_message(message).await
     }
 
+    /// Not available in a browser: see [`ClientWriter::write_message_uncompressed`].
+    ///
+    /// # Errors
+    /// Always [`Error::Unsupported`]`("write_message_uncompressed: …")`; nothing is sent.
+    pub async fn write_message_uncompressed(
+        &self,
+        message: impl Into<Message>,
+    ) -> Result<(), Error> {
+        self.writer.write_message_uncompressed(message).await
+    }
+
     /// Sends `value` as a JSON text message.
     ///
     /// # Errors
@@ -291,6 +302,22 @@ impl ClientWriter {
     pub async fn write_message(&self, message: impl Into<Message>) -> Result<(), Error> {
         self.socket().send(&message.into())?;
         drained_below(self.socket(), WRITE_HIGH_WATER).await
+    }
+
+    /// Not available in a browser: the browser decides which messages it compresses once
+    /// permessage-deflate is negotiated, and a page cannot opt a message out. Use
+    /// [`write_message`](Self::write_message).
+    ///
+    /// # Errors
+    /// Always [`Error::Unsupported`]`("write_message_uncompressed: …")`; nothing is sent.
+    pub async fn write_message_uncompressed(
+        &self,
+        message: impl Into<Message>,
+    ) -> Result<(), Error> {
+        let _ = message.into();
+        Err(Error::Unsupported(
+            "write_message_uncompressed: the browser decides what it compresses",
+        ))
     }
 
     /// Sends `value` as a JSON text message, as Tornado does for a `dict`.

@@ -19,7 +19,10 @@ use tokio::time::Sleep;
 
 use super::transport::Transport;
 use crate::protocol::{Closed, Connection, Event, State, Transmit};
-use crate::{CloseCode, CloseFrame, Error, Message, WebSocketClosedError};
+use crate::{
+    CloseCode, CloseFrame, ControlCallback, Error, Message, MessageCallback, ProtocolError,
+    WebSocketClosedError,
+};
 
 /// Size of the buffer each read fills.
 const READ_CHUNK: usize = 16 * 1024;
@@ -38,6 +41,7 @@ pub(crate) enum Command {
         ack: oneshot::Sender<Result<(), Error>>,
     },
     /// A complete server frame encoded once for many connections (broadcast); no ack.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     SendEncoded(Bytes),
     Ping {
         payload: Bytes,
@@ -51,6 +55,61 @@ pub(crate) enum Command {
         nodelay: bool,
         ack: oneshot::Sender<io::Result<()>>,
     },
+}
+
+/// Callbacks the driver calls itself instead of handing events to the event stream (the
+/// client's `on_message_callback`, `on_ping` and `on_pong`).
+///
+/// With hooks installed, pings and pongs never reach the event stream (they go to their
+/// callback, if any), and messages reach it only without `on_message`. `on_message` gets
+/// `None` once, when the connection closes or the driver is dropped.
+#[derive(Default)]
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub(crate) struct Hooks {
+    pub(crate) on_message: Option<MessageCallback>,
+    pub(crate) on_ping: Option<ControlCallback>,
+    pub(crate) on_pong: Option<ControlCallback>,
+}
+
+impl Hooks {
+    /// Hands `incoming` to its callback; returns it when it is for the event stream.
+    fn deliver(&mut self, incoming: Incoming) -> Option<Incoming> {
+        match incoming {
+            Incoming::Message(message) => match self.on_message.as_mut() {
+                Some(callback) => callback(Some(message)),
+                None => return Some(Incoming::Message(message)),
+            },
+            Incoming::Ping(data) => {
+                if let Some(callback) = self.on_ping.as_mut() {
+                    callback(data);
+                }
+            }
+            Incoming::Pong(data) => {
+                if let Some(callback) = self.on_pong.as_mut() {
+                    callback(data);
+                }
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Hooks {
+    fn drop(&mut self) {
+        if let Some(mut callback) = self.on_message.take() {
+            callback(None);
+        }
+    }
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("on_message", &self.on_message.is_some())
+            .field("on_ping", &self.on_ping.is_some())
+            .field("on_pong", &self.on_pong.is_some())
+            .finish()
+    }
 }
 
 /// What the driver hands to the application, in order.
@@ -89,6 +148,21 @@ impl Shared {
         self.closed.borrow().clone()
     }
 
+    /// The code of the close that ended the connection; `None` while open.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn close_code(&self) -> Option<CloseCode> {
+        self.closed.borrow().as_ref().map(|closed| closed.code)
+    }
+
+    /// The reason that came with [`close_code`](Self::close_code).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn close_reason(&self) -> Option<String> {
+        self.closed
+            .borrow()
+            .as_ref()
+            .map(|closed| closed.reason.clone())
+    }
+
     /// Waits until the connection is closed.
     pub(crate) async fn wait_closed(&self) -> Closed {
         let mut rx = self.closed.subscribe();
@@ -120,6 +194,8 @@ pub(crate) struct DriverConfig {
     pub(crate) linger: Duration,
     /// Events waiting for the application before reading stops.
     pub(crate) event_capacity: usize,
+    /// A peer that reads none of our pending bytes for this long is dropped.
+    pub(crate) write_timeout: Option<Duration>,
 }
 
 /// The sending side of a connection, shared by every handle clone.
@@ -134,6 +210,7 @@ pub(crate) struct Handle {
 
 /// Why [`Handle::try_send_encoded`] did not queue a frame.
 #[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) enum TrySendError {
     /// The connection's queue is full: the peer reads too slowly.
     Full,
@@ -174,6 +251,7 @@ impl Handle {
     }
 
     /// Queues a pre-encoded server frame without waiting.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn try_send_encoded(&self, frame: Bytes) -> Result<(), TrySendError> {
         if self.shared.is_closing() {
             return Err(TrySendError::Closed);
@@ -208,6 +286,7 @@ impl Handle {
     }
 
     /// Asks for a close without waiting for it (shutdown, slow consumers).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn start_close(&self, frame: Option<CloseFrame>) {
         let (ack, _done) = oneshot::channel();
         let _ = self.control.send(Command::Close { frame, ack });
@@ -240,6 +319,7 @@ pub(crate) fn connect<S: Transport>(
         control,
         handles_alive: true,
         events: Some(events),
+        hooks: None,
         pending_event: None,
         read_buf: Vec::new(),
         out: Vec::new(),
@@ -253,6 +333,7 @@ pub(crate) fn connect<S: Transport>(
         shutdown_done: false,
         peer_eof: false,
         linger_deadline: None,
+        last_write: Instant::now(),
         io_failed: false,
         shared: Arc::clone(&shared),
     };
@@ -264,6 +345,9 @@ pub(crate) fn connect<S: Transport>(
     (driver, handle, events_rx)
 }
 
+/// A ping waiting for its pong: id, when it was sent, and who wants the round-trip time.
+type PendingPing = (u64, Instant, oneshot::Sender<Result<Duration, Error>>);
+
 /// The future that runs one connection until it is closed and its socket shut down.
 #[derive(Debug)]
 pub(crate) struct Driver<S> {
@@ -274,6 +358,7 @@ pub(crate) struct Driver<S> {
     control: mpsc::UnboundedReceiver<Command>,
     handles_alive: bool,
     events: Option<events_channel::Sender<Incoming>>,
+    hooks: Option<Hooks>,
     pending_event: Option<Incoming>,
     read_buf: Vec<u8>,
     /// Bytes taken from the core and not yet written, from `out_pos` on.
@@ -283,12 +368,14 @@ pub(crate) struct Driver<S> {
     written_total: u64,
     /// Write acknowledgements, resolved once `written_total` reaches their position.
     acks: VecDeque<(u64, oneshot::Sender<Result<(), Error>>)>,
-    pings: VecDeque<(u64, Instant, oneshot::Sender<Result<Duration, Error>>)>,
+    pings: VecDeque<PendingPing>,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     eof_requested: bool,
     shutdown_done: bool,
     peer_eof: bool,
     linger_deadline: Option<Instant>,
+    /// When bytes last left, or when output started waiting.
+    last_write: Instant,
     io_failed: bool,
     shared: Arc<Shared>,
 }
@@ -318,6 +405,21 @@ impl<S: Transport> Future for Driver<S> {
 }
 
 impl<S: Transport> Driver<S> {
+    /// Installs callbacks that take events instead of the event stream (see [`Hooks`]).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn with_hooks(mut self, hooks: Hooks) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Hands `incoming` to the hooks, if installed; returns it when it is for the stream.
+    fn hook(&mut self, incoming: Incoming) -> Option<Incoming> {
+        match self.hooks.as_mut() {
+            Some(hooks) => hooks.deliver(incoming),
+            None => Some(incoming),
+        }
+    }
+
     fn unwritten(&self) -> usize {
         self.out.len() - self.out_pos
     }
@@ -325,6 +427,10 @@ impl<S: Transport> Driver<S> {
     /// Moves the core's output into the write buffer.
     fn pull_transmit(&mut self) {
         let before = self.out.len();
+        if before == self.out_pos {
+            // Output was idle: the write timeout counts from now.
+            self.last_write = Instant::now();
+        }
         while let Some(transmit) = self.core.poll_transmit(&mut self.out) {
             if transmit == Transmit::Eof {
                 self.eof_requested = true;
@@ -339,9 +445,14 @@ impl<S: Transport> Driver<S> {
             match self.control.poll_recv(cx) {
                 Poll::Ready(Some(command)) => self.apply(command),
                 Poll::Ready(None) => {
-                    // Every handle is gone: nobody can write or close any more, so close now.
+                    // Every handle is gone: nobody can write or close any more, so close now,
+                    // with 1000 (normal closure).
                     self.handles_alive = false;
-                    let _ = self.core.close(None, Instant::now());
+                    let normal = CloseFrame {
+                        code: CloseCode::NORMAL,
+                        reason: String::new(),
+                    };
+                    let _ = self.core.close(Some(normal), Instant::now());
                     self.shared.state.store(CLOSING, Ordering::Release);
                 }
                 Poll::Pending => break,
@@ -400,7 +511,10 @@ impl<S: Transport> Driver<S> {
 
     fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
         let lingering = self.linger_deadline.is_some();
-        if self.io_failed || self.peer_eof || !(self.core.wants_read() || lingering) {
+        // While our output is backed up, read nothing more: a peer that floods pings
+        // without reading our pongs is stopped by TCP back-pressure, not by our memory.
+        let backed_up = self.unwritten() > self.config.write_high_water;
+        if self.io_failed || self.peer_eof || !(self.core.wants_read() && !backed_up || lingering) {
             return false;
         }
         if self.read_buf.is_empty() {
@@ -439,6 +553,7 @@ impl<S: Transport> Driver<S> {
                     return true;
                 }
                 Poll::Ready(Ok(n)) => {
+                    self.last_write = Instant::now();
                     self.out_pos += n;
                     self.written_total += n as u64;
                     progress = true;
@@ -509,8 +624,10 @@ impl<S: Transport> Driver<S> {
             };
             progress = true;
             match event {
-                Event::Message(message) => self.pending_event = Some(Incoming::Message(message)),
-                Event::Ping(payload) => self.pending_event = Some(Incoming::Ping(payload)),
+                Event::Message(message) => {
+                    self.pending_event = self.hook(Incoming::Message(message))
+                }
+                Event::Ping(payload) => self.pending_event = self.hook(Incoming::Ping(payload)),
                 Event::Pong {
                     payload,
                     acknowledged,
@@ -518,7 +635,7 @@ impl<S: Transport> Driver<S> {
                     if let Some(id) = acknowledged {
                         self.resolve_pings(id);
                     }
-                    self.pending_event = Some(Incoming::Pong(payload));
+                    self.pending_event = self.hook(Incoming::Pong(payload));
                 }
                 Event::Closed(closed) => self.record_closed(closed),
             }
@@ -550,16 +667,27 @@ impl<S: Transport> Driver<S> {
         // Closed is the core's last event: ending the stream lets `on_close` run now, while
         // the transport is still being torn down.
         self.events = None;
+        // Dropping the hooks gives `on_message` its final `None`.
+        self.hooks = None;
         for (_, _, ack) in self.pings.drain(..) {
             let _ = ack.send(Err(WebSocketClosedError.into()));
         }
     }
 
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        let deadline = [self.core.poll_timeout(), self.linger_deadline]
-            .into_iter()
-            .flatten()
-            .min();
+        let stall_deadline = self
+            .config
+            .write_timeout
+            .filter(|_| self.unwritten() > 0 && !self.io_failed)
+            .map(|timeout| self.last_write + timeout);
+        let deadline = [
+            self.core.poll_timeout(),
+            self.linger_deadline,
+            stall_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let Some(deadline) = deadline else {
             self.timer = None;
             return false;
@@ -587,6 +715,13 @@ impl<S: Transport> Driver<S> {
         let now = Instant::now();
         if self.linger_deadline.is_some_and(|d| now >= d) {
             self.linger_deadline = None;
+            self.peer_eof = true;
+        }
+        if stall_deadline.is_some_and(|d| now >= d) {
+            tracing::debug!("peer stopped reading; connection dropped");
+            self.core.fail(ProtocolError::WriteTimeout, now);
+            // Nothing more can be written to a peer that does not read.
+            self.io_failed = true;
             self.peer_eof = true;
         }
         self.core.handle_timeout(now);

@@ -1,8 +1,14 @@
 //! The native backend: a tokio driver over the protocol core, the server and the client.
 
+#[cfg(feature = "client")]
+pub(crate) mod client;
 pub(crate) mod driver;
+#[cfg(feature = "hyper")]
+pub(crate) mod integrations;
 #[cfg(feature = "server")]
 pub(crate) mod server;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub(crate) mod transport;
 
 pub use transport::Transport;

@@ -18,7 +18,7 @@ pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
 
 impl Transport for TcpStream {
     fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        TcpStream::set_nodelay(self, nodelay)
+        Self::set_nodelay(self, nodelay)
     }
 }
 

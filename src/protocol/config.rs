@@ -35,6 +35,9 @@ pub struct Config {
     /// How long to wait for the peer's close frame (and, on the client, for the server to
     /// close TCP) before giving up. Default: 5 s, as Tornado.
     pub close_timeout: Duration,
+    /// Close with 1001 when nothing at all arrives from the peer for this long. Default:
+    /// `None` (no idle timeout).
+    pub idle_timeout: Option<Duration>,
     /// Seed for the masking-key generator, so tests can pin the bytes a client sends.
     /// `None` (the default) seeds it from the operating system once.
     pub mask_seed: Option<[u8; 32]>,
@@ -52,6 +55,7 @@ impl Default for Config {
             ping_interval: None,
             ping_timeout: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            idle_timeout: None,
             mask_seed: None,
             #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
             deflate: None,

@@ -93,6 +93,8 @@ pub struct Connection {
     pub(super) pings: VecDeque<(u64, Bytes)>,
     pub(super) next_ping_id: u64,
     keepalive: Option<Keepalive>,
+    /// When the idle timeout fires unless something arrives first.
+    pub(super) idle_deadline: Option<Instant>,
     /// The close frame this side sent, as (code, reason); 1005 when it had no code.
     pub(super) sent_close: Option<(CloseCode, String)>,
     close_deadline: Option<Instant>,
@@ -139,6 +141,7 @@ impl Connection {
             .deflate
             .as_ref()
             .map(|(params, options)| super::deflate::PerMessageDeflate::new(role, params, options));
+        let idle_deadline = config.idle_timeout.map(|idle| now + idle);
         Self {
             #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
             deflate,
@@ -156,6 +159,7 @@ impl Connection {
             pings: VecDeque::new(),
             next_ping_id: 0,
             keepalive,
+            idle_deadline,
             sent_close: None,
             close_deadline: None,
             eof_deadline: None,
@@ -260,6 +264,15 @@ impl Connection {
             self.eof_due = true;
         }
         if self.state != State::Open {
+            return;
+        }
+        if self.idle_deadline.is_some_and(|d| now >= d) {
+            self.idle_deadline = None;
+            let frame = CloseFrame {
+                code: CloseCode::GOING_AWAY,
+                reason: "idle timeout".to_owned(),
+            };
+            let _ = self.close(Some(frame), now);
             return;
         }
         let Some(keepalive) = self.keepalive.as_mut() else {
@@ -430,7 +443,8 @@ impl Connection {
                 Some((_, deadline)) => deadline.min(k.next_ping),
                 None => k.next_ping,
             });
-        [self.close_deadline, self.eof_deadline, keepalive]
+        let idle = self.idle_deadline.filter(|_| self.state == State::Open);
+        [self.close_deadline, self.eof_deadline, keepalive, idle]
             .into_iter()
             .flatten()
             .min()
@@ -466,9 +480,11 @@ impl Connection {
         Some(id)
     }
 
-    /// Fails the connection (RFC 6455 §7.1.7): one close frame with the error's code,
-    /// input discarded from now on, one `Event::Closed`.
-    pub(super) fn fail(&mut self, error: ProtocolError, now: Instant) {
+    /// Fails the connection (RFC 6455 §7.1.7): queues one close frame with the error's
+    /// code, discards input from now on, and queues one [`Event::Closed`] carrying `error`.
+    /// Input methods call this on violations; a driver calls it for limits it enforces
+    /// itself (a peer that stopped reading). Drain the output methods next.
+    pub fn fail(&mut self, error: ProtocolError, now: Instant) {
         if self.state == State::Closed {
             return;
         }

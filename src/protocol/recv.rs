@@ -35,6 +35,11 @@ impl Connection {
         if self.discarding {
             return;
         }
+        if let (Some(idle), Some(deadline)) =
+            (self.config.idle_timeout, self.idle_deadline.as_mut())
+        {
+            *deadline = now + idle;
+        }
         self.inbuf.extend_from_slice(data);
         while !self.discarding {
             match self.next_frame(now) {
@@ -213,7 +218,7 @@ impl Connection {
     #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
     #[allow(clippy::needless_pass_by_ref_mut)] // the deflate variant's signature
     fn inflate(
-        &mut self,
+        &self,
         _payload: &[u8],
         _fin: bool,
         _out: &mut Vec<u8>,

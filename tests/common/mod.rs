@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: a recording handler, servers on 127.0.0.1,
 //! and a raw TCP peer that speaks bytes.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+pub mod client;
 
 use std::time::Duration;
 
@@ -125,9 +127,14 @@ pub struct RawPeer {
 
 impl RawPeer {
     pub async fn connect(addr: std::net::SocketAddr, path: &str) -> Self {
+        Self::connect_with(addr, path, "").await
+    }
+
+    /// As `connect`, with extra request header lines (each ending in `\r\n`).
+    pub async fn connect_with(addr: std::net::SocketAddr, path: &str, extra: &str) -> Self {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream
-            .write_all(upgrade_request(path, "").as_bytes())
+            .write_all(upgrade_request(path, extra).as_bytes())
             .await
             .unwrap();
         let mut buf = Vec::new();

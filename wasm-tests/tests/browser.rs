@@ -77,6 +77,10 @@ async fn ping_and_set_nodelay_are_unsupported_and_headers_hidden() {
         conn.set_nodelay(true).await,
         Err(Error::Unsupported(what)) if what.starts_with("set_nodelay")
     ));
+    assert!(matches!(
+        conn.write_message_uncompressed("x").await,
+        Err(Error::Unsupported(what)) if what.starts_with("write_message_uncompressed")
+    ));
     assert!(conn.response_headers().is_empty());
     // Still open and usable.
     conn.write_message("after").await.unwrap();

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::handler::WebSocketHandler;
 use super::router::Router;
@@ -196,7 +197,9 @@ async fn accept_loop(
                     connections.spawn(async move {
                         let _guard = ActiveGuard::enter(&active);
                         let over_limit = app.settings.max_connections.is_some_and(|max| active.load(Ordering::Relaxed) > max);
-                        handle_connection(&app, stream, peer, shutdown, over_limit).await;
+                        handle_connection(&app, stream, peer, shutdown, over_limit)
+                            .instrument(tracing::debug_span!("connection", %peer))
+                            .await;
                     });
                 }
                 Err(error) => {

@@ -7,7 +7,7 @@ mod request;
 mod router;
 mod settings;
 mod static_files;
-mod upgrade;
+pub(crate) mod upgrade;
 mod websocket;
 
 pub use application::{Application, Server};

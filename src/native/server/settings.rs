@@ -39,6 +39,11 @@ pub struct Settings {
     pub write_buffer_high_water: usize,
     /// Concurrent connections beyond which requests get 503. Default: no limit.
     pub max_connections: Option<usize>,
+    /// Close with 1001 a connection from which nothing arrives for this long. Default: off.
+    pub idle_timeout: Option<Duration>,
+    /// Drop a connection whose peer reads none of the pending output for this long (a
+    /// peer that never reads). Default: 30 s.
+    pub write_timeout: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -53,6 +58,8 @@ impl Default for Settings {
             max_headers: 100,
             write_buffer_high_water: 1024 * 1024,
             max_connections: None,
+            idle_timeout: None,
+            write_timeout: Some(Duration::from_secs(30)),
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::handler::{PathArgs, WebSocketHandler};
 use super::request::Request;
@@ -17,6 +18,7 @@ use super::websocket::WebSocket;
 use super::Settings;
 use crate::native::driver::{self, DriverConfig, Incoming};
 use crate::native::transport::AnyStream;
+use crate::native::Transport;
 use crate::protocol::handshake::{self, HeadLimits, Rejection, UpgradeRequest};
 use crate::protocol::{Config, Connection, Role};
 use crate::{CloseCode, CloseFrame};
@@ -126,6 +128,87 @@ pub(crate) async fn dispatch(
     .await;
 }
 
+/// What the handler agreed to during the handshake.
+pub(crate) struct Agreement {
+    pub(crate) subprotocol: Option<String>,
+    /// The `Sec-WebSocket-Extensions` response value.
+    pub(crate) extensions: Option<String>,
+    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
+    deflate: NegotiatedDeflate,
+}
+
+impl Agreement {
+    /// The 101 response for this agreement.
+    pub(crate) fn response(&self, offer: &UpgradeRequest) -> Vec<u8> {
+        handshake::accept_response(
+            &offer.key,
+            self.subprotocol.as_deref(),
+            self.extensions.as_deref(),
+            &http::HeaderMap::new(),
+        )
+    }
+
+    /// The headers of the 101 response for this agreement, for HTTP servers that write
+    /// the response themselves: `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, and
+    /// `Sec-WebSocket-Protocol`/`Sec-WebSocket-Extensions` when agreed. As in
+    /// [`response`](Self::response), control characters are dropped from the values.
+    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+    pub(crate) fn headers(&self, offer: &UpgradeRequest) -> http::HeaderMap {
+        use http::header::{
+            CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL,
+            UPGRADE,
+        };
+        let mut headers = http::HeaderMap::with_capacity(5);
+        headers.insert(UPGRADE, http::HeaderValue::from_static("websocket"));
+        headers.insert(CONNECTION, http::HeaderValue::from_static("Upgrade"));
+        let accept = handshake::derive_accept_key(offer.key.as_bytes());
+        let agreed = [
+            (SEC_WEBSOCKET_ACCEPT, Some(accept.as_str())),
+            (SEC_WEBSOCKET_PROTOCOL, self.subprotocol.as_deref()),
+            (SEC_WEBSOCKET_EXTENSIONS, self.extensions.as_deref()),
+        ];
+        for (name, value) in agreed {
+            let Some(value) = value else { continue };
+            let clean: Vec<u8> = value
+                .bytes()
+                .filter(|&byte| byte == b'\t' || (byte >= 0x20 && byte != 0x7f))
+                .collect();
+            // Without control characters every byte string is a valid header value.
+            if let Ok(value) = http::HeaderValue::from_bytes(&clean) {
+                headers.insert(name, value);
+            }
+        }
+        headers
+    }
+}
+
+/// Runs the hooks that decide the upgrade, in Tornado's order: `check_origin` (403),
+/// `prepare` (any status), then `select_subprotocol` and `get_compression_options`.
+pub(crate) async fn negotiate<H: WebSocketHandler>(
+    handler: &mut H,
+    request: &Request,
+    offer: &UpgradeRequest,
+) -> Result<Agreement, Rejection> {
+    if let Some(origin) = &offer.origin {
+        if !handler.check_origin(origin, request) {
+            return Err(Rejection::new(
+                http::StatusCode::FORBIDDEN,
+                "Cross origin websockets not allowed",
+            ));
+        }
+    }
+    handler.prepare(request).await?;
+    let subprotocol = handler
+        .select_subprotocol(&offer.subprotocols)
+        .filter(|chosen| offer.subprotocols.contains(chosen));
+    let (deflate, extensions) = negotiate_compression(handler, offer);
+    Ok(Agreement {
+        subprotocol,
+        extensions,
+        deflate,
+    })
+}
+
 /// The whole life of one connection with handler `H`.
 pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade) {
     let Upgrade {
@@ -135,58 +218,61 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         leftover,
         args,
         settings,
-        mut shutdown,
+        shutdown,
     } = upgrade;
-    if let Some(origin) = &offer.origin {
-        if !handler.check_origin(origin, &request) {
-            let rejection = Rejection::new(
-                http::StatusCode::FORBIDDEN,
-                "Cross origin websockets not allowed",
-            );
+    let agreement = match negotiate(&mut handler, &request, &offer).await {
+        Ok(agreement) => agreement,
+        Err(rejection) => {
             respond(&mut stream, &rejection).await;
             return;
         }
-    }
-    if let Err(rejection) = handler.prepare(&request).await {
-        respond(&mut stream, &rejection).await;
+    };
+    if stream.write_all(&agreement.response(&offer)).await.is_err() {
         return;
     }
-    let subprotocol = handler
-        .select_subprotocol(&offer.subprotocols)
-        .filter(|chosen| offer.subprotocols.contains(chosen));
-    let (deflate, extensions) = negotiate_compression(&handler, &offer);
-    let response = handshake::accept_response(
-        &offer.key,
-        subprotocol.as_deref(),
-        extensions.as_deref(),
-        &http::HeaderMap::new(),
-    );
-    if stream.write_all(&response).await.is_err() {
-        return;
-    }
+    run(
+        handler, stream, &leftover, request, agreement, args, &settings, shutdown,
+    )
+    .await;
+}
+
+/// Runs an upgraded connection (the 101 has been sent) until it is closed: the driver, and
+/// the handler's hooks from `open` to `on_close`. `leftover` holds bytes read after the
+/// request head.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn run<H: WebSocketHandler, S: Transport>(
+    mut handler: H,
+    stream: S,
+    leftover: &[u8],
+    request: Request,
+    agreement: Agreement,
+    args: PathArgs,
+    settings: &Settings,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let now = Instant::now();
-    let mut config = Config::default();
-    config.max_message_size = settings.max_message_size;
-    config.ping_interval = settings.ping_interval;
-    config.ping_timeout = settings.ping_timeout;
-    config.close_timeout = settings.close_timeout;
-    #[cfg(feature = "deflate")]
-    {
-        config.deflate = deflate;
-    }
-    #[cfg(not(feature = "deflate"))]
-    let () = deflate;
+    let config = Config {
+        max_message_size: settings.max_message_size,
+        ping_interval: settings.ping_interval,
+        ping_timeout: settings.ping_timeout,
+        close_timeout: settings.close_timeout,
+        idle_timeout: settings.idle_timeout,
+        #[cfg(feature = "deflate")]
+        deflate: agreement.deflate,
+        ..Config::default()
+    };
     let mut core = Connection::new(Role::Server, config, now);
     if !leftover.is_empty() {
-        core.receive(&leftover, now);
+        core.receive(leftover, now);
     }
     let driver_config = DriverConfig {
         write_high_water: settings.write_buffer_high_water,
         linger: settings.close_timeout,
         event_capacity: 16,
+        write_timeout: settings.write_timeout,
     };
     let (driver, handle, mut events) = driver::connect(stream, core, driver_config);
-    let ws = WebSocket::new(handle, request, subprotocol, extensions);
+    let ws = WebSocket::new(handle, request, agreement.subprotocol, agreement.extensions);
     let handler_loop = async {
         handler.open(&ws, args).await;
         while let Some(incoming) = events.next().await {
@@ -205,11 +291,31 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         }
         pending::<()>().await;
     };
-    tokio::select! {
-        _ = futures_util::future::join(driver, handler_loop) => {}
-        () = going_away => {}
-    }
+    let span = tracing::info_span!(
+        "websocket",
+        path = ws.request().path(),
+        subprotocol = ws.selected_subprotocol(),
+        extensions = ws.extensions(),
+    );
+    let connection = async {
+        tracing::debug!("open");
+        tokio::select! {
+            _ = futures_util::future::join(driver, handler_loop) => {}
+            () = going_away => {}
+        }
+        tracing::debug!(code = ?ws.close_code(), "closed");
+    };
+    connection.instrument(span).await;
 }
+
+/// The permessage-deflate parameters and options for the core, when agreed.
+#[cfg(feature = "deflate")]
+type NegotiatedDeflate = Option<(
+    crate::protocol::deflate::DeflateParams,
+    crate::CompressionOptions,
+)>;
+#[cfg(not(feature = "deflate"))]
+type NegotiatedDeflate = ();
 
 /// Asks the handler for compression options and, when it gives some, takes the first
 /// acceptable permessage-deflate offer (RFC 7692 §7): the parameters for the core and the
@@ -218,13 +324,7 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
 fn negotiate_compression<H: WebSocketHandler>(
     handler: &H,
     offer: &UpgradeRequest,
-) -> (
-    Option<(
-        crate::protocol::deflate::DeflateParams,
-        crate::CompressionOptions,
-    )>,
-    Option<String>,
-) {
+) -> (NegotiatedDeflate, Option<String>) {
     use crate::protocol::{deflate, extensions};
     let Some(options) = handler.get_compression_options() else {
         return (None, None);
@@ -249,4 +349,37 @@ fn negotiate_compression<H: WebSocketHandler>(
     _offer: &UpgradeRequest,
 ) -> ((), Option<String>) {
     ((), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_those_of_the_raw_response() {
+        let offer = UpgradeRequest {
+            key: "dGhlIHNhbXBsZSBub25jZQ==".to_owned(),
+            subprotocols: vec!["chat".to_owned()],
+            extensions: Vec::new(),
+            origin: None,
+        };
+        for (subprotocol, extensions) in [
+            (None, None),
+            (
+                Some("chat"),
+                Some("permessage-deflate; server_no_context_takeover"),
+            ),
+        ] {
+            let agreement = Agreement {
+                subprotocol: subprotocol.map(str::to_owned),
+                extensions: extensions.map(str::to_owned),
+                deflate: Default::default(),
+            };
+            let raw = agreement.response(&offer);
+            let (response, _) = handshake::parse_response(&raw, &HeadLimits::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(response.headers(), &agreement.headers(&offer));
+        }
+    }
 }

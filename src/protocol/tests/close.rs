@@ -171,3 +171,26 @@ fn pending_fragments_are_dropped_when_the_peer_closes() {
     let got = events(&mut s);
     assert_eq!(got.len(), 1, "only Closed: {got:?}");
 }
+
+#[test]
+fn idle_timeout_closes_with_1001_and_traffic_postpones_it() {
+    let now = Instant::now();
+    let config = Config {
+        idle_timeout: Some(Duration::from_secs(10)),
+        ..config()
+    };
+    let mut s = Connection::new(Role::Server, config, now);
+    assert_eq!(s.poll_timeout(), Some(now + Duration::from_secs(10)));
+    s.receive(&from_client(true, 0xA, b""), now + Duration::from_secs(8));
+    let _ = events(&mut s);
+    assert_eq!(s.poll_timeout(), Some(now + Duration::from_secs(18)));
+    s.handle_timeout(now + Duration::from_secs(10));
+    assert_eq!(drain(&mut s), (vec![], false), "not idle yet");
+    s.handle_timeout(now + Duration::from_secs(18));
+    let (out, _) = drain(&mut s);
+    assert_eq!(
+        server_frames(&out),
+        [(0x8, b"\x03\xe9idle timeout".to_vec())]
+    );
+    assert_eq!(s.state(), super::super::State::Closing);
+}

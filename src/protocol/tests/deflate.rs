@@ -137,7 +137,7 @@ fn invalid_utf8_after_inflating_is_1007() {
     let (mut c, _) = with_deflate(Role::Client, DeflateParams::default());
     c.send(&Message::Binary(vec![0xff, 0xfe].into())).unwrap();
     let (bytes, _) = drain(&mut c);
-    let mut text = bytes.clone();
+    let mut text = bytes;
     text[0] = (text[0] & 0xF0) | 0x1; // claim it is text
     server_fails_with_deflate(&text, 1007, ProtocolError::InvalidUtf8);
 }

@@ -1,0 +1,168 @@
+//! The chat of `chat_server`, hosted by axum: rooms at `/chat/{room}`, every message
+//! broadcast to the room, and the browser demo (`www/`) served at `/`, with
+//! permessage-deflate on. The WebSocket handler is squall's; axum routes, extracts the room
+//! from the path and serves the files.
+//!
+//! ```text
+//! cargo run --example axum_chat --features axum -- [--port PORT] [--www DIR]
+//! ```
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Component, Path as FsPath, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use squall::axum::WebSocketUpgrade;
+use squall::{Broadcast, CompressionOptions, Message, PathArgs, WebSocket, WebSocketHandler};
+
+/// The rooms, created on first use.
+#[derive(Clone, Debug, Default)]
+pub struct Rooms(Arc<Mutex<HashMap<String, Broadcast>>>);
+
+impl Rooms {
+    fn get(&self, name: &str) -> Broadcast {
+        let mut rooms = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        rooms.entry(name.to_owned()).or_default().clone()
+    }
+}
+
+/// One chat connection: the same handler as `chat_server`'s.
+struct Chat {
+    rooms: Rooms,
+    room: Option<(Broadcast, u64)>,
+}
+
+impl WebSocketHandler for Chat {
+    fn get_compression_options(&self) -> Option<CompressionOptions> {
+        Some(CompressionOptions::default())
+    }
+
+    async fn open(&mut self, ws: &WebSocket, args: PathArgs) {
+        let room = self.rooms.get(args.get(0).unwrap_or("lobby"));
+        let id = room.join(ws);
+        self.room = Some((room, id));
+    }
+
+    async fn on_message(&mut self, _ws: &WebSocket, message: Message) {
+        if let (Some((room, _)), Message::Text(_)) = (&self.room, &message) {
+            room.send(message);
+        }
+    }
+
+    async fn on_close(&mut self, _ws: &WebSocket) {
+        if let Some((room, id)) = self.room.take() {
+            room.leave(id);
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    rooms: Rooms,
+    www: Arc<PathBuf>,
+}
+
+/// The chat's routes: `/chat/{room}` upgrades, anything else is a file under `www`.
+pub fn app(rooms: Rooms, www: PathBuf) -> Router {
+    let state = AppState {
+        rooms,
+        www: Arc::new(www),
+    };
+    Router::new()
+        .route("/chat/{room}", get(chat))
+        .fallback(get(static_file))
+        .with_state(state)
+}
+
+/// The room comes from axum's `Path` and reaches `open` as the first positional argument,
+/// as the regular expression's group does in `chat_server`.
+async fn chat(
+    State(state): State<AppState>,
+    Path(room): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let handler = Chat {
+        rooms: state.rooms,
+        room: None,
+    };
+    let args = PathArgs {
+        positional: vec![room],
+        ..PathArgs::default()
+    };
+    ws.serve(handler, args).await
+}
+
+/// A file under `www` (`/` is `index.html`); `..` and directories are not served.
+async fn static_file(State(state): State<AppState>, uri: Uri) -> Response {
+    let relative = match uri.path().trim_start_matches('/') {
+        "" => "index.html",
+        path => path,
+    };
+    let relative = FsPath::new(relative);
+    let inside = relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
+    let file = state.www.join(relative);
+    if !inside || !file.is_file() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match tokio::fs::read(&file).await {
+        Ok(body) => ([(header::CONTENT_TYPE, content_type(&file))], body).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn content_type(file: &FsPath) -> &'static str {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn parse_args() -> Result<(u16, PathBuf), String> {
+    let mut port = 8888;
+    let mut www = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+        match arg.as_str() {
+            "--port" => port = value.parse().map_err(|e| format!("--port: {e}"))?,
+            "--www" => www = PathBuf::from(value),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok((port, www))
+}
+
+#[tokio::main]
+async fn main() {
+    let (port, www) = parse_args().unwrap_or_else(|error| {
+        eprintln!("axum_chat: {error}\nusage: axum_chat [--port PORT] [--www DIR]");
+        std::process::exit(2);
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap_or_else(|error| {
+            eprintln!("axum_chat: cannot listen on 127.0.0.1:{port}: {error}");
+            std::process::exit(1);
+        });
+    let addr = listener.local_addr().unwrap_or_else(|error| {
+        eprintln!("axum_chat: {error}");
+        std::process::exit(1);
+    });
+    println!("listening on {addr}");
+    println!("open http://{addr}/ in two browser tabs");
+    let service = app(Rooms::default(), www).into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(error) = axum::serve(listener, service).await {
+        eprintln!("axum_chat: {error}");
+        std::process::exit(1);
+    }
+}

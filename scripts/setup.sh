@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what building and testing squall needs on Debian 12 with rustup; safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need_apt=()
+python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
+command -v curl >/dev/null || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup target add wasm32-unknown-unknown >/dev/null
+# An independent permessage-deflate peer for the interop tests (tests/deflate_interop.rs).
+if ! target/interop-venv/bin/python -c 'import websockets' 2>/dev/null; then
+  python3 -m venv target/interop-venv
+  target/interop-venv/bin/pip install -q websockets==17.4
+fi

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test of squall on a fresh Debian 12 machine with rustup: installs what is
+# missing, then lints, unit and integration tests, examples, and the Autobahn conformance
+# suite against squall's server and client. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "set-up"
+scripts/setup.sh
+
+step "format and lints (native and wasm32)"
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --all-features -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features client,json -- -D warnings
+
+step "feature matrix"
+cargo check --no-default-features
+for feature in server client tls deflate json hyper axum; do
+  cargo check --no-default-features --features "$feature"
+done
+cargo check --target wasm32-unknown-unknown --no-default-features --features client,json
+
+step "minimum supported Rust version (rust-version in Cargo.toml)"
+msrv=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+rustup toolchain install "$msrv" --profile minimal >/dev/null 2>&1
+cargo "+$msrv" check --lib --all-features
+
+step "the protocol core names no driver"
+if grep -rnE 'Instant::now|tokio|std::net|thread_rng' src/protocol --include=*.rs | grep -v '^src/protocol/.*tests' ; then
+  echo "src/protocol must stay sans-I/O" >&2
+  exit 1
+fi
+
+step "unit, integration and doc tests"
+cargo test --all-features
+
+step "Autobahn conformance"
+cargo build --release --examples
+scripts/autobahn.sh

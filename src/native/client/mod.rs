@@ -1,0 +1,18 @@
+//! The native client: Tornado's `websocket_connect` and `WebSocketClientConnection` on tokio.
+//!
+//! [`websocket_connect`] resolves the host, connects TCP (and TLS for `wss://`), runs the
+//! opening handshake and spawns a task that drives the connection (the same driver as the
+//! server's). The returned [`WebSocketClientConnection`] talks to that task.
+
+mod body;
+mod connect;
+mod connection;
+mod handshake;
+mod request;
+mod sink;
+#[cfg(feature = "tls")]
+mod tls;
+
+pub use connect::websocket_connect;
+pub use connection::{ClientReader, ClientWriter, WebSocketClientConnection};
+pub use request::IntoClientRequest;

@@ -1,0 +1,100 @@
+//! permessage-deflate from the client against an independent server: Python `websockets`
+//! (`tests/interop/deflate_peer.py server`), one server per parameter combination, several
+//! rounds per connection (context takeover).
+//!
+//! The Python interpreter comes from `SQUALL_PYTHON` (scripts/setup.sh makes a venv with
+//! `websockets` in `target/interop-venv`); the test fails if it cannot run.
+#![cfg(feature = "deflate")]
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use squall::{websocket_connect, CompressionOptions, ConnectOptions, Message};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("SQUALL_PYTHON") {
+        return python.into();
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
+fn messages() -> Vec<Message> {
+    vec![
+        Message::from("hello"),
+        Message::from(""),
+        Message::from("é€".repeat(50)),
+        Message::from("lorem ipsum dolor sit amet ".repeat(400)),
+        Message::from((0..=255u8).cycle().take(256 * 64).collect::<Vec<u8>>()),
+        Message::from(vec![0u8; 100_000]),
+    ]
+}
+
+/// Connects to one Python server, echo-checks every message three times; whether all
+/// round-tripped with permessage-deflate agreed.
+async fn exchange(port: u64) -> bool {
+    // Threshold 0: every message is compressed, so every exchange exercises the codec.
+    let options = ConnectOptions::new()
+        .compression_options(CompressionOptions::new().threshold(0))
+        .max_message_size(None);
+    let Ok(mut conn) = websocket_connect(format!("ws://127.0.0.1:{port}/"), options).await else {
+        return false;
+    };
+    let mut ok = conn
+        .extensions()
+        .is_some_and(|agreed| agreed.starts_with("permessage-deflate"));
+    for _ in 0..3 {
+        for message in messages() {
+            ok &= conn.write_message(message.clone()).await.is_ok();
+            ok &= conn.read_message().await == Some(message);
+        }
+    }
+    ok &= conn.close(None, None).await.is_ok();
+    ok
+}
+
+#[tokio::test]
+async fn squall_client_against_python_websockets_server() {
+    let mut child = tokio::process::Command::new(python())
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/deflate_peer.py"))
+        .arg("server")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 with the websockets package (run scripts/setup.sh)");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut results = Vec::new();
+    let run_all = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let announced: serde_json::Value = serde_json::from_str(&line).unwrap();
+            let port = announced["port"].as_u64().unwrap();
+            let ok = exchange(port).await;
+            results.push((announced["params"].clone(), ok));
+            stdin
+                .write_all(format!("{{\"ok\": {ok}}}\n").as_bytes())
+                .await
+                .unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), run_all)
+        .await
+        .expect("the peer finished");
+    let status = child.wait().await.unwrap();
+    assert_eq!(
+        results.len(),
+        64,
+        "one result per combination: {results:#?}"
+    );
+    let failed: Vec<_> = results.iter().filter(|(_, ok)| !ok).collect();
+    assert!(failed.is_empty(), "failed combinations: {failed:#?}");
+    assert!(status.success(), "the Python peer reported a failure");
+}

@@ -1,0 +1,113 @@
+//! Broadcast from another task, with a slow consumer.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use squall::{Application, Broadcast, Message, PathArgs, WebSocket, WebSocketHandler};
+use tokio_tungstenite::tungstenite::Message as TMessage;
+
+struct Member {
+    room: Broadcast,
+}
+
+impl WebSocketHandler for Member {
+    async fn open(&mut self, ws: &WebSocket, _args: PathArgs) {
+        self.room.join(ws);
+    }
+
+    async fn on_message(&mut self, _ws: &WebSocket, message: Message) {
+        self.room.send(message);
+    }
+}
+
+async fn room_server(room: &Broadcast) -> (squall::Server, String) {
+    let room = room.clone();
+    let server = Application::new()
+        .route("/room", move || Member { room: room.clone() })
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
+    let url = format!("ws://{}/room", server.local_addr());
+    (server, url)
+}
+
+async fn wait_for_members(room: &Broadcast, n: usize) {
+    for _ in 0..500 {
+        if room.len() == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("room has {} members, expected {n}", room.len());
+}
+
+#[tokio::test]
+async fn a_message_sent_from_another_task_reaches_every_member() {
+    let room = Broadcast::new();
+    let (_server, url) = room_server(&room).await;
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        clients.push(tokio_tungstenite::connect_async(&url).await.unwrap().0);
+    }
+    wait_for_members(&room, 5).await;
+    let sender = room.clone();
+    let delivered = tokio::spawn(async move { sender.send("to everyone") })
+        .await
+        .unwrap();
+    assert_eq!(delivered, 5);
+    for client in &mut clients {
+        let got = tokio::time::timeout(Duration::from_secs(5), client.next())
+            .await
+            .unwrap();
+        assert_eq!(got.unwrap().unwrap(), TMessage::text("to everyone"));
+    }
+}
+
+#[tokio::test]
+async fn a_slow_consumer_is_closed_with_1013_and_the_others_keep_receiving() {
+    let room = Broadcast::new();
+    let (_server, url) = room_server(&room).await;
+    let (mut fast, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let (mut slow, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    wait_for_members(&room, 2).await;
+    // The fast client reads everything in the background.
+    let fast_reader = tokio::spawn(async move {
+        let mut count = 0usize;
+        while let Some(Ok(message)) = fast.next().await {
+            if message.is_binary() {
+                count += 1;
+                if count == 2000 {
+                    break;
+                }
+            }
+        }
+        count
+    });
+    // 2000 x 64 KiB is far more than the slow client's socket buffers and queue hold.
+    let chunk = vec![1u8; 64 * 1024];
+    for _ in 0..2000 {
+        room.send(chunk.clone());
+        tokio::task::yield_now().await;
+    }
+    let count = tokio::time::timeout(Duration::from_secs(20), fast_reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(count, 2000, "the fast client got every message");
+    assert_eq!(room.len(), 1, "the slow client was removed");
+    // The slow client, reading at last, finds a 1013 close after what it had buffered.
+    let close = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(message)) = slow.next().await {
+            if let TMessage::Close(frame) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .unwrap();
+    assert_eq!(close, Some(1013));
+}
