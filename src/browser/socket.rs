@@ -69,9 +69,9 @@ struct State {
 }
 
 struct Handlers {
-    _open: Closure<dyn FnMut(Event)>,
-    _message: Closure<dyn FnMut(MessageEvent)>,
-    _close: Closure<dyn FnMut(CloseEvent)>,
+    open: Closure<dyn FnMut(Event)>,
+    message: Closure<dyn FnMut(MessageEvent)>,
+    close: Closure<dyn FnMut(CloseEvent)>,
 }
 
 /// A browser `WebSocket` and the state its events update.
@@ -137,13 +137,13 @@ impl Socket {
         });
         let socket = Rc::new_cyclic(|weak: &Weak<Self>| {
             let handlers = Handlers {
-                _open: handler(weak, Self::handle_open),
-                _message: handler(weak, Self::handle_message),
-                _close: handler(weak, Self::handle_close),
+                open: handler(weak, Self::handle_open),
+                message: handler(weak, Self::handle_message),
+                close: handler(weak, Self::handle_close),
             };
-            ws.set_onopen(Some(handlers._open.as_ref().unchecked_ref()));
-            ws.set_onmessage(Some(handlers._message.as_ref().unchecked_ref()));
-            ws.set_onclose(Some(handlers._close.as_ref().unchecked_ref()));
+            ws.set_onopen(Some(handlers.open.as_ref().unchecked_ref()));
+            ws.set_onmessage(Some(handlers.message.as_ref().unchecked_ref()));
+            ws.set_onclose(Some(handlers.close.as_ref().unchecked_ref()));
             Self {
                 ws,
                 state,
