@@ -35,6 +35,9 @@ if grep -rnE 'Instant::now|tokio|std::net|thread_rng' src/protocol --include=*.r
   exit 1
 fi
 
+step "documentation builds without warnings"
+RUSTDOCFLAGS="-D warnings -D rustdoc::broken_intra_doc_links" cargo doc --no-deps --all-features
+
 step "unit, integration and doc tests"
 cargo test --all-features
 

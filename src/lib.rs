@@ -1,7 +1,63 @@
 //! # squall
 //!
-//! WebSocket server handlers and a client with the API of Python's `tornado.websocket`,
-//! on tokio natively and on `web-sys` in the browser.
+//! WebSocket server handlers and a client with the API of Python's `tornado.websocket`, on
+//! tokio natively and on `web-sys` in the browser, with permessage-deflate (RFC 7692).
+//!
+//! ## A server
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "server", not(target_arch = "wasm32")))]
+//! # mod server {
+//! use squall::{Application, Message, PathArgs, WebSocket, WebSocketHandler};
+//!
+//! struct Echo;
+//!
+//! impl WebSocketHandler for Echo {
+//!     async fn open(&mut self, ws: &WebSocket, args: PathArgs) {
+//!         let _ = ws.write_message(format!("welcome to {}", args.get(0).unwrap_or("?"))).await;
+//!     }
+//!
+//!     async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+//!         let _ = ws.write_message(message).await;
+//!     }
+//! }
+//!
+//! pub async fn main() -> std::io::Result<()> {
+//!     let app = Application::new().route(r"/rooms/(\w+)", || Echo);
+//!     let server = app.listen("127.0.0.1:8888").await?;
+//!     server.wait().await;
+//!     Ok(())
+//! }
+//! # }
+//! ```
+//!
+//! ## A client (the same code compiles for the browser)
+//!
+//! ```no_run
+//! # #[cfg(feature = "client")]
+//! # mod client {
+//! use std::time::Duration;
+//! use squall::{websocket_connect, CloseCode, ConnectOptions, Error};
+//!
+//! pub async fn chat() -> Result<(), Error> {
+//!     let options = ConnectOptions::new()
+//!         .connect_timeout(Duration::from_secs(5))
+//!         .subprotocol("chat.v1");
+//!     let mut conn = websocket_connect("ws://127.0.0.1:8888/rooms/lobby", options).await?;
+//!     conn.write_message("hello").await?;
+//!     while let Some(message) = conn.read_message().await {
+//!         println!("received {message:?}");
+//!         if message.as_text() == Some("hello") {
+//!             conn.close(CloseCode::NORMAL, "done").await?;
+//!         }
+//!     }
+//!     println!("closed with {:?} {:?}", conn.close_code(), conn.close_reason());
+//!     Ok(())
+//! }
+//! # }
+//! ```
+//!
+//! ## Layers
 //!
 //! ```text
 //!             user code: WebSocketHandler impls, websocket_connect(...)
@@ -16,6 +72,20 @@
 //! The [`protocol`] module is the sans-I/O core: bytes, commands and the current time go
 //! in; bytes, events and the next deadline come out. The drivers move bytes between sockets
 //! and that core.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `server` | yes | [`Application`], [`WebSocketHandler`], [`WebSocket`], [`Broadcast`] (native) |
+//! | `client` | yes | `websocket_connect` and `WebSocketClientConnection` (native and browser) |
+//! | `tls` | yes | `wss://` and TLS servers through rustls with the ring provider (native) |
+//! | `deflate` | yes | permessage-deflate (RFC 7692) |
+//! | `json` | yes | [`Message::json`], [`Message::parse_json`], `write_json` |
+//! | `hyper`, `axum` | no | serving handlers inside hyper 1 or axum 0.8 servers |
+//!
+//! Guides: `docs/tornado.md` (coming from Tornado), `docs/browser.md` (what browsers can and
+//! cannot do), and the README's table of limits and defaults.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
