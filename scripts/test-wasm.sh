@@ -70,31 +70,32 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start NAME COMMAND...: runs COMMAND in the background and prints the host:port it
-# announces with "listening on 127.0.0.1:PORT".
+# start VAR COMMAND...: runs COMMAND in the background (its PID kept for the trap) and sets
+# VAR to the host:port it announces with "listening on 127.0.0.1:PORT". Not called in $(...):
+# a subshell would lose the PID.
 start() {
-  local name=$1 log="$LOGS/$1.log"
+  local var=$1 log="$LOGS/$1.log"
   shift
   "$@" >"$log" 2>&1 &
   PIDS+=("$!")
   for _ in $(seq 100); do
     if grep -q '^listening on ' "$log"; then
-      awk '/^listening on / { print $3; exit }' "$log"
+      printf -v "$var" '%s' "$(awk '/^listening on / { print $3; exit }' "$log")"
       return
     fi
     sleep 0.1
   done
-  echo "test-wasm: $name did not start:" >&2
+  echo "test-wasm: $var did not start:" >&2
   cat "$log" >&2
   return 1
 }
 
 PAGE_PORT=${SQUALL_WASM_PAGE_PORT:-$(free_port)}
 PAGE_ORIGIN="http://127.0.0.1:$PAGE_PORT"
-ECHO=$(start echo "$ECHO_SERVER" --port 0 --deflate --allow-origin "$PAGE_ORIGIN")
-SMALL=$(start small "$ECHO_SERVER" --port 0 --max-message-size 1024 --allow-origin "$PAGE_ORIGIN")
-REFUSED=$(start refused "$ECHO_SERVER" --port 0 --allow-origin http://refused.invalid)
-SILENT=$(start silent python3 -c '
+start ECHO "$ECHO_SERVER" --port 0 --deflate --allow-origin "$PAGE_ORIGIN"
+start SMALL "$ECHO_SERVER" --port 0 --max-message-size 1024 --allow-origin "$PAGE_ORIGIN"
+start REFUSED "$ECHO_SERVER" --port 0 --allow-origin http://refused.invalid
+start SILENT python3 -c '
 import socket
 server = socket.socket()
 server.bind(("127.0.0.1", 0))
@@ -103,7 +104,7 @@ print("listening on 127.0.0.1:%d" % server.getsockname()[1], flush=True)
 held = []
 while True:
     held.append(server.accept()[0])
-')
+'
 echo "test-wasm: page $PAGE_ORIGIN, echo $ECHO, small $SMALL, refused $REFUSED, silent $SILENT"
 
 # --- tests ---------------------------------------------------------------------------
