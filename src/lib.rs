@@ -96,11 +96,17 @@ mod message;
 mod options;
 pub mod protocol;
 
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
+mod browser;
 #[cfg(all(
     not(target_arch = "wasm32"),
     any(feature = "server", feature = "client")
 ))]
 mod native;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
+pub use browser::{
+    websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
+};
 #[cfg(all(not(target_arch = "wasm32"), feature = "client"))]
 pub use native::client::{
     websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,

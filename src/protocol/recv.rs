@@ -196,7 +196,7 @@ impl Connection {
         Ok(())
     }
 
-    #[cfg(feature = "deflate")]
+    #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
     fn inflate(
         &mut self,
         payload: &[u8],
@@ -215,7 +215,8 @@ impl Connection {
             })
     }
 
-    #[cfg(not(feature = "deflate"))]
+    #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
+    #[allow(clippy::needless_pass_by_ref_mut)] // the deflate variant's signature
     fn inflate(
         &self,
         _payload: &[u8],
