@@ -12,6 +12,10 @@ use super::utf8::Utf8Validator;
 use super::Role;
 use crate::{CloseCode, CloseFrame, Message, ProtocolError};
 
+/// The most input buffer reserved ahead of the bytes received, for a frame whose payload
+/// is still arriving; beyond it the buffer grows as the bytes come.
+const MAX_RESERVE: usize = 64 * 1024;
+
 /// A fragmented message being reassembled.
 #[derive(Debug)]
 pub(crate) struct Partial {
@@ -54,11 +58,18 @@ impl Connection {
             return Ok(false);
         };
         self.check_header(&header)?;
-        // The header was checked against the limits, so this fits in memory.
-        let payload_len = header.payload_len as usize;
+        // Without limits (`max_message_size: None`) the announced length is the peer's to
+        // choose, up to 2^63 - 1.
+        let payload_len =
+            usize::try_from(header.payload_len).map_err(|_| ProtocolError::FrameTooBig {
+                size: header.payload_len,
+                limit: usize::MAX,
+            })?;
         if self.inbuf.len() < header_len + payload_len {
-            self.inbuf
-                .reserve(header_len + payload_len - self.inbuf.len());
+            // Room for the payload, but never more than MAX_RESERVE ahead of what arrived:
+            // a header alone must not make this side allocate the length it announces.
+            let missing = header_len + payload_len - self.inbuf.len();
+            self.inbuf.reserve(missing.min(MAX_RESERVE));
             return Ok(false);
         }
         let mut payload = self
