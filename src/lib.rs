@@ -139,8 +139,9 @@ pub use error::{Error, HandshakeError, ProtocolError, WebSocketClosedError};
 pub use message::Message;
 pub use options::{ConnectOptions, ControlCallback, MessageCallback};
 
-/// Internals exposed to the fuzz targets only.
-#[cfg(fuzzing)]
-pub mod fuzzing {
-    pub use crate::protocol::frame::{encode_header, parse_header, FrameHeader};
-}
+/// Invariant checks for the fuzz targets (`fuzz/`) and the corpus replay test
+/// (`tests/fuzz_corpus.rs`): compiled in cargo-fuzz builds and with the `fuzzing-checks`
+/// feature, hidden, not a stable API.
+#[cfg(all(any(fuzzing, feature = "fuzzing-checks"), feature = "deflate"))]
+#[doc(hidden)]
+pub mod fuzzing;
