@@ -77,7 +77,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `server` | yes | [`Application`], [`WebSocketHandler`], [`WebSocket`], [`Broadcast`] (native) |
+//! | `server` | yes | `Application`, `WebSocketHandler`, `WebSocket`, `Broadcast` (native) |
 //! | `client` | yes | `websocket_connect` and `WebSocketClientConnection` (native and browser) |
 //! | `tls` | yes | `wss://` and TLS servers through rustls with the ring provider (native) |
 //! | `deflate` | yes | permessage-deflate (RFC 7692) |
