@@ -42,6 +42,14 @@ pub enum Error {
     /// A URL that is not a valid `ws://` or `wss://` URL.
     #[error("invalid WebSocket URL: {0}")]
     InvalidUrl(String),
+    /// The HTTP proxy did not open the tunnel (see [`ProxyError`]).
+    #[error(transparent)]
+    Proxy(Box<ProxyError>),
+    /// The server redirected more times in a row than
+    /// [`ConnectOptions::follow_redirects`](crate::ConnectOptions::follow_redirects) allows
+    /// (the limit).
+    #[error("more than {0} redirects (the follow_redirects limit)")]
+    TooManyRedirects(usize),
     /// An option or operation the current backend cannot provide (for example custom
     /// headers in a browser); the message names it.
     #[error("not supported: {0}")]
@@ -58,7 +66,38 @@ impl From<HandshakeError> for Error {
     }
 }
 
+impl From<ProxyError> for Error {
+    fn from(err: ProxyError) -> Self {
+        Self::Proxy(Box::new(err))
+    }
+}
+
 pub use crate::protocol::handshake::HandshakeError;
+
+/// Why an HTTP proxy did not open the tunnel its client asked for with
+/// `CONNECT host:port` (see [`Proxy`](crate::Proxy)).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProxyError {
+    /// The proxy answered `CONNECT` with a status other than 2xx: for example 407 (Proxy
+    /// Authentication Required: credentials missing or wrong; see the `Proxy-Authenticate`
+    /// header), 403 (the target is not allowed) or 502 (the proxy could not reach it).
+    #[error("the proxy answered CONNECT with status {status}")]
+    Refused {
+        /// The status the proxy sent.
+        status: http::StatusCode,
+        /// The headers of that answer (boxed to keep the error small).
+        headers: Box<http::HeaderMap>,
+    },
+    /// The proxy's answer is not an HTTP response head within the limits of
+    /// [`HeadLimits::DEFAULT`](crate::protocol::handshake::HeadLimits::DEFAULT), or bytes
+    /// followed its 2xx head before the client spoke.
+    #[error("malformed answer from the proxy: {0}")]
+    Malformed(String),
+    /// The proxy closed the connection before answering `CONNECT`.
+    #[error("the proxy closed the connection before answering CONNECT")]
+    UnexpectedEof,
+}
 
 /// A violation of RFC 6455 (or RFC 7692) by the peer, or a limit it exceeded.
 ///

@@ -78,7 +78,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `server` | yes | `Application`, `WebSocketHandler`, `WebSocket`, `Broadcast` (native) |
-//! | `client` | yes | `websocket_connect` and `WebSocketClientConnection` (native and browser) |
+//! | `client` | yes | `websocket_connect`, `WebSocketClientConnection` and [`reconnect`] (native and browser); HTTP proxies ([`Proxy`]) and redirects (native) |
 //! | `tls` | yes | `wss://` and TLS servers through rustls with the ring provider (native) |
 //! | `deflate` | yes | permessage-deflate (RFC 7692) |
 //! | `json` | yes | [`Message::json`], [`Message::parse_json`], `write_json` |
@@ -95,6 +95,12 @@ mod error;
 mod message;
 mod options;
 pub mod protocol;
+// Only the native client opens tunnels; elsewhere the selection code is unused.
+#[cfg_attr(
+    not(all(feature = "client", not(target_arch = "wasm32"))),
+    allow(dead_code)
+)]
+mod proxy;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
 mod browser;
@@ -103,6 +109,11 @@ mod browser;
     any(feature = "server", feature = "client")
 ))]
 mod native;
+#[cfg(all(
+    feature = "client",
+    any(not(target_arch = "wasm32"), target_os = "unknown")
+))]
+pub mod reconnect;
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
 pub use browser::{
     websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
@@ -132,12 +143,18 @@ pub use native::tls;
 pub use native::Transport;
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
 pub use protocol::handshake::Rejection;
+#[cfg(all(
+    feature = "client",
+    any(not(target_arch = "wasm32"), target_os = "unknown")
+))]
+pub use reconnect::ReconnectingClient;
 
 pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON_LEN};
 pub use compression::CompressionOptions;
-pub use error::{Error, HandshakeError, ProtocolError, WebSocketClosedError};
+pub use error::{Error, HandshakeError, ProtocolError, ProxyError, WebSocketClosedError};
 pub use message::Message;
 pub use options::{ConnectOptions, ControlCallback, MessageCallback};
+pub use proxy::Proxy;
 
 /// Invariant checks for the fuzz targets (`fuzz/`) and the corpus replay test
 /// (`tests/fuzz_corpus.rs`): compiled in cargo-fuzz builds and with the `fuzzing-checks`

@@ -6,7 +6,7 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::protocol::{DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
-use crate::{CompressionOptions, Message};
+use crate::{CompressionOptions, Message, Proxy};
 
 /// The callback of Tornado's `on_message_callback`: every message, then `None` once closed.
 #[cfg(not(target_arch = "wasm32"))]
@@ -61,6 +61,13 @@ pub struct ConnectOptions {
     /// TLS settings for `wss://` (native only): the default trusts the webpki roots.
     #[cfg(all(not(target_arch = "wasm32"), feature = "tls"))]
     pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// The HTTP proxy to tunnel through (native only). Default: none, connect directly (the
+    /// environment is read only through [`Proxy::from_env`]).
+    pub proxy: Option<Proxy>,
+    /// How many redirects (301, 302, 303, 307, 308 with a `Location`) to follow in a row
+    /// (native only). Default: 0, a redirect is an
+    /// [`UnexpectedStatus`](crate::HandshakeError::UnexpectedStatus) error.
+    pub follow_redirects: usize,
 }
 
 impl Default for ConnectOptions {
@@ -79,6 +86,8 @@ impl Default for ConnectOptions {
             on_pong: None,
             #[cfg(all(not(target_arch = "wasm32"), feature = "tls"))]
             tls: None,
+            proxy: None,
+            follow_redirects: 0,
         }
     }
 }
@@ -95,6 +104,8 @@ impl fmt::Debug for ConnectOptions {
             .field("subprotocols", &self.subprotocols)
             .field("headers", &self.headers)
             .field("on_message", &self.on_message.is_some())
+            .field("proxy", &self.proxy)
+            .field("follow_redirects", &self.follow_redirects)
             .finish_non_exhaustive()
     }
 }
@@ -193,6 +204,56 @@ impl ConnectOptions {
     #[cfg(all(not(target_arch = "wasm32"), feature = "tls"))]
     pub fn tls(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
         self.tls = Some(config);
+        self
+    }
+
+    /// Tunnels through an HTTP proxy (native only): the client connects to the proxy, asks
+    /// it for a tunnel with `CONNECT host:port` (sending `Proxy-Authorization: Basic …` when
+    /// the proxy URL has a user), and runs TLS (for `wss://`, with the server's name as SNI)
+    /// and the WebSocket handshake inside it. Connecting to the proxy and its answer count
+    /// against `connect_timeout`. A proxy's refusal is
+    /// [`Error::Proxy`](crate::Error::Proxy) with
+    /// [`ProxyError::Refused`](crate::ProxyError::Refused) and the status. `ws://` is
+    /// tunnelled too, and some proxies allow `CONNECT` to port 443 only (Squid's default
+    /// `SSL_ports`): they answer 403 for `ws://host:80`.
+    ///
+    /// A browser uses its own proxy settings: there `websocket_connect` fails with
+    /// [`Error::Unsupported`](crate::Error::Unsupported)`("proxy: …")`.
+    ///
+    /// ```
+    /// use squall::{ConnectOptions, Proxy};
+    ///
+    /// let options = ConnectOptions::new().proxy(Proxy::http("http://proxy.internal:3128")?);
+    /// // Or, explicitly, the proxies of http_proxy, https_proxy, all_proxy and no_proxy:
+    /// let options = ConnectOptions::new().proxy(Proxy::from_env()?);
+    /// # Ok::<(), squall::Error>(())
+    /// ```
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// Follows up to `max` redirects in a row (native only; 0, the default, follows none).
+    ///
+    /// An answer to the upgrade with status 301, 302, 303, 307 or 308 and a `Location`
+    /// header makes the client connect to that URL instead: a relative `Location` is resolved
+    /// against the current URL, `http://` becomes `ws://` and `https://` becomes `wss://`
+    /// (any other scheme is [`Error::InvalidUrl`](crate::Error::InvalidUrl)). Once the chain
+    /// leaves the first URL's origin (scheme, host and port), the `Authorization`, `Cookie`
+    /// and `Proxy-Authorization` headers are no longer sent, even if a later redirect comes
+    /// back. The whole chain counts against `connect_timeout`; one redirect more than `max`
+    /// is [`Error::TooManyRedirects`](crate::Error::TooManyRedirects)`(max)`.
+    ///
+    /// Browsers never follow redirects for WebSockets (the handshake fails): there
+    /// `websocket_connect` fails with
+    /// [`Error::Unsupported`](crate::Error::Unsupported)`("follow_redirects: …")` when `max` > 0.
+    ///
+    /// ```
+    /// let options = squall::ConnectOptions::new().follow_redirects(5);
+    /// assert_eq!(options.follow_redirects, 5);
+    /// ```
+    pub fn follow_redirects(mut self, max: usize) -> Self {
+        self.follow_redirects = max;
         self
     }
 }

@@ -94,4 +94,6 @@ conformance!(
     json_and_stream,
     split_and_drop_the_writer,
     sink_sends_flushes_and_closes,
+    reconnecting_client_comes_back_after_the_server_closes,
+    reconnecting_client_gives_up_after_max_attempts,
 );

@@ -25,7 +25,9 @@ use crate::{ConnectOptions, Error};
 ///   the browser's `WebSocket` constructor refuses (for example `ws://` from an `https://`
 ///   page, or invalid subprotocol names);
 /// - [`Error::Unsupported`], naming the option, for what a page cannot do: request headers,
-///   `compression_options`, `ping_interval`, `ping_timeout`, `on_ping`, `on_pong`;
+///   `compression_options`, `ping_interval`, `ping_timeout`, `on_ping`, `on_pong`, `proxy`
+///   (the browser's own proxy settings apply) and `follow_redirects` above 0 (browsers
+///   fail the handshake on a redirect, as the WHATWG WebSockets standard requires);
 /// - [`Error::ConnectTimeout`] when the socket is not open after `connect_timeout`;
 /// - [`Error::Io`] with kind [`ConnectionRefused`](std::io::ErrorKind::ConnectionRefused)
 ///   when the socket closes before it opens. Browsers report a refused TCP connection, a
@@ -108,6 +110,14 @@ fn refuse_native_options(options: &ConnectOptions) -> Result<(), Error> {
         (
             options.on_pong.is_some(),
             "on_pong: browsers never show pongs",
+        ),
+        (
+            options.proxy.is_some(),
+            "proxy: the browser connects through its own proxy settings",
+        ),
+        (
+            options.follow_redirects > 0,
+            "follow_redirects: browsers fail a WebSocket handshake answered with a redirect",
         ),
     ];
     match refused.into_iter().find(|(set, _)| *set) {

@@ -15,7 +15,9 @@
 //!   the server's pings itself and never shows them);
 //! - `compression_options` (the browser always offers permessage-deflate, with its own
 //!   parameters; [`WebSocketClientConnection::extensions`] says what was agreed);
-//! - `set_nodelay`; TLS settings (the `tls` option does not exist on this target).
+//! - `set_nodelay`; TLS settings (the `tls` option does not exist on this target);
+//! - `proxy` (the browser uses its own proxy settings) and `follow_redirects` (a redirect
+//!   fails the handshake in every browser, as the WHATWG WebSockets standard requires).
 //!
 //! And what behaves differently:
 //!
@@ -34,8 +36,8 @@ mod connect;
 mod connection;
 mod request;
 mod sink;
-mod socket;
-mod timer;
+pub(crate) mod socket;
+pub(crate) mod timer;
 
 pub use connect::websocket_connect;
 pub use connection::{ClientReader, ClientWriter, WebSocketClientConnection};

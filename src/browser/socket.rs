@@ -236,10 +236,7 @@ impl Socket {
     /// already closing.
     pub(super) fn close(&self, frame: Option<&CloseFrame>) -> Result<(), Error> {
         if let Some(frame) = frame {
-            frame.validate()?;
-            if frame.code != CloseCode::NORMAL && !frame.code.is_application() {
-                return Err(Error::InvalidCloseCode(frame.code));
-            }
+            check_close_frame(frame)?;
         }
         if self.is_closing() {
             return Err(crate::WebSocketClosedError.into());
@@ -464,4 +461,17 @@ fn js_error(value: &JsValue) -> String {
     } else {
         value.as_string().unwrap_or_else(|| format!("{value:?}"))
     }
+}
+
+/// Checks a close frame against RFC 6455 and the browser's rule: scripts may only send 1000
+/// or 3000-4999.
+///
+/// # Errors
+/// [`Error::InvalidCloseCode`] or [`Error::CloseReasonTooLong`].
+pub(crate) fn check_close_frame(frame: &CloseFrame) -> Result<(), Error> {
+    frame.validate()?;
+    if frame.code != CloseCode::NORMAL && !frame.code.is_application() {
+        return Err(Error::InvalidCloseCode(frame.code));
+    }
+    Ok(())
 }

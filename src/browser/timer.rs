@@ -12,7 +12,7 @@ use gloo_timers::future::TimeoutFuture;
 const MAX_DELAY_MS: u32 = 0x7fff_ffff;
 
 /// Resolves after `duration` (clamped to `setTimeout`'s limit).
-pub(super) fn sleep(duration: Duration) -> TimeoutFuture {
+pub(crate) fn sleep(duration: Duration) -> TimeoutFuture {
     let ms = u32::try_from(duration.as_millis()).unwrap_or(MAX_DELAY_MS);
     TimeoutFuture::new(ms.min(MAX_DELAY_MS))
 }

@@ -10,6 +10,13 @@
 //! is asserted here; what only one of them can do is tested beside that backend.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+mod reconnect;
+
+pub use reconnect::{
+    reconnecting_client_comes_back_after_the_server_closes,
+    reconnecting_client_gives_up_after_max_attempts,
+};
+
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::time::Duration;

@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
+use squall::reconnect::{Backoff, Event, ReconnectingClient};
 use squall::{
     websocket_connect, CloseCode, CompressionOptions, ConnectOptions, Error, IntoClientRequest,
-    Message, WebSocketClientConnection,
+    Message, Proxy, WebSocketClientConnection,
 };
 use squall_wasm_tests::{echo, refused, silent};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -51,6 +52,14 @@ async fn native_only_options_are_refused_by_name() {
         ),
         (ConnectOptions::new().on_ping(|_| {}), "on_ping"),
         (ConnectOptions::new().on_pong(|_| {}), "on_pong"),
+        (
+            ConnectOptions::new().proxy(Proxy::http("http://proxy.invalid:3128").unwrap()),
+            "proxy",
+        ),
+        (
+            ConnectOptions::new().follow_redirects(3),
+            "follow_redirects",
+        ),
     ];
     for (options, name) in cases {
         let what = unsupported(websocket_connect(url.as_str(), options).await);
@@ -63,7 +72,43 @@ async fn native_only_options_are_refused_by_name() {
         .insert("cookie", "a=1".parse().unwrap());
     let what = unsupported(websocket_connect(request, ConnectOptions::new()).await);
     assert!(what.starts_with("custom headers"), "{what:?}");
+    // Following no redirects (the default, 0) is what browsers do: accepted.
+    let conn = websocket_connect(url.as_str(), ConnectOptions::new().follow_redirects(0))
+        .await
+        .unwrap();
+    drop(conn);
     // Refused before a socket was made.
+    assert_eq!(WebSocketClientConnection::live_sockets(), live);
+}
+
+/// The reconnecting client refuses the same options by name, gives up at once (retrying
+/// cannot help), and leaves no socket behind; dropping a connected client closes its socket.
+#[wasm_bindgen_test]
+async fn reconnecting_client_gives_up_on_unsupported_options_and_frees_sockets() {
+    let live = WebSocketClientConnection::live_sockets();
+    let mut client = ReconnectingClient::new(echo().as_str(), Backoff::new())
+        .unwrap()
+        .options(|| ConnectOptions::new().follow_redirects(1));
+    match client.next_event().await {
+        Some(Event::ConnectFailed {
+            attempt: 1,
+            error: Error::Unsupported(what),
+        }) => assert!(what.starts_with("follow_redirects"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        client.next_event().await,
+        Some(Event::GaveUp { attempts: 1 })
+    ));
+    assert!(client.next_event().await.is_none());
+
+    let mut client = ReconnectingClient::new(echo().as_str(), Backoff::new()).unwrap();
+    assert!(matches!(
+        client.next_event().await,
+        Some(Event::Connected { attempt: 1 })
+    ));
+    assert_eq!(WebSocketClientConnection::live_sockets(), live + 1);
+    drop(client);
     assert_eq!(WebSocketClientConnection::live_sockets(), live);
 }
 

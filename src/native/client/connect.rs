@@ -1,16 +1,20 @@
-//! `websocket_connect`: DNS, TCP, TLS and the handshake under one timeout, then the driver.
+//! `websocket_connect`: DNS, TCP (directly or through a proxy), TLS, the handshake and any
+//! redirects under one timeout, then the driver.
 
 use std::time::Instant;
 
+use http::HeaderMap;
 use tokio::net::TcpStream;
 
 use super::connection::{Info, WebSocketClientConnection};
 use super::handshake::{handshake, Offer, Upgraded};
+use super::redirect;
 use super::request::{merge_headers, Address, IntoClientRequest, Target};
 use crate::native::driver::{self, DriverConfig, Hooks};
 use crate::native::transport::AnyStream;
+use crate::protocol::handshake::HandshakeError;
 use crate::protocol::{Config, Connection, Role};
-use crate::{ConnectOptions, Error};
+use crate::{CompressionOptions, ConnectOptions, Error, Proxy};
 
 /// Unwritten bytes above which writes wait, as the server's default.
 const WRITE_HIGH_WATER: usize = 1024 * 1024;
@@ -30,12 +34,18 @@ const EVENT_CAPACITY: usize = 16;
 ///
 /// # Errors
 /// - [`Error::InvalidUrl`] for a URL that is not `ws://` or `wss://` with a host;
-/// - [`Error::ConnectTimeout`] when DNS, TCP, TLS and the handshake together take longer
-///   than [`ConnectOptions::connect_timeout`];
-/// - [`Error::Io`] when resolving, connecting, TLS or the socket fails;
+/// - [`Error::ConnectTimeout`] when DNS, TCP, the proxy's tunnel, TLS, the handshake and
+///   the redirects followed together take longer than [`ConnectOptions::connect_timeout`];
+/// - [`Error::Io`] when resolving, connecting (to the server or the proxy), TLS or the
+///   socket fails;
+/// - [`Error::Proxy`] when the [`proxy`](ConnectOptions::proxy) refuses the tunnel (with
+///   its status) or does not answer with HTTP;
 /// - [`Error::Handshake`] when the server's answer is not an acceptable upgrade: a status
 ///   other than 101 (with the start of its body), a missing or wrong
-///   `Sec-WebSocket-Accept`, a subprotocol that was not offered, ...;
+///   `Sec-WebSocket-Accept`, a subprotocol that was not offered, ...; a redirect is one too
+///   unless [`ConnectOptions::follow_redirects`] allows following it;
+/// - [`Error::TooManyRedirects`] when the server redirects more times in a row than
+///   `follow_redirects` allows;
 /// - [`Error::Unsupported`] for `wss://` without the `tls` feature.
 ///
 /// # Examples
@@ -62,12 +72,7 @@ pub async fn websocket_connect(
     let request = request.into_client_request()?;
     let target = Target::parse(request.uri())?;
     let headers = merge_headers(request.headers(), &options.headers);
-    let offer = Offer {
-        subprotocols: &options.subprotocols,
-        headers: &headers,
-        compression: options.compression_options.as_ref(),
-    };
-    let opening = open(&target, &offer, &options);
+    let opening = follow(target, headers, Dial::new(&options));
     let (stream, upgraded) = match options.connect_timeout {
         Some(limit) => tokio::time::timeout(limit, opening)
             .await
@@ -77,15 +82,85 @@ pub async fn websocket_connect(
     Ok(start(stream, upgraded, options))
 }
 
-/// DNS, TCP, TLS and the handshake.
+/// What connecting needs from the options. Only their `Sync` parts are borrowed, so the
+/// future of `websocket_connect` is `Send` (the callbacks are `Send` but not `Sync`).
+#[derive(Clone, Copy, Debug)]
+struct Dial<'a> {
+    subprotocols: &'a [String],
+    compression: Option<&'a CompressionOptions>,
+    proxy: Option<&'a Proxy>,
+    follow_redirects: usize,
+    #[cfg(feature = "tls")]
+    tls: Option<&'a std::sync::Arc<rustls::ClientConfig>>,
+}
+
+impl<'a> Dial<'a> {
+    fn new(options: &'a ConnectOptions) -> Self {
+        Self {
+            subprotocols: &options.subprotocols,
+            compression: options.compression_options.as_ref(),
+            proxy: options.proxy.as_ref(),
+            follow_redirects: options.follow_redirects,
+            #[cfg(feature = "tls")]
+            tls: options.tls.as_ref(),
+        }
+    }
+}
+
+/// Opens `target`, then each URL it redirects to, up to `follow_redirects` times.
+async fn follow(
+    mut target: Target,
+    mut headers: HeaderMap,
+    options: Dial<'_>,
+) -> Result<(AnyStream, Upgraded), Error> {
+    let origin = target.url.clone();
+    let mut redirects = 0;
+    loop {
+        let offer = Offer {
+            subprotocols: options.subprotocols,
+            headers: &headers,
+            compression: options.compression,
+        };
+        let err = match open(&target, &offer, options).await {
+            Err(Error::Handshake(err)) if options.follow_redirects > 0 => err,
+            other => return other,
+        };
+        let Some(next) = redirect::location(&target.url, &err)? else {
+            return Err(Error::Handshake(err));
+        };
+        if redirects == options.follow_redirects {
+            return Err(Error::TooManyRedirects(options.follow_redirects));
+        }
+        redirects += 1;
+        tracing::debug!(status = %redirect_status(&err), to = %next, "following a redirect");
+        if !redirect::same_origin(&origin, &next) {
+            redirect::strip_credentials(&mut headers);
+        }
+        target = Target::from_url(next)?;
+    }
+}
+
+fn redirect_status(err: &HandshakeError) -> u16 {
+    match err {
+        HandshakeError::UnexpectedStatus { status, .. } => status.as_u16(),
+        _ => 0,
+    }
+}
+
+/// DNS, TCP (directly or through the proxy's tunnel), TLS and the handshake.
 async fn open(
     target: &Target,
     offer: &Offer<'_>,
-    options: &ConnectOptions,
+    options: Dial<'_>,
 ) -> Result<(AnyStream, Upgraded), Error> {
-    let tcp = match target.address() {
-        Address::Name(host, port) => TcpStream::connect((host.as_str(), port)).await?,
-        Address::Ip(addr) => TcpStream::connect(addr).await?,
+    let host = target.host.to_string();
+    let proxy = options
+        .proxy
+        .and_then(|proxy| proxy.select(target.secure, &host, target.port));
+    let tcp = match (proxy, target.address()) {
+        (Some(proxy), _) => super::proxy::tunnel(proxy, target).await?,
+        (None, Address::Name(host, port)) => TcpStream::connect((host.as_str(), port)).await?,
+        (None, Address::Ip(addr)) => TcpStream::connect(addr).await?,
     };
     let mut stream = if target.secure {
         secure(tcp, target, options).await?
@@ -97,12 +172,8 @@ async fn open(
 }
 
 #[cfg(feature = "tls")]
-async fn secure(
-    tcp: TcpStream,
-    target: &Target,
-    options: &ConnectOptions,
-) -> Result<AnyStream, Error> {
-    let config = match &options.tls {
+async fn secure(tcp: TcpStream, target: &Target, options: Dial<'_>) -> Result<AnyStream, Error> {
+    let config = match options.tls {
         Some(config) => std::sync::Arc::clone(config),
         None => crate::native::tls::default_client_config()?,
     };
@@ -110,7 +181,7 @@ async fn secure(
 }
 
 #[cfg(not(feature = "tls"))]
-async fn secure(_: TcpStream, _: &Target, _: &ConnectOptions) -> Result<AnyStream, Error> {
+async fn secure(_: TcpStream, _: &Target, _: Dial<'_>) -> Result<AnyStream, Error> {
     Err(Error::Unsupported("wss:// needs the `tls` feature"))
 }
 
@@ -171,4 +242,31 @@ fn start(
     };
     let events = (!callback_style).then_some(events);
     WebSocketClientConnection::new(handle, events, info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn the_connect_future_is_send_even_with_callbacks() {
+        let options = ConnectOptions::new()
+            .on_message_callback(|_| {})
+            .on_ping(|_| {})
+            .proxy(Proxy::http("proxy:1").unwrap())
+            .follow_redirects(2);
+        let future = websocket_connect("ws://127.0.0.1:1/", options);
+        assert_send(&future);
+    }
+
+    #[test]
+    fn the_reconnecting_client_and_its_handle_are_send() {
+        let client =
+            crate::ReconnectingClient::new("ws://127.0.0.1:1/", crate::reconnect::Backoff::new())
+                .unwrap();
+        assert_send(&client.handle());
+        assert_send(&client);
+    }
 }

@@ -1,13 +1,16 @@
 //! The native client: Tornado's `websocket_connect` and `WebSocketClientConnection` on tokio.
 //!
-//! [`websocket_connect`] resolves the host, connects TCP (and TLS for `wss://`), runs the
-//! opening handshake and spawns a task that drives the connection (the same driver as the
+//! [`websocket_connect`] resolves the host, connects TCP (directly or through an HTTP
+//! proxy's `CONNECT` tunnel, and TLS for `wss://`), runs the opening handshake (following
+//! redirects when asked) and spawns a task that drives the connection (the same driver as the
 //! server's). The returned [`WebSocketClientConnection`] talks to that task.
 
 mod body;
 mod connect;
 mod connection;
 mod handshake;
+mod proxy;
+mod redirect;
 mod request;
 mod sink;
 #[cfg(feature = "tls")]

@@ -90,6 +90,8 @@ impl IntoClientRequest for Request<()> {
 /// Where to connect and what to put in the request line, from a checked URL.
 #[derive(Clone, Debug)]
 pub(super) struct Target {
+    /// The checked URL (for resolving redirects against it).
+    pub(super) url: Url,
     /// `wss://`: TLS over TCP.
     pub(super) secure: bool,
     pub(super) host: Host<String>,
@@ -106,8 +108,13 @@ impl Target {
     /// credentials.
     pub(super) fn parse(uri: &Uri) -> Result<Self, Error> {
         let text = uri.to_string();
-        let invalid = |why: &str| Error::InvalidUrl(format!("{text}: {why}"));
-        let url = Url::parse(&text).map_err(|err| invalid(&err.to_string()))?;
+        let url = Url::parse(&text).map_err(|err| Error::InvalidUrl(format!("{text}: {err}")))?;
+        Self::from_url(url)
+    }
+
+    /// As [`parse`](Self::parse), from a parsed URL.
+    pub(super) fn from_url(url: Url) -> Result<Self, Error> {
+        let invalid = |why: &str| Error::InvalidUrl(format!("{url}: {why}"));
         let secure = match url.scheme() {
             "ws" => false,
             "wss" => true,
@@ -122,13 +129,15 @@ impl Target {
         let host_header = url.host_str().ok_or_else(|| invalid("no host"))?.to_owned();
         let default = if secure { 443 } else { 80 };
         let port = url.port().unwrap_or(default);
+        let path_and_query = url[Position::BeforePath..Position::AfterQuery].to_owned();
         Ok(Self {
+            url,
             secure,
             host,
             host_header,
             port,
             default_port: port == default,
-            path_and_query: url[Position::BeforePath..Position::AfterQuery].to_owned(),
+            path_and_query,
         })
     }
 
