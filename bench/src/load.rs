@@ -229,17 +229,23 @@ impl IdleResult {
     }
 }
 
-/// Opens `conns` WebSocket connections, leaves them idle, and reads the server's RSS growth.
+/// Opens `conns` WebSocket connections, leaves them idle for `hold`, and reads the server's
+/// RSS growth at the end.
 ///
 /// # Errors
 /// When a connection fails or the server's `/proc` entry cannot be read.
-pub async fn run_idle(addr: SocketAddr, conns: usize, server_pid: u32) -> io::Result<IdleResult> {
+pub async fn run_idle(
+    addr: SocketAddr,
+    conns: usize,
+    hold: Duration,
+    server_pid: u32,
+) -> io::Result<IdleResult> {
     let rss_before_kib = procfs::rss_kib(server_pid)?;
     let started = Instant::now();
     let streams = open_many(addr, conns).await?;
     let open_secs = started.elapsed().as_secs_f64();
     // Let the server finish whatever it does after the handshake.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(hold).await;
     let rss_after_kib = procfs::rss_kib(server_pid)?;
     drop(streams);
     Ok(IdleResult {

@@ -3,7 +3,7 @@
 //! ```text
 //! loadgen --url ws://127.0.0.1:PORT/ [--server-pid PID] --cell echo
 //!         [--conns 1] [--size 16] [--depth 1] [--warmup 0.5] [--duration 3]
-//! loadgen --url ... --server-pid PID --cell idle [--conns 10000]
+//! loadgen --url ... --server-pid PID --cell idle [--conns 10000] [--hold 0.5]
 //! loadgen --url ... [--server-pid PID] --cell handshake [--concurrency 32] [--warmup 0.5] [--duration 3]
 //! ```
 //! Runs on one current-thread runtime; pin it with `taskset -c 1`, and raise its file limit
@@ -38,6 +38,7 @@ fn main() {
         "--warmup",
         "--duration",
         "--concurrency",
+        "--hold",
     ];
     if let Some(unknown) = args.unknown(&known).first() {
         cli::fail(&format!("unknown argument {unknown}"));
@@ -76,7 +77,8 @@ fn main() {
             "idle" => {
                 let pid = pid.unwrap_or_else(|| cli::fail("--cell idle needs --server-pid"));
                 let conns = args.get("--conns").unwrap_or(10_000);
-                match load::run_idle(addr, conns, pid).await {
+                let hold = secs("--hold", 0.5);
+                match load::run_idle(addr, conns, hold, pid).await {
                     Ok(r) => println!(
                         "{} idle connections opened in {:.1} s; server RSS {} -> {} KiB: {:.1} KiB per connection",
                         r.conns,

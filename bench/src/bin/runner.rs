@@ -5,7 +5,10 @@
 //!        [--rounds 1] [--warmup 0.5] [--duration 3] [--idle-conns 10000]
 //!        [--handshake-concurrency 32] [--server-core 0]
 //!        [--servers squall,tokio-tungstenite,...] [--cells 1c16,100c16,...]
+//!        [--baseline OTHER_SQUALL_ECHO_SERVER]
 //! ```
+//! `--baseline` adds a `squall-baseline` column: another build of squall's echo server, run
+//! in the same rounds, for before/after comparisons of an optimisation under the same noise.
 //! Each (cell, server) pair gets a fresh server process, started as
 //! `taskset -c CORE prlimit --nofile=HARD -- SERVER --port PORT` (soft file limit raised to
 //! the hard one, which `bench/run.sh` raises to 65536 when it may); the runner itself is the
@@ -119,6 +122,7 @@ fn cells() -> Vec<Cell> {
 struct Config {
     bin_dir: String,
     squall: String,
+    baseline: Option<String>,
     warmup: Duration,
     duration: Duration,
     idle_conns: usize,
@@ -163,8 +167,13 @@ fn start(config: &Config, server: &str) -> Result<Server, String> {
     let mut command = Command::new("taskset");
     let nofile = format!("--nofile={}", nofile_hard_limit());
     command.args(["-c", &config.server_core, "prlimit", &nofile, "--"]);
-    match server {
-        "squall" => command.arg(&config.squall).args([
+    let squall = match server {
+        "squall-baseline" => config.baseline.as_deref(),
+        "squall" => Some(config.squall.as_str()),
+        _ => None,
+    };
+    match squall {
+        Some(squall) => command.arg(squall).args([
             "--port",
             &port,
             "--threads",
@@ -172,8 +181,8 @@ fn start(config: &Config, server: &str) -> Result<Server, String> {
             "--max-message-size",
             &cli::MAX_MESSAGE_SIZE.to_string(),
         ]),
-        other => {
-            let name = match other {
+        None => {
+            let name = match server {
                 "tokio-tungstenite" => "tungstenite",
                 "near-free" => "nearfree",
                 other => other,
@@ -240,16 +249,18 @@ fn measure(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String>
                     value: r.bytes_per_sec / 1e6,
                     cpu: Some(r.cpu),
                 }),
-            Kind::Idle => load::run_idle(addr, config.idle_conns, pid).await.map(|r| {
-                eprintln!(
-                    "    {server}: {} connections in {:.1} s, RSS {} -> {} KiB",
-                    r.conns, r.open_secs, r.rss_before_kib, r.rss_after_kib
-                );
-                Figure {
-                    value: r.kib_per_conn(),
-                    cpu: None,
-                }
-            }),
+            Kind::Idle => load::run_idle(addr, config.idle_conns, Duration::from_millis(500), pid)
+                .await
+                .map(|r| {
+                    eprintln!(
+                        "    {server}: {} connections in {:.1} s, RSS {} -> {} KiB",
+                        r.conns, r.open_secs, r.rss_before_kib, r.rss_after_kib
+                    );
+                    Figure {
+                        value: r.kib_per_conn(),
+                        cpu: None,
+                    }
+                }),
             Kind::Handshakes => load::run_handshakes(
                 addr,
                 config.handshake_concurrency,
@@ -309,6 +320,7 @@ fn main() {
         "--server-core",
         "--servers",
         "--cells",
+        "--baseline",
     ];
     if let Some(unknown) = args.unknown(&known).first() {
         cli::fail(&format!("unknown argument {unknown}"));
@@ -320,6 +332,7 @@ fn main() {
         squall: args
             .get("--squall")
             .unwrap_or_else(|| "target/release/examples/echo_server".to_owned()),
+        baseline: args.get("--baseline"),
         warmup: Duration::from_secs_f64(args.get("--warmup").unwrap_or(0.5)),
         duration: Duration::from_secs_f64(args.get("--duration").unwrap_or(3.0)),
         idle_conns: args.get("--idle-conns").unwrap_or(10_000),
@@ -331,13 +344,16 @@ fn main() {
         args.get::<String>(name)
             .map(|s| s.split(',').map(str::to_owned).collect())
     };
-    let servers: Vec<&str> = match list("--servers") {
+    let mut servers: Vec<&str> = match list("--servers") {
         Some(chosen) => SERVERS
             .into_iter()
             .filter(|s| chosen.iter().any(|c| c == s))
             .collect(),
         None => SERVERS.to_vec(),
     };
+    if config.baseline.is_some() {
+        servers.insert(1.min(servers.len()), "squall-baseline");
+    }
     let cells: Vec<Cell> = match list("--cells") {
         Some(chosen) => cells()
             .into_iter()
