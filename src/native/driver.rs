@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -24,8 +25,9 @@ use crate::{
     WebSocketClosedError,
 };
 
-/// Size of the buffer each read fills.
-const READ_CHUNK: usize = 16 * 1024;
+/// Size of the buffer each read fills. It lives on the stack for the duration of one read,
+/// so an idle connection holds no read buffer at all.
+const READ_CHUNK: usize = 64 * 1024;
 /// Messages queued per connection before writers wait (and broadcasts count it as slow).
 pub(crate) const DATA_QUEUE: usize = 64;
 /// Iterations of the poll loop before yielding to the runtime, for fairness.
@@ -321,7 +323,6 @@ pub(crate) fn connect<S: Transport>(
         events: Some(events),
         hooks: None,
         pending_event: None,
-        read_buf: Vec::new(),
         out: Vec::new(),
         out_pos: 0,
         queued_total: 0,
@@ -360,7 +361,6 @@ pub(crate) struct Driver<S> {
     events: Option<events_channel::Sender<Incoming>>,
     hooks: Option<Hooks>,
     pending_event: Option<Incoming>,
-    read_buf: Vec<u8>,
     /// Bytes taken from the core and not yet written, from `out_pos` on.
     out: Vec<u8>,
     out_pos: usize,
@@ -517,10 +517,8 @@ impl<S: Transport> Driver<S> {
         if self.io_failed || self.peer_eof || !(self.core.wants_read() && !backed_up || lingering) {
             return false;
         }
-        if self.read_buf.is_empty() {
-            self.read_buf = vec![0; READ_CHUNK];
-        }
-        let mut buf = ReadBuf::new(&mut self.read_buf);
+        let mut storage = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut buf = ReadBuf::uninit(&mut storage);
         match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
             Poll::Ready(Ok(())) => {
                 let n = buf.filled().len();
@@ -528,7 +526,7 @@ impl<S: Transport> Driver<S> {
                     self.peer_eof = true;
                     self.core.receive_eof();
                 } else if !lingering {
-                    self.core.receive(&self.read_buf[..n], Instant::now());
+                    self.core.receive(buf.filled(), Instant::now());
                 }
                 self.pull_transmit();
                 true
