@@ -304,11 +304,15 @@ impl Handle {
 }
 
 /// Builds a driver and the handle and event stream that talk to it.
+///
+/// The driver comes boxed: the futures that run it move it around (into `join`, `select!`,
+/// `instrument`), and each move reserves another copy of it in the enclosing future's
+/// state; a box makes each of those copies one pointer instead of the whole driver.
 pub(crate) fn connect<S: Transport>(
     stream: S,
     core: Connection,
     config: DriverConfig,
-) -> (Driver<S>, Handle, events_channel::Receiver<Incoming>) {
+) -> (Box<Driver<S>>, Handle, events_channel::Receiver<Incoming>) {
     let (data_tx, data) = mpsc::channel(DATA_QUEUE);
     let (control_tx, control) = mpsc::unbounded_channel();
     let (events, events_rx) = events_channel::channel(config.event_capacity);
@@ -343,7 +347,7 @@ pub(crate) fn connect<S: Transport>(
         control: control_tx,
         shared,
     };
-    (driver, handle, events_rx)
+    (Box::new(driver), handle, events_rx)
 }
 
 /// A ping waiting for its pong: id, when it was sent, and who wants the round-trip time.
