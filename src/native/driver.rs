@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_channel::mpsc as events_channel;
 use tokio::io::ReadBuf;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::time::Sleep;
 
 use super::transport::Transport;
@@ -40,7 +40,8 @@ pub(crate) enum Command {
         message: Message,
         /// `false` opts this message out of permessage-deflate.
         compress: bool,
-        ack: oneshot::Sender<Result<(), Error>>,
+        /// Write credit the sender took for it (see [`Shared::credit`]).
+        credit: u32,
     },
     /// A complete server frame encoded once for many connections (broadcast); no ack.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
@@ -131,13 +132,23 @@ const CLOSED: u8 = 2;
 pub(crate) struct Shared {
     state: AtomicU8,
     closed: watch::Sender<Option<Closed>>,
+    /// Flow control: one permit per byte of the write-buffer high-water mark. A message
+    /// holds credit for its length (capped at the whole mark) from `write_message` until its
+    /// bytes are written, so at most the mark (or one bigger message) waits unwritten.
+    /// Closed when the driver ends, which fails the writers still waiting.
+    credit: Semaphore,
+    /// The credit a message may take at most: the whole high-water mark.
+    credit_cap: u32,
 }
 
 impl Shared {
-    fn new() -> Self {
+    fn new(write_high_water: usize) -> Self {
+        let credit_cap = write_high_water.clamp(1, u32::MAX as usize) as u32;
         Self {
             state: AtomicU8::new(OPEN),
             closed: watch::Sender::new(None),
+            credit: Semaphore::new(credit_cap as usize),
+            credit_cap,
         }
     }
 
@@ -232,6 +243,9 @@ impl Handle {
         done.await.map_err(|_| WebSocketClosedError)?
     }
 
+    /// Queues a message for the driver. Resolves once it is queued with no more than the
+    /// write-buffer high-water mark unwritten before it (at once, below the mark), so a
+    /// handler that answers several messages in a row has its answers written together.
     pub(crate) async fn write_message(
         &self,
         message: Message,
@@ -240,16 +254,28 @@ impl Handle {
         if self.shared.is_closing() {
             return Err(WebSocketClosedError.into());
         }
-        let (ack, done) = oneshot::channel();
+        let len = message.as_bytes().len();
+        let credit = u32::try_from(len).map_or(self.shared.credit_cap, |len| {
+            len.clamp(1, self.shared.credit_cap)
+        });
+        let permit = self
+            .shared
+            .credit
+            .acquire_many(credit)
+            .await
+            .map_err(|_| WebSocketClosedError)?;
         self.data
             .send(Command::Send {
                 message,
                 compress,
-                ack,
+                credit,
             })
             .await
             .map_err(|_| WebSocketClosedError)?;
-        done.await.map_err(|_| WebSocketClosedError)?
+        // The driver gives the credit back once the message is written (dropped before
+        // this point, the permit returns it at once).
+        permit.forget();
+        Ok(())
     }
 
     /// Queues a pre-encoded server frame without waiting.
@@ -316,7 +342,7 @@ pub(crate) fn connect<S: Transport>(
     let (data_tx, data) = mpsc::channel(DATA_QUEUE);
     let (control_tx, control) = mpsc::unbounded_channel();
     let (events, events_rx) = events_channel::channel(config.event_capacity);
-    let shared = Arc::new(Shared::new());
+    let shared = Arc::new(Shared::new(config.write_high_water));
     let driver = Driver {
         stream,
         core,
@@ -331,7 +357,7 @@ pub(crate) fn connect<S: Transport>(
         out_pos: 0,
         queued_total: 0,
         written_total: 0,
-        acks: VecDeque::new(),
+        credits: VecDeque::new(),
         pings: VecDeque::new(),
         timer: None,
         eof_requested: false,
@@ -370,8 +396,8 @@ pub(crate) struct Driver<S> {
     out_pos: usize,
     queued_total: u64,
     written_total: u64,
-    /// Write acknowledgements, resolved once `written_total` reaches their position.
-    acks: VecDeque<(u64, oneshot::Sender<Result<(), Error>>)>,
+    /// Credit held by queued messages, returned once `written_total` reaches their end.
+    credits: VecDeque<(u64, u32)>,
     pings: VecDeque<PendingPing>,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     eof_requested: bool,
@@ -450,7 +476,8 @@ impl<S: Transport> Driver<S> {
                 Poll::Ready(Some(command)) => self.apply(command),
                 Poll::Ready(None) => {
                     // Every handle is gone: nobody can write or close any more, so close now,
-                    // with 1000 (normal closure).
+                    // with 1000 (normal closure), after the messages they queued.
+                    self.drain_data();
                     self.handles_alive = false;
                     let normal = CloseFrame {
                         code: CloseCode::NORMAL,
@@ -474,20 +501,28 @@ impl<S: Transport> Driver<S> {
         progress
     }
 
+    /// Applies every queued message command: a close must not overtake messages whose
+    /// `write_message` already returned (they wait in the data queue, not in the core yet).
+    fn drain_data(&mut self) {
+        while let Ok(command) = self.data.try_recv() {
+            self.apply(command);
+        }
+    }
+
     fn apply(&mut self, command: Command) {
         match command {
             Command::Send {
                 message,
                 compress,
-                ack,
+                credit,
             } => match self.core.send_with(&message, compress) {
                 Ok(()) => {
                     self.pull_transmit();
-                    self.acks.push_back((self.queued_total, ack));
+                    self.credits.push_back((self.queued_total, credit));
                 }
-                Err(closed) => {
-                    let _ = ack.send(Err(closed.into()));
-                }
+                // Closed meanwhile: the message is dropped, as one queued just before a
+                // close is.
+                Err(_) => self.shared.credit.add_permits(credit as usize),
             },
             Command::SendEncoded(frame) => {
                 if self.core.send_encoded(&frame).is_ok() {
@@ -501,6 +536,9 @@ impl<S: Transport> Driver<S> {
                 }
             },
             Command::Close { frame, ack } => {
+                // Messages sent from now on fail; those already queued go before the close.
+                self.data.close();
+                self.drain_data();
                 let result = self.core.close(frame, Instant::now());
                 if result.is_ok() {
                     self.shared.state.store(CLOSING, Ordering::Release);
@@ -564,14 +602,16 @@ impl<S: Transport> Driver<S> {
             }
         }
         if progress {
-            while self
-                .acks
-                .front()
-                .is_some_and(|(end, _)| *end <= self.written_total)
-            {
-                if let Some((_, ack)) = self.acks.pop_front() {
-                    let _ = ack.send(Ok(()));
+            let mut returned = 0;
+            while let Some(&(end, credit)) = self.credits.front() {
+                if end > self.written_total {
+                    break;
                 }
+                self.credits.pop_front();
+                returned += credit as usize;
+            }
+            if returned > 0 {
+                self.shared.credit.add_permits(returned);
             }
         }
         if self.out_pos == self.out.len() {
@@ -666,6 +706,8 @@ impl<S: Transport> Driver<S> {
         }
         self.shared.state.store(CLOSED, Ordering::Release);
         self.shared.closed.send_replace(Some(closed));
+        // Later messages fail instead of being queued and dropped.
+        self.data.close();
         // Closed is the core's last event: ending the stream lets `on_close` run now, while
         // the transport is still being torn down.
         self.events = None;
@@ -754,9 +796,14 @@ impl<S: Transport> Driver<S> {
             self.record_closed(closed);
         }
         self.shared.state.store(CLOSED, Ordering::Release);
-        for (_, ack) in self.acks.drain(..) {
-            let _ = ack.send(Err(WebSocketClosedError.into()));
-        }
+        self.shared.credit.close();
         self.events = None;
+    }
+}
+
+impl<S> Drop for Driver<S> {
+    fn drop(&mut self) {
+        // Writers waiting for credit would otherwise wait forever on a dropped driver.
+        self.shared.credit.close();
     }
 }
