@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_channel::mpsc as events_channel;
+use futures_core::Stream;
 use tokio::io::ReadBuf;
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::time::Sleep;
@@ -216,8 +217,9 @@ pub(crate) struct DriverConfig {
 pub(crate) struct Handle {
     /// Messages: bounded, so writers wait when the connection is backed up.
     data: mpsc::Sender<Command>,
-    /// Pings, closes and socket options: never blocked behind queued messages.
-    control: mpsc::UnboundedSender<Command>,
+    /// Pings, closes and socket options: never blocked behind queued messages. (A futures
+    /// channel: unlike tokio's, it allocates nothing up front, and it is rarely used.)
+    control: futures_channel::mpsc::UnboundedSender<Command>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -238,7 +240,7 @@ impl Handle {
     ) -> Result<T, Error> {
         let (ack, done) = oneshot::channel();
         self.control
-            .send(make(ack))
+            .unbounded_send(make(ack))
             .map_err(|_| WebSocketClosedError)?;
         done.await.map_err(|_| WebSocketClosedError)?
     }
@@ -317,13 +319,13 @@ impl Handle {
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn start_close(&self, frame: Option<CloseFrame>) {
         let (ack, _done) = oneshot::channel();
-        let _ = self.control.send(Command::Close { frame, ack });
+        let _ = self.control.unbounded_send(Command::Close { frame, ack });
     }
 
     pub(crate) async fn set_nodelay(&self, nodelay: bool) -> Result<(), Error> {
         let (ack, done) = oneshot::channel();
         self.control
-            .send(Command::SetNodelay { nodelay, ack })
+            .unbounded_send(Command::SetNodelay { nodelay, ack })
             .map_err(|_| WebSocketClosedError)?;
         Ok(done.await.map_err(|_| WebSocketClosedError)??)
     }
@@ -340,7 +342,7 @@ pub(crate) fn connect<S: Transport>(
     config: DriverConfig,
 ) -> (Box<Driver<S>>, Handle, events_channel::Receiver<Incoming>) {
     let (data_tx, data) = mpsc::channel(DATA_QUEUE);
-    let (control_tx, control) = mpsc::unbounded_channel();
+    let (control_tx, control) = futures_channel::mpsc::unbounded();
     let (events, events_rx) = events_channel::channel(config.event_capacity);
     let shared = Arc::new(Shared::new(config.write_high_water));
     let driver = Driver {
@@ -386,7 +388,7 @@ pub(crate) struct Driver<S> {
     core: Connection,
     config: DriverConfig,
     data: mpsc::Receiver<Command>,
-    control: mpsc::UnboundedReceiver<Command>,
+    control: futures_channel::mpsc::UnboundedReceiver<Command>,
     handles_alive: bool,
     events: Option<events_channel::Sender<Incoming>>,
     hooks: Option<Hooks>,
@@ -472,7 +474,7 @@ impl<S: Transport> Driver<S> {
     fn poll_commands(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
         while self.handles_alive {
-            match self.control.poll_recv(cx) {
+            match Pin::new(&mut self.control).poll_next(cx) {
                 Poll::Ready(Some(command)) => self.apply(command),
                 Poll::Ready(None) => {
                     // Every handle is gone: nobody can write or close any more, so close now,
