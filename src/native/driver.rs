@@ -352,6 +352,8 @@ pub(crate) fn connect<S: Transport>(
         data,
         control,
         handles_alive: true,
+        commands_idle: false,
+        read_idle: false,
         events: Some(events),
         hooks: None,
         pending_event: None,
@@ -390,6 +392,10 @@ pub(crate) struct Driver<S> {
     data: mpsc::Receiver<Command>,
     control: futures_channel::mpsc::UnboundedReceiver<Command>,
     handles_alive: bool,
+    /// Both command queues returned Pending during the current poll.
+    commands_idle: bool,
+    /// The socket returned Pending to a read during the current poll.
+    read_idle: bool,
     events: Option<events_channel::Sender<Incoming>>,
     hooks: Option<Hooks>,
     pending_event: Option<Incoming>,
@@ -417,9 +423,19 @@ impl<S: Transport> Future for Driver<S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        // A source that returned Pending has our waker and nothing done in this poll can
+        // make it ready (the application is not polled meanwhile), so it is skipped until
+        // the next poll.
+        this.commands_idle = false;
+        this.read_idle = false;
         for _ in 0..POLL_BUDGET {
-            let mut progress = this.poll_commands(cx);
-            progress |= this.poll_read(cx);
+            let mut progress = false;
+            if !this.commands_idle {
+                progress |= this.poll_commands(cx);
+            }
+            if !this.read_idle {
+                progress |= this.poll_read(cx);
+            }
             progress |= this.poll_write(cx);
             progress |= this.poll_events(cx);
             progress |= this.poll_timer(cx);
@@ -492,13 +508,19 @@ impl<S: Transport> Driver<S> {
             }
             progress = true;
         }
-        while self.handles_alive && self.unwritten() < self.config.write_high_water {
+        let mut gated = false;
+        while self.handles_alive {
+            if self.unwritten() >= self.config.write_high_water {
+                gated = true;
+                break;
+            }
             match self.data.poll_recv(cx) {
                 Poll::Ready(Some(command)) => self.apply(command),
                 Poll::Ready(None) | Poll::Pending => break,
             }
             progress = true;
         }
+        self.commands_idle = !gated;
         self.pull_transmit();
         progress
     }
@@ -579,7 +601,10 @@ impl<S: Transport> Driver<S> {
                 self.fail_io();
                 true
             }
-            Poll::Pending => false,
+            Poll::Pending => {
+                self.read_idle = true;
+                false
+            }
         }
     }
 
