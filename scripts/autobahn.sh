@@ -13,17 +13,22 @@ full=false
 out=$root/target/autobahn
 mkdir -p "$out"
 
-port=${AUTOBAHN_SERVER_PORT:-9002}
 start_server() {
-  "$root/target/release/examples/echo_server" --port "$port" --max-message-size 67108864 "$@" >"$out/server.log" 2>&1 &
+  # Port 0: the server picks a free port and prints it.
+  "$root/target/release/examples/echo_server" --port 0 --max-message-size 67108864 "$@" >"$out/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do grep -q listening "$out/server.log" && return; sleep 0.1; done
+  for _ in $(seq 100); do
+    if grep -q listening "$out/server.log"; then
+      url=ws://$(sed -n 's/^listening on //p' "$out/server.log")
+      return
+    fi
+    sleep 0.1
+  done
   echo "echo_server did not start" >&2; cat "$out/server.log" >&2; exit 1
 }
 stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
 trap stop_server EXIT
 
-url=ws://127.0.0.1:$port
 if $full; then
   start_server --deflate
   "$autobahn/test-server.sh" "$url" --agent squall --out "$out/server-full"
@@ -40,9 +45,9 @@ fi
 client=$root/target/release/examples/autobahn_client
 if [ -x "$client" ]; then
   if $full; then
-    "$autobahn/test-client.sh" --timeout 3600 --out "$out/client-full" -- "$client" --deflate
+    "$autobahn/test-client.sh" --timeout 3600 --port "${AUTOBAHN_CLIENT_PORT:-9001}" --out "$out/client-full" -- "$client" --deflate
   else
-    "$autobahn/test-client.sh" --fast --exclude '12.*,13.*' --out "$out/client" -- "$client"
-    "$autobahn/test-client.sh" --cases '12.1.*,13.1.*' --port 9003 --out "$out/client-deflate" -- "$client" --deflate
+    "$autobahn/test-client.sh" --fast --exclude '12.*,13.*' --port "${AUTOBAHN_CLIENT_PORT:-9001}" --out "$out/client" -- "$client"
+    "$autobahn/test-client.sh" --cases '12.1.*,13.1.*' --port "${AUTOBAHN_CLIENT_PORT:-9001}" --out "$out/client-deflate" -- "$client" --deflate
   fi
 fi

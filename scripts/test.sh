@@ -43,6 +43,15 @@ RUSTDOCFLAGS="-D warnings -D rustdoc::broken_intra_doc_links" cargo doc --no-dep
 step "unit, integration and doc tests"
 cargo test --all-features
 
+step "fuzz targets compile and lint (the corpus itself replays in tests/fuzz_corpus.rs)"
+(cd fuzz && cargo clippy --quiet -- -D warnings)
+
+step "browser tests: wasm-bindgen-test in headless Chromium"
+scripts/test-wasm.sh
+
+step "browser end-to-end: the chat demo in two Chromium pages"
+scripts/test-e2e.sh
+
 step "Autobahn conformance"
 cargo build --release --examples
 scripts/autobahn.sh

@@ -77,7 +77,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `server` | yes | [`Application`], [`WebSocketHandler`], [`WebSocket`], [`Broadcast`] (native) |
+//! | `server` | yes | `Application`, `WebSocketHandler`, `WebSocket`, `Broadcast` (native) |
 //! | `client` | yes | `websocket_connect` and `WebSocketClientConnection` (native and browser) |
 //! | `tls` | yes | `wss://` and TLS servers through rustls with the ring provider (native) |
 //! | `deflate` | yes | permessage-deflate (RFC 7692) |
@@ -96,11 +96,17 @@ mod message;
 mod options;
 pub mod protocol;
 
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
+mod browser;
 #[cfg(all(
     not(target_arch = "wasm32"),
     any(feature = "server", feature = "client")
 ))]
 mod native;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
+pub use browser::{
+    websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
+};
 #[cfg(all(not(target_arch = "wasm32"), feature = "client"))]
 pub use native::client::{
     websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
@@ -133,8 +139,9 @@ pub use error::{Error, HandshakeError, ProtocolError, WebSocketClosedError};
 pub use message::Message;
 pub use options::{ConnectOptions, ControlCallback, MessageCallback};
 
-/// Internals exposed to the fuzz targets only.
-#[cfg(fuzzing)]
-pub mod fuzzing {
-    pub use crate::protocol::frame::{encode_header, parse_header, FrameHeader};
-}
+/// Invariant checks for the fuzz targets (`fuzz/`) and the corpus replay test
+/// (`tests/fuzz_corpus.rs`): compiled in cargo-fuzz builds and with the `fuzzing-checks`
+/// feature, hidden, not a stable API.
+#[cfg(all(any(fuzzing, feature = "fuzzing-checks"), feature = "deflate"))]
+#[doc(hidden)]
+pub mod fuzzing;

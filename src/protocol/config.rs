@@ -43,7 +43,7 @@ pub struct Config {
     pub mask_seed: Option<[u8; 32]>,
     /// permessage-deflate as the handshake negotiated it: the parameters in force and this
     /// side's options (compression level, memory level, threshold). Default: `None` (off).
-    #[cfg(feature = "deflate")]
+    #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
     pub deflate: Option<(super::deflate::DeflateParams, crate::CompressionOptions)>,
 }
 
@@ -57,7 +57,7 @@ impl Default for Config {
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             idle_timeout: None,
             mask_seed: None,
-            #[cfg(feature = "deflate")]
+            #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
             deflate: None,
         }
     }

@@ -105,10 +105,10 @@ pub struct Connection {
     eof_received: bool,
     pub(super) closed: Option<Closed>,
     /// permessage-deflate codec, when negotiated.
-    #[cfg(feature = "deflate")]
+    #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
     pub(super) deflate: Option<super::deflate::PerMessageDeflate>,
     /// Reused buffer for compressed output.
-    #[cfg(feature = "deflate")]
+    #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
     pub(super) scratch: Vec<u8>,
 }
 
@@ -136,16 +136,16 @@ impl Connection {
             next_ping: now + interval,
             awaiting: None,
         });
-        #[cfg(feature = "deflate")]
+        #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
         let deflate = config
             .deflate
             .as_ref()
             .map(|(params, options)| super::deflate::PerMessageDeflate::new(role, params, options));
         let idle_deadline = config.idle_timeout.map(|idle| now + idle);
         Self {
-            #[cfg(feature = "deflate")]
+            #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
             deflate,
-            #[cfg(feature = "deflate")]
+            #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
             scratch: Vec::new(),
             role,
             config,
@@ -326,7 +326,7 @@ impl Connection {
             OpCode::Binary
         };
         let payload = message.as_bytes();
-        #[cfg(feature = "deflate")]
+        #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
         if let Some(deflate) = self
             .deflate
             .as_mut()
@@ -339,7 +339,7 @@ impl Connection {
             self.scratch = compressed;
             return Ok(());
         }
-        #[cfg(not(feature = "deflate"))]
+        #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
         let _ = compress;
         self.write_frame(opcode, payload);
         Ok(())
@@ -347,9 +347,9 @@ impl Connection {
 
     /// Whether permessage-deflate is in force.
     pub fn is_compressed(&self) -> bool {
-        #[cfg(feature = "deflate")]
+        #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
         return self.deflate.is_some();
-        #[cfg(not(feature = "deflate"))]
+        #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
         false
     }
 

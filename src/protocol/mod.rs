@@ -12,7 +12,7 @@
 
 mod config;
 mod connection;
-#[cfg(feature = "deflate")]
+#[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
 pub mod deflate;
 mod event;
 pub mod extensions;

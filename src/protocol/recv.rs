@@ -12,6 +12,10 @@ use super::utf8::Utf8Validator;
 use super::Role;
 use crate::{CloseCode, CloseFrame, Message, ProtocolError};
 
+/// The most input buffer reserved ahead of the bytes received, for a frame whose payload
+/// is still arriving; beyond it the buffer grows as the bytes come.
+const MAX_RESERVE: usize = 64 * 1024;
+
 /// A fragmented message being reassembled.
 #[derive(Debug)]
 pub(crate) struct Partial {
@@ -59,11 +63,18 @@ impl Connection {
             return Ok(false);
         };
         self.check_header(&header)?;
-        // The header was checked against the limits, so this fits in memory.
-        let payload_len = header.payload_len as usize;
+        // Without limits (`max_message_size: None`) the announced length is the peer's to
+        // choose, up to 2^63 - 1.
+        let payload_len =
+            usize::try_from(header.payload_len).map_err(|_| ProtocolError::FrameTooBig {
+                size: header.payload_len,
+                limit: usize::MAX,
+            })?;
         if self.inbuf.len() < header_len + payload_len {
-            self.inbuf
-                .reserve(header_len + payload_len - self.inbuf.len());
+            // Room for the payload, but never more than MAX_RESERVE ahead of what arrived:
+            // a header alone must not make this side allocate the length it announces.
+            let missing = header_len + payload_len - self.inbuf.len();
+            self.inbuf.reserve(missing.min(MAX_RESERVE));
             return Ok(false);
         }
         let mut payload = self
@@ -130,8 +141,8 @@ impl Connection {
         }
         if let Some(limit) = self.config.max_message_size {
             let compressed = header.rsv1 || self.partial.as_ref().is_some_and(|p| p.compressed);
-            // Compressed input may be a little longer than its output (stored blocks); the
-            // output itself is capped exactly while inflating.
+            // Compressed input may be longer than its output (see compressed_input_limit);
+            // the output itself is capped exactly while inflating.
             let wire_limit = if compressed {
                 compressed_input_limit(limit)
             } else {
@@ -196,7 +207,7 @@ impl Connection {
         Ok(())
     }
 
-    #[cfg(feature = "deflate")]
+    #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
     fn inflate(
         &mut self,
         payload: &[u8],
@@ -215,7 +226,8 @@ impl Connection {
             })
     }
 
-    #[cfg(not(feature = "deflate"))]
+    #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
+    #[allow(clippy::needless_pass_by_ref_mut)] // the deflate variant's signature
     fn inflate(
         &self,
         _payload: &[u8],
@@ -284,9 +296,14 @@ fn parse_close_payload(payload: &[u8]) -> Result<(Option<CloseCode>, String), Pr
     }
 }
 
-/// How many compressed bytes a message limited to `limit` output bytes may take: deflate's
-/// stored blocks add 5 bytes per 65,535, and a message may end with an empty block.
+/// How many compressed bytes a message limited to `limit` output bytes may take.
+///
+/// Deflate can make incompressible data longer: zlib falls back to stored blocks, 5 bytes
+/// each, which at `memLevel` 1 hold only 127 bytes (4% more), and fixed-Huffman blocks
+/// spend 9 bits on half the byte values (12.5% more). An eighth more, plus room for the
+/// flush and a short message, lets every such message through; the output itself is
+/// capped exactly while inflating.
 fn compressed_input_limit(limit: usize) -> u64 {
     let limit = limit as u64;
-    limit.saturating_add(limit / 65_535 * 5).saturating_add(64)
+    limit.saturating_add(limit / 8).saturating_add(64)
 }

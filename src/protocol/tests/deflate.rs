@@ -164,6 +164,44 @@ fn inflated_size_is_capped_while_inflating_1009() {
 }
 
 #[test]
+fn incompressible_message_at_the_limit_is_accepted_at_every_memory_level() {
+    // Found by the inflate fuzz target: at mem_level 1, zlib stores incompressible input
+    // in 127-byte blocks (4% longer), but the wire-size check made before inflating allowed
+    // only 5 bytes per 65,535, so a 3000-byte message under a 3000-byte limit got 1009.
+    let mut state = 6455u32;
+    let noise: Vec<u8> = (0..3000)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (state >> 16) as u8
+        })
+        .collect();
+    for mem_level in 1..=9 {
+        let opts = CompressionOptions::new().threshold(0).mem_level(mem_level);
+        let client_config = Config {
+            deflate: Some((DeflateParams::default(), opts)),
+            ..config()
+        };
+        let server_config = Config {
+            max_message_size: Some(noise.len()),
+            ..client_config.clone()
+        };
+        let now = Instant::now();
+        let mut c = Connection::new(Role::Client, client_config, now);
+        let mut s = Connection::new(Role::Server, server_config, now);
+        let message = Message::Binary(noise.clone().into());
+        c.send(&message).unwrap();
+        let (bytes, _) = drain(&mut c);
+        s.receive(&bytes, now);
+        assert_eq!(
+            events(&mut s),
+            [Event::Message(message)],
+            "mem_level {mem_level}: {} bytes on the wire",
+            bytes.len()
+        );
+    }
+}
+
+#[test]
 fn every_window_and_takeover_combination_round_trips() {
     for bits in 9..=15u8 {
         for no_takeover in [false, true] {

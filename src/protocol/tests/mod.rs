@@ -1,7 +1,7 @@
 //! Byte-level tests of the protocol core.
 
 mod close;
-#[cfg(feature = "deflate")]
+#[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
 mod deflate;
 mod frames;
 mod pair;

@@ -168,6 +168,25 @@ fn huge_announced_length_is_1009_before_any_payload() {
 }
 
 #[test]
+fn huge_announced_length_without_limits_allocates_nothing_up_front() {
+    // Found by fuzzing (receive_server): with no size limit, the 2^62-byte length of this
+    // header was reserved at once, and the allocation failure aborted the process.
+    let now = Instant::now();
+    let config = Config {
+        max_message_size: None,
+        ..config()
+    };
+    let mut s = Connection::new(Role::Server, config, now);
+    s.receive(&hex!("82 FF 40 00 00 00 00 00 00 00 01 02 03 04"), now);
+    s.receive(&[0; 100], now);
+    assert!(s.inbuf.capacity() <= 256 * 1024, "{}", s.inbuf.capacity());
+    assert_eq!(events(&mut s), []);
+    assert_eq!(s.state(), super::super::State::Open);
+    s.receive_eof();
+    assert_eq!(s.close_code(), Some(CloseCode::ABNORMAL));
+}
+
+#[test]
 fn message_over_the_limit_across_fragments_is_1009() {
     let (mut s, now) = {
         let now = Instant::now();

@@ -1,0 +1,97 @@
+//! The client conformance suite (`tests/client_conformance/mod.rs`) on the native backend,
+//! against in-process servers on 127.0.0.1. The browser runs the same suite from
+//! `wasm-tests/tests/conformance.rs`.
+#![cfg(all(
+    not(target_arch = "wasm32"),
+    feature = "client",
+    feature = "server",
+    feature = "json"
+))]
+
+mod client_conformance;
+
+use client_conformance::{Env, SMALL_LIMIT};
+use squall::{Application, Message, Server, Settings, WebSocket, WebSocketHandler};
+use tokio::net::TcpListener;
+
+/// What `examples/echo_server` does: echo everything, pick the first subprotocol.
+struct Echo;
+
+impl WebSocketHandler for Echo {
+    fn select_subprotocol(&mut self, offered: &[String]) -> Option<String> {
+        offered.first().cloned()
+    }
+
+    async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+        let _ = ws.write_message(message).await;
+    }
+}
+
+async fn echo_server(max_message_size: usize) -> Server {
+    let settings = Settings {
+        max_message_size: Some(max_message_size),
+        ..Settings::default()
+    };
+    Application::new()
+        .route("/.*", || Echo)
+        .settings(settings)
+        .listen("127.0.0.1:0")
+        .await
+        .expect("listen")
+}
+
+/// Starts the servers of [`Env`] on the current runtime; they stop when the returned
+/// handles are dropped.
+async fn env() -> (Env, Vec<Server>) {
+    let echo = echo_server(16 << 20).await;
+    let small = echo_server(SMALL_LIMIT).await;
+    // The echo server's routes all start with `/`, so this upgrade gets a 404.
+    let refused = Application::new()
+        .route("/only-this", || Echo)
+        .listen("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent_url = format!("ws://{}/", silent.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let env = Env {
+        echo: format!("ws://{}", echo.local_addr()),
+        small: format!("ws://{}", small.local_addr()),
+        refused: format!("ws://{}/refused", refused.local_addr()),
+        silent: silent_url,
+    };
+    (env, vec![echo, small, refused])
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $case() {
+            let (env, _servers) = env().await;
+            client_conformance::$case(&env).await;
+        }
+    )*};
+}
+
+conformance!(
+    text_and_binary_keep_their_kind,
+    close_from_client_with_code_and_reason,
+    close_without_code_and_reason_alone,
+    close_from_server_with_code_and_reason,
+    unsendable_close_codes_and_long_reasons_are_refused,
+    one_mib_binary_round_trip,
+    burst_of_1000_messages_in_order,
+    connect_timeout_against_a_silent_server,
+    refused_handshake_is_a_connect_error,
+    max_message_size_closes_and_reports,
+    subprotocol_is_negotiated,
+    callback_style,
+    json_and_stream,
+    split_and_drop_the_writer,
+    sink_sends_flushes_and_closes,
+);
