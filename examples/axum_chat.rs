@@ -7,10 +7,9 @@
 //! cargo run --example axum_chat --features axum -- [--port PORT] [--www DIR]
 //! ```
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Component, Path as FsPath, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode, Uri};
@@ -18,48 +17,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use squall::axum::WebSocketUpgrade;
-use squall::{Broadcast, CompressionOptions, Message, PathArgs, WebSocket, WebSocketHandler};
+use squall::PathArgs;
 
-/// The rooms, created on first use.
-#[derive(Clone, Debug, Default)]
-pub struct Rooms(Arc<Mutex<HashMap<String, Broadcast>>>);
+#[path = "common/chat.rs"]
+mod chat;
 
-impl Rooms {
-    fn get(&self, name: &str) -> Broadcast {
-        let mut rooms = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        rooms.entry(name.to_owned()).or_default().clone()
-    }
-}
-
-/// One chat connection: the same handler as `chat_server`'s.
-struct Chat {
-    rooms: Rooms,
-    room: Option<(Broadcast, u64)>,
-}
-
-impl WebSocketHandler for Chat {
-    fn get_compression_options(&self) -> Option<CompressionOptions> {
-        Some(CompressionOptions::default())
-    }
-
-    async fn open(&mut self, ws: &WebSocket, args: PathArgs) {
-        let room = self.rooms.get(args.get(0).unwrap_or("lobby"));
-        let id = room.join(ws);
-        self.room = Some((room, id));
-    }
-
-    async fn on_message(&mut self, _ws: &WebSocket, message: Message) {
-        if let (Some((room, _)), Message::Text(_)) = (&self.room, &message) {
-            room.send(message);
-        }
-    }
-
-    async fn on_close(&mut self, _ws: &WebSocket) {
-        if let Some((room, id)) = self.room.take() {
-            room.leave(id);
-        }
-    }
-}
+pub use chat::{Chat, Rooms};
 
 #[derive(Clone)]
 struct AppState {
@@ -86,10 +49,7 @@ async fn chat(
     Path(room): Path<String>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let handler = Chat {
-        rooms: state.rooms,
-        room: None,
-    };
+    let handler = Chat::new(state.rooms);
     let args = PathArgs {
         positional: vec![room],
         ..PathArgs::default()

@@ -5,53 +5,14 @@
 //! cargo run --release --example chat_server -- [--port PORT] [--www DIR]
 //! ```
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
 
-use squall::{
-    Application, Broadcast, CompressionOptions, Message, PathArgs, WebSocket, WebSocketHandler,
-};
+use squall::Application;
 
-/// The rooms, created on first use.
-#[derive(Clone, Default)]
-struct Rooms(Arc<Mutex<HashMap<String, Broadcast>>>);
+#[path = "common/chat.rs"]
+mod chat;
 
-impl Rooms {
-    fn get(&self, name: &str) -> Broadcast {
-        let mut rooms = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        rooms.entry(name.to_owned()).or_default().clone()
-    }
-}
-
-struct Chat {
-    rooms: Rooms,
-    room: Option<(Broadcast, u64)>,
-}
-
-impl WebSocketHandler for Chat {
-    fn get_compression_options(&self) -> Option<CompressionOptions> {
-        Some(CompressionOptions::default())
-    }
-
-    async fn open(&mut self, ws: &WebSocket, args: PathArgs) {
-        let room = self.rooms.get(args.get(0).unwrap_or("lobby"));
-        let id = room.join(ws);
-        self.room = Some((room, id));
-    }
-
-    async fn on_message(&mut self, _ws: &WebSocket, message: Message) {
-        if let (Some((room, _)), Message::Text(_)) = (&self.room, &message) {
-            room.send(message);
-        }
-    }
-
-    async fn on_close(&mut self, _ws: &WebSocket) {
-        if let Some((room, id)) = self.room.take() {
-            room.leave(id);
-        }
-    }
-}
+use chat::{Chat, Rooms};
 
 fn parse_args() -> Result<(u16, PathBuf), String> {
     let mut port = 8888;
@@ -76,10 +37,7 @@ async fn main() {
     });
     let rooms = Rooms::default();
     let app = Application::new()
-        .route(r"/chat/(\w+)", move || Chat {
-            rooms: rooms.clone(),
-            room: None,
-        })
+        .route(r"/chat/(\w+)", move || Chat::new(rooms.clone()))
         .static_files(www);
     let server = app
         .listen(("127.0.0.1", port))

@@ -15,6 +15,7 @@ step "format and lints (native and wasm32)"
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --all-features -- -D warnings
+cargo clippy -p squall-bench --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features client,json -- -D warnings
 
 step "feature matrix"

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -13,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_channel::mpsc as events_channel;
+use futures_core::Stream;
 use tokio::io::ReadBuf;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::time::Sleep;
 
 use super::transport::Transport;
@@ -24,8 +26,9 @@ use crate::{
     WebSocketClosedError,
 };
 
-/// Size of the buffer each read fills.
-const READ_CHUNK: usize = 16 * 1024;
+/// Size of the buffer each read fills. It lives on the stack for the duration of one read,
+/// so an idle connection holds no read buffer at all.
+const READ_CHUNK: usize = 64 * 1024;
 /// Messages queued per connection before writers wait (and broadcasts count it as slow).
 pub(crate) const DATA_QUEUE: usize = 64;
 /// Iterations of the poll loop before yielding to the runtime, for fairness.
@@ -38,7 +41,8 @@ pub(crate) enum Command {
         message: Message,
         /// `false` opts this message out of permessage-deflate.
         compress: bool,
-        ack: oneshot::Sender<Result<(), Error>>,
+        /// Write credit the sender took for it (see [`Shared::credit`]).
+        credit: u32,
     },
     /// A complete server frame encoded once for many connections (broadcast); no ack.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
@@ -129,13 +133,23 @@ const CLOSED: u8 = 2;
 pub(crate) struct Shared {
     state: AtomicU8,
     closed: watch::Sender<Option<Closed>>,
+    /// Flow control: one permit per byte of the write-buffer high-water mark. A message
+    /// holds credit for its length (capped at the whole mark) from `write_message` until its
+    /// bytes are written, so at most the mark (or one bigger message) waits unwritten.
+    /// Closed when the driver ends, which fails the writers still waiting.
+    credit: Semaphore,
+    /// The credit a message may take at most: the whole high-water mark.
+    credit_cap: u32,
 }
 
 impl Shared {
-    fn new() -> Self {
+    fn new(write_high_water: usize) -> Self {
+        let credit_cap = write_high_water.clamp(1, u32::MAX as usize) as u32;
         Self {
             state: AtomicU8::new(OPEN),
             closed: watch::Sender::new(None),
+            credit: Semaphore::new(credit_cap as usize),
+            credit_cap,
         }
     }
 
@@ -203,8 +217,9 @@ pub(crate) struct DriverConfig {
 pub(crate) struct Handle {
     /// Messages: bounded, so writers wait when the connection is backed up.
     data: mpsc::Sender<Command>,
-    /// Pings, closes and socket options: never blocked behind queued messages.
-    control: mpsc::UnboundedSender<Command>,
+    /// Pings, closes and socket options: never blocked behind queued messages. (A futures
+    /// channel: unlike tokio's, it allocates nothing up front, and it is rarely used.)
+    control: futures_channel::mpsc::UnboundedSender<Command>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -225,11 +240,14 @@ impl Handle {
     ) -> Result<T, Error> {
         let (ack, done) = oneshot::channel();
         self.control
-            .send(make(ack))
+            .unbounded_send(make(ack))
             .map_err(|_| WebSocketClosedError)?;
         done.await.map_err(|_| WebSocketClosedError)?
     }
 
+    /// Queues a message for the driver. Resolves once it is queued with no more than the
+    /// write-buffer high-water mark unwritten before it (at once, below the mark), so a
+    /// handler that answers several messages in a row has its answers written together.
     pub(crate) async fn write_message(
         &self,
         message: Message,
@@ -238,16 +256,28 @@ impl Handle {
         if self.shared.is_closing() {
             return Err(WebSocketClosedError.into());
         }
-        let (ack, done) = oneshot::channel();
+        let len = message.as_bytes().len();
+        let credit = u32::try_from(len).map_or(self.shared.credit_cap, |len| {
+            len.clamp(1, self.shared.credit_cap)
+        });
+        let permit = self
+            .shared
+            .credit
+            .acquire_many(credit)
+            .await
+            .map_err(|_| WebSocketClosedError)?;
         self.data
             .send(Command::Send {
                 message,
                 compress,
-                ack,
+                credit,
             })
             .await
             .map_err(|_| WebSocketClosedError)?;
-        done.await.map_err(|_| WebSocketClosedError)?
+        // The driver gives the credit back once the message is written (dropped before
+        // this point, the permit returns it at once).
+        permit.forget();
+        Ok(())
     }
 
     /// Queues a pre-encoded server frame without waiting.
@@ -289,28 +319,32 @@ impl Handle {
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn start_close(&self, frame: Option<CloseFrame>) {
         let (ack, _done) = oneshot::channel();
-        let _ = self.control.send(Command::Close { frame, ack });
+        let _ = self.control.unbounded_send(Command::Close { frame, ack });
     }
 
     pub(crate) async fn set_nodelay(&self, nodelay: bool) -> Result<(), Error> {
         let (ack, done) = oneshot::channel();
         self.control
-            .send(Command::SetNodelay { nodelay, ack })
+            .unbounded_send(Command::SetNodelay { nodelay, ack })
             .map_err(|_| WebSocketClosedError)?;
         Ok(done.await.map_err(|_| WebSocketClosedError)??)
     }
 }
 
 /// Builds a driver and the handle and event stream that talk to it.
+///
+/// The driver comes boxed: the futures that run it move it around (into `join`, `select!`,
+/// `instrument`), and each move reserves another copy of it in the enclosing future's
+/// state; a box makes each of those copies one pointer instead of the whole driver.
 pub(crate) fn connect<S: Transport>(
     stream: S,
     core: Connection,
     config: DriverConfig,
-) -> (Driver<S>, Handle, events_channel::Receiver<Incoming>) {
+) -> (Box<Driver<S>>, Handle, events_channel::Receiver<Incoming>) {
     let (data_tx, data) = mpsc::channel(DATA_QUEUE);
-    let (control_tx, control) = mpsc::unbounded_channel();
+    let (control_tx, control) = futures_channel::mpsc::unbounded();
     let (events, events_rx) = events_channel::channel(config.event_capacity);
-    let shared = Arc::new(Shared::new());
+    let shared = Arc::new(Shared::new(config.write_high_water));
     let driver = Driver {
         stream,
         core,
@@ -318,15 +352,16 @@ pub(crate) fn connect<S: Transport>(
         data,
         control,
         handles_alive: true,
+        commands_idle: false,
+        read_idle: false,
         events: Some(events),
         hooks: None,
         pending_event: None,
-        read_buf: Vec::new(),
         out: Vec::new(),
         out_pos: 0,
         queued_total: 0,
         written_total: 0,
-        acks: VecDeque::new(),
+        credits: VecDeque::new(),
         pings: VecDeque::new(),
         timer: None,
         eof_requested: false,
@@ -342,7 +377,7 @@ pub(crate) fn connect<S: Transport>(
         control: control_tx,
         shared,
     };
-    (driver, handle, events_rx)
+    (Box::new(driver), handle, events_rx)
 }
 
 /// A ping waiting for its pong: id, when it was sent, and who wants the round-trip time.
@@ -355,19 +390,22 @@ pub(crate) struct Driver<S> {
     core: Connection,
     config: DriverConfig,
     data: mpsc::Receiver<Command>,
-    control: mpsc::UnboundedReceiver<Command>,
+    control: futures_channel::mpsc::UnboundedReceiver<Command>,
     handles_alive: bool,
+    /// Both command queues returned Pending during the current poll.
+    commands_idle: bool,
+    /// The socket returned Pending to a read during the current poll.
+    read_idle: bool,
     events: Option<events_channel::Sender<Incoming>>,
     hooks: Option<Hooks>,
     pending_event: Option<Incoming>,
-    read_buf: Vec<u8>,
     /// Bytes taken from the core and not yet written, from `out_pos` on.
     out: Vec<u8>,
     out_pos: usize,
     queued_total: u64,
     written_total: u64,
-    /// Write acknowledgements, resolved once `written_total` reaches their position.
-    acks: VecDeque<(u64, oneshot::Sender<Result<(), Error>>)>,
+    /// Credit held by queued messages, returned once `written_total` reaches their end.
+    credits: VecDeque<(u64, u32)>,
     pings: VecDeque<PendingPing>,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     eof_requested: bool,
@@ -385,9 +423,19 @@ impl<S: Transport> Future for Driver<S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        // A source that returned Pending has our waker and nothing done in this poll can
+        // make it ready (the application is not polled meanwhile), so it is skipped until
+        // the next poll.
+        this.commands_idle = false;
+        this.read_idle = false;
         for _ in 0..POLL_BUDGET {
-            let mut progress = this.poll_commands(cx);
-            progress |= this.poll_read(cx);
+            let mut progress = false;
+            if !this.commands_idle {
+                progress |= this.poll_commands(cx);
+            }
+            if !this.read_idle {
+                progress |= this.poll_read(cx);
+            }
             progress |= this.poll_write(cx);
             progress |= this.poll_events(cx);
             progress |= this.poll_timer(cx);
@@ -442,11 +490,12 @@ impl<S: Transport> Driver<S> {
     fn poll_commands(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
         while self.handles_alive {
-            match self.control.poll_recv(cx) {
+            match Pin::new(&mut self.control).poll_next(cx) {
                 Poll::Ready(Some(command)) => self.apply(command),
                 Poll::Ready(None) => {
                     // Every handle is gone: nobody can write or close any more, so close now,
-                    // with 1000 (normal closure).
+                    // with 1000 (normal closure), after the messages they queued.
+                    self.drain_data();
                     self.handles_alive = false;
                     let normal = CloseFrame {
                         code: CloseCode::NORMAL,
@@ -459,15 +508,29 @@ impl<S: Transport> Driver<S> {
             }
             progress = true;
         }
-        while self.handles_alive && self.unwritten() < self.config.write_high_water {
+        let mut gated = false;
+        while self.handles_alive {
+            if self.unwritten() >= self.config.write_high_water {
+                gated = true;
+                break;
+            }
             match self.data.poll_recv(cx) {
                 Poll::Ready(Some(command)) => self.apply(command),
                 Poll::Ready(None) | Poll::Pending => break,
             }
             progress = true;
         }
+        self.commands_idle = !gated;
         self.pull_transmit();
         progress
+    }
+
+    /// Applies every queued message command: a close must not overtake messages whose
+    /// `write_message` already returned (they wait in the data queue, not in the core yet).
+    fn drain_data(&mut self) {
+        while let Ok(command) = self.data.try_recv() {
+            self.apply(command);
+        }
     }
 
     fn apply(&mut self, command: Command) {
@@ -475,15 +538,15 @@ impl<S: Transport> Driver<S> {
             Command::Send {
                 message,
                 compress,
-                ack,
+                credit,
             } => match self.core.send_with(&message, compress) {
                 Ok(()) => {
                     self.pull_transmit();
-                    self.acks.push_back((self.queued_total, ack));
+                    self.credits.push_back((self.queued_total, credit));
                 }
-                Err(closed) => {
-                    let _ = ack.send(Err(closed.into()));
-                }
+                // Closed meanwhile: the message is dropped, as one queued just before a
+                // close is.
+                Err(_) => self.shared.credit.add_permits(credit as usize),
             },
             Command::SendEncoded(frame) => {
                 if self.core.send_encoded(&frame).is_ok() {
@@ -497,6 +560,9 @@ impl<S: Transport> Driver<S> {
                 }
             },
             Command::Close { frame, ack } => {
+                // Messages sent from now on fail; those already queued go before the close.
+                self.data.close();
+                self.drain_data();
                 let result = self.core.close(frame, Instant::now());
                 if result.is_ok() {
                     self.shared.state.store(CLOSING, Ordering::Release);
@@ -517,10 +583,8 @@ impl<S: Transport> Driver<S> {
         if self.io_failed || self.peer_eof || !(self.core.wants_read() && !backed_up || lingering) {
             return false;
         }
-        if self.read_buf.is_empty() {
-            self.read_buf = vec![0; READ_CHUNK];
-        }
-        let mut buf = ReadBuf::new(&mut self.read_buf);
+        let mut storage = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut buf = ReadBuf::uninit(&mut storage);
         match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
             Poll::Ready(Ok(())) => {
                 let n = buf.filled().len();
@@ -528,7 +592,7 @@ impl<S: Transport> Driver<S> {
                     self.peer_eof = true;
                     self.core.receive_eof();
                 } else if !lingering {
-                    self.core.receive(&self.read_buf[..n], Instant::now());
+                    self.core.receive(buf.filled(), Instant::now());
                 }
                 self.pull_transmit();
                 true
@@ -537,7 +601,10 @@ impl<S: Transport> Driver<S> {
                 self.fail_io();
                 true
             }
-            Poll::Pending => false,
+            Poll::Pending => {
+                self.read_idle = true;
+                false
+            }
         }
     }
 
@@ -562,14 +629,16 @@ impl<S: Transport> Driver<S> {
             }
         }
         if progress {
-            while self
-                .acks
-                .front()
-                .is_some_and(|(end, _)| *end <= self.written_total)
-            {
-                if let Some((_, ack)) = self.acks.pop_front() {
-                    let _ = ack.send(Ok(()));
+            let mut returned = 0;
+            while let Some(&(end, credit)) = self.credits.front() {
+                if end > self.written_total {
+                    break;
                 }
+                self.credits.pop_front();
+                returned += credit as usize;
+            }
+            if returned > 0 {
+                self.shared.credit.add_permits(returned);
             }
         }
         if self.out_pos == self.out.len() {
@@ -664,6 +733,8 @@ impl<S: Transport> Driver<S> {
         }
         self.shared.state.store(CLOSED, Ordering::Release);
         self.shared.closed.send_replace(Some(closed));
+        // Later messages fail instead of being queued and dropped.
+        self.data.close();
         // Closed is the core's last event: ending the stream lets `on_close` run now, while
         // the transport is still being torn down.
         self.events = None;
@@ -752,9 +823,14 @@ impl<S: Transport> Driver<S> {
             self.record_closed(closed);
         }
         self.shared.state.store(CLOSED, Ordering::Release);
-        for (_, ack) in self.acks.drain(..) {
-            let _ = ack.send(Err(WebSocketClosedError.into()));
-        }
+        self.shared.credit.close();
         self.events = None;
+    }
+}
+
+impl<S> Drop for Driver<S> {
+    fn drop(&mut self) {
+        // Writers waiting for credit would otherwise wait forever on a dropped driver.
+        self.shared.credit.close();
     }
 }

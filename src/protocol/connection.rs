@@ -88,7 +88,9 @@ pub struct Connection {
     pub(super) partial: Option<Partial>,
     /// After a failure or a received close: input is ignored (RFC 6455 §7.1.7).
     pub(super) discarding: bool,
-    pub(super) rng: ChaCha8Rng,
+    /// Masks and ping payloads; seeded on first use (a server may never need it), boxed so
+    /// an idle connection does not carry its 300-byte state.
+    rng: Option<Box<ChaCha8Rng>>,
     /// Pings sent and not yet answered, oldest first.
     pub(super) pings: VecDeque<(u64, Bytes)>,
     pub(super) next_ping_id: u64,
@@ -126,10 +128,6 @@ impl Connection {
     ///
     /// Bytes that followed the handshake in the same read go to [`receive`](Self::receive) first.
     pub fn new(role: Role, config: Config, now: Instant) -> Self {
-        let rng = match config.mask_seed {
-            Some(seed) => ChaCha8Rng::from_seed(seed),
-            None => ChaCha8Rng::from_entropy(),
-        };
         let keepalive = config.ping_interval.map(|interval| Keepalive {
             interval,
             timeout: config.effective_ping_timeout().unwrap_or(interval),
@@ -155,7 +153,7 @@ impl Connection {
             events: VecDeque::new(),
             partial: None,
             discarding: false,
-            rng,
+            rng: None,
             pings: VecDeque::new(),
             next_ping_id: 0,
             keepalive,
@@ -168,6 +166,20 @@ impl Connection {
             eof_received: false,
             closed: None,
         }
+    }
+
+    /// The next random word, from the generator seeded by `mask_seed` (else from the OS)
+    /// on first use.
+    pub(super) fn next_random(&mut self) -> u32 {
+        let seed = self.config.mask_seed;
+        self.rng
+            .get_or_insert_with(|| {
+                Box::new(match seed {
+                    Some(seed) => ChaCha8Rng::from_seed(seed),
+                    None => ChaCha8Rng::from_entropy(),
+                })
+            })
+            .next_u32()
     }
 
     // ---- getters
@@ -288,7 +300,7 @@ impl Connection {
         if now >= keepalive.next_ping {
             keepalive.next_ping = now + keepalive.interval;
             let timeout = keepalive.timeout;
-            let payload = Bytes::copy_from_slice(&self.rng.next_u32().to_be_bytes());
+            let payload = Bytes::copy_from_slice(&self.next_random().to_be_bytes());
             let id = self.queue_ping(payload);
             if let Some(keepalive) = self.keepalive.as_mut() {
                 keepalive.awaiting = Some((id, now + timeout));

@@ -1,7 +1,5 @@
 //! Frame output: encoding, masking and close frames.
 
-use rand_core::RngCore;
-
 use super::connection::Connection;
 use super::frame::{encode_header, FrameHeader, OpCode};
 use super::mask::apply_mask;
@@ -17,7 +15,7 @@ impl Connection {
     /// As [`write_frame`](Self::write_frame), with RSV1 set as given (permessage-deflate).
     pub(super) fn write_frame_with(&mut self, opcode: OpCode, payload: &[u8], rsv1: bool) {
         let mask = match self.role {
-            Role::Client => Some(self.rng.next_u32().to_ne_bytes()),
+            Role::Client => Some(self.next_random().to_ne_bytes()),
             Role::Server => None,
         };
         let header = FrameHeader {

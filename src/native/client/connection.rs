@@ -265,8 +265,8 @@ impl Clone for ClientWriter {
 }
 
 impl ClientWriter {
-    /// Sends a text or binary message. Resolves once the frame is handed to the socket, and
-    /// waits while more than 1 MiB is unsent (flow control, as Tornado's returned future).
+    /// Sends a text or binary message. Resolves once the message is queued for the socket,
+    /// and waits while more than 1 MiB is unsent (flow control, as Tornado's returned future).
     /// If this future is dropped after the message was queued, the message is still sent.
     ///
     /// # Errors

@@ -45,9 +45,11 @@ impl WebSocket {
         }
     }
 
-    /// Sends a text or binary message. The future resolves once the frame is handed to the
-    /// socket, and waits while more than the write-buffer high-water mark is unsent (flow
-    /// control, as Tornado's returned future).
+    /// Sends a text or binary message. The future resolves once the message is queued for
+    /// the socket, and waits while more than the write-buffer high-water mark is unsent (flow
+    /// control, as Tornado's returned future). Messages queued before a
+    /// [`close`](Self::close) are sent before the close frame; messages queued in quick
+    /// succession leave in one write.
     ///
     /// # Errors
     /// [`Error::Closed`] once the connection is closing or closed.

@@ -1,0 +1,115 @@
+//! The load generator on its own, against any server URL.
+//!
+//! ```text
+//! loadgen --url ws://127.0.0.1:PORT/ [--server-pid PID] --cell echo
+//!         [--conns 1] [--size 16] [--depth 1] [--warmup 0.5] [--duration 3]
+//! loadgen --url ... --server-pid PID --cell idle [--conns 10000] [--hold 0.5]
+//! loadgen --url ... [--server-pid PID] --cell handshake [--concurrency 32] [--warmup 0.5] [--duration 3]
+//! ```
+//! Runs on one current-thread runtime; pin it with `taskset -c 1`, and raise its file limit
+//! (`prlimit --nofile=65536 --`) for the idle cell.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use squall_bench::cli::{self, Args};
+use squall_bench::load::{self, EchoCell};
+
+fn address(url: &str) -> SocketAddr {
+    let rest = url
+        .strip_prefix("ws://")
+        .unwrap_or_else(|| cli::fail("--url must start with ws://"));
+    let host = rest.split('/').next().unwrap_or(rest);
+    host.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .unwrap_or_else(|| cli::fail(&format!("cannot resolve {host}")))
+}
+
+fn main() {
+    let args = Args::from_env();
+    let known = [
+        "--url",
+        "--server-pid",
+        "--cell",
+        "--conns",
+        "--size",
+        "--depth",
+        "--warmup",
+        "--duration",
+        "--concurrency",
+        "--hold",
+    ];
+    if let Some(unknown) = args.unknown(&known).first() {
+        cli::fail(&format!("unknown argument {unknown}"));
+    }
+    let addr = address(
+        &args
+            .get::<String>("--url")
+            .unwrap_or_else(|| cli::fail("--url is required")),
+    );
+    let pid: Option<u32> = args.get("--server-pid");
+    let secs = |name: &str, default: f64| {
+        Duration::from_secs_f64(args.get::<f64>(name).unwrap_or(default))
+    };
+    let cell: String = args.get("--cell").unwrap_or_else(|| "echo".to_owned());
+    cli::runtime().block_on(async {
+        match cell.as_str() {
+            "echo" => {
+                let cell = EchoCell {
+                    conns: args.get("--conns").unwrap_or(1),
+                    size: args.get("--size").unwrap_or(16),
+                    depth: args.get("--depth").unwrap_or(1),
+                    warmup: secs("--warmup", 0.5),
+                    duration: secs("--duration", 3.0),
+                };
+                match load::run_echo(addr, cell, pid).await {
+                    Ok(r) => println!(
+                        "{cell:?}\n{:.0} msgs/s, {:.1} MB/s; CPU: server {:.0}%, generator {:.0}%",
+                        r.msgs_per_sec,
+                        r.bytes_per_sec / 1e6,
+                        r.cpu.server * 100.0,
+                        r.cpu.generator * 100.0
+                    ),
+                    Err(e) => cli::fail(&format!("echo cell failed: {e}")),
+                }
+            }
+            "idle" => {
+                let pid = pid.unwrap_or_else(|| cli::fail("--cell idle needs --server-pid"));
+                let conns = args.get("--conns").unwrap_or(10_000);
+                let hold = secs("--hold", 0.5);
+                match load::run_idle(addr, conns, hold, pid).await {
+                    Ok(r) => println!(
+                        "{} idle connections opened in {:.1} s; server RSS {} -> {} KiB: {:.1} KiB per connection",
+                        r.conns,
+                        r.open_secs,
+                        r.rss_before_kib,
+                        r.rss_after_kib,
+                        r.kib_per_conn()
+                    ),
+                    Err(e) => cli::fail(&format!("idle cell failed: {e}")),
+                }
+            }
+            "handshake" => {
+                let concurrency = args.get("--concurrency").unwrap_or(32);
+                let r = load::run_handshakes(
+                    addr,
+                    concurrency,
+                    secs("--warmup", 0.5),
+                    secs("--duration", 3.0),
+                    pid,
+                )
+                .await
+                .unwrap_or_else(|e| cli::fail(&format!("handshake cell failed: {e}")));
+                println!(
+                    "{:.0} handshakes/s ({} failed); CPU: server {:.0}%, generator {:.0}%",
+                    r.per_sec,
+                    r.failures,
+                    r.cpu.server * 100.0,
+                    r.cpu.generator * 100.0
+                );
+            }
+            other => cli::fail(&format!("unknown cell {other}: echo, idle or handshake")),
+        }
+    });
+}

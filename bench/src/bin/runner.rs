@@ -1,0 +1,503 @@
+//! Runs every cell against every server and prints one markdown table.
+//!
+//! ```text
+//! runner --bin-dir target/release --squall target/release/examples/echo_server
+//!        [--rounds 1] [--warmup 0.5] [--duration 3] [--idle-conns 10000]
+//!        [--handshake-concurrency 32] [--server-core 0]
+//!        [--servers squall,tokio-tungstenite,...] [--cells 1c16,100c16,...]
+//!        [--baseline OTHER_SQUALL_ECHO_SERVER]
+//! ```
+//! `--baseline` adds a `squall-baseline` column: another build of squall's echo server, run
+//! in the same rounds, for before/after comparisons of an optimisation under the same noise.
+//! Each (cell, server) pair gets a fresh server process, started as
+//! `taskset -c CORE prlimit --nofile=HARD -- SERVER --port PORT` (soft file limit raised to
+//! the hard one, which `bench/run.sh` raises to 65536 when it may); the runner itself is the
+//! load generator, so start it on the other core (`bench/run.sh` does). With several rounds
+//! each figure is the best one seen. Cells run server after server, so background noise
+//! hits every server of a cell alike.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use squall_bench::cli::{self, Args};
+use squall_bench::load::{self, CpuUse, EchoCell};
+
+/// Servers, in table order: squall, the three libraries, the ceiling.
+const SERVERS: [&str; 5] = [
+    "squall",
+    "tokio-tungstenite",
+    "fastwebsockets",
+    "yawc",
+    "near-free",
+];
+/// The libraries squall is compared with.
+const LIBRARIES: [&str; 3] = ["tokio-tungstenite", "fastwebsockets", "yawc"];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    /// Messages per second.
+    Msgs {
+        conns: usize,
+        size: usize,
+        depth: usize,
+    },
+    /// Payload MB (10^6 bytes) per second, one connection.
+    Throughput { size: usize },
+    /// KiB of server RSS per idle connection; lower is better.
+    Idle,
+    /// Handshakes per second.
+    Handshakes,
+}
+
+struct Cell {
+    id: &'static str,
+    label: &'static str,
+    kind: Kind,
+}
+
+fn cells() -> Vec<Cell> {
+    let msgs = |conns, size, depth| Kind::Msgs { conns, size, depth };
+    vec![
+        Cell {
+            id: "1c16",
+            label: "1 conn, 16 B",
+            kind: msgs(1, 16, 1),
+        },
+        Cell {
+            id: "100c16",
+            label: "100 conns, 16 B",
+            kind: msgs(100, 16, 1),
+        },
+        Cell {
+            id: "1c1k",
+            label: "1 conn, 1 KiB",
+            kind: msgs(1, 1024, 1),
+        },
+        Cell {
+            id: "100c1k",
+            label: "100 conns, 1 KiB",
+            kind: msgs(100, 1024, 1),
+        },
+        Cell {
+            id: "1c64k",
+            label: "1 conn, 64 KiB",
+            kind: msgs(1, 64 << 10, 1),
+        },
+        Cell {
+            id: "100c64k",
+            label: "100 conns, 64 KiB",
+            kind: msgs(100, 64 << 10, 1),
+        },
+        Cell {
+            id: "100c16d16",
+            label: "100 conns, 16 B, 16 in flight per conn",
+            kind: msgs(100, 16, 16),
+        },
+        Cell {
+            id: "1m",
+            label: "1 MiB messages, 1 conn",
+            kind: Kind::Throughput { size: 1 << 20 },
+        },
+        Cell {
+            id: "16m",
+            label: "16 MiB messages, 1 conn",
+            kind: Kind::Throughput { size: 16 << 20 },
+        },
+        Cell {
+            id: "idle",
+            label: "memory per idle connection",
+            kind: Kind::Idle,
+        },
+        Cell {
+            id: "handshake",
+            label: "handshakes per second",
+            kind: Kind::Handshakes,
+        },
+    ]
+}
+
+struct Config {
+    bin_dir: String,
+    squall: String,
+    baseline: Option<String>,
+    warmup: Duration,
+    duration: Duration,
+    idle_conns: usize,
+    handshake_concurrency: usize,
+    server_core: String,
+}
+
+/// A running server process, killed on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The hard `RLIMIT_NOFILE` of this process (`/proc/self/limits`): servers get it as their
+/// soft limit too. Raising the hard limit needs `CAP_SYS_RESOURCE`, which a sandbox may lack.
+fn nofile_hard_limit() -> u64 {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(4)?.parse().ok()
+        })
+        .unwrap_or(1024)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| cli::fail(&format!("no free port: {e}")))
+}
+
+fn start(config: &Config, server: &str) -> Result<Server, String> {
+    let port = free_port().to_string();
+    let mut command = Command::new("taskset");
+    let nofile = format!("--nofile={}", nofile_hard_limit());
+    command.args(["-c", &config.server_core, "prlimit", &nofile, "--"]);
+    let squall = match server {
+        "squall-baseline" => config.baseline.as_deref(),
+        "squall" => Some(config.squall.as_str()),
+        _ => None,
+    };
+    match squall {
+        Some(squall) => command.arg(squall).args([
+            "--port",
+            &port,
+            "--threads",
+            "1",
+            "--max-message-size",
+            &cli::MAX_MESSAGE_SIZE.to_string(),
+        ]),
+        None => {
+            let name = match server {
+                "tokio-tungstenite" => "tungstenite",
+                "near-free" => "nearfree",
+                other => other,
+            };
+            command
+                .arg(format!("{}/echo_{name}", config.bin_dir))
+                .args(["--port", &port])
+        }
+    };
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {server}: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut line = String::new();
+    // taskset and prlimit exec the server, so the child's pid is the server's.
+    let server_handle = Server {
+        child,
+        addr: format!("127.0.0.1:{port}")
+            .parse()
+            .map_err(|e| format!("{e}"))?,
+    };
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| format!("{server}: {e}"))?;
+    if !line.starts_with("listening on") {
+        return Err(format!("{server} did not start: {line:?}"));
+    }
+    Ok(server_handle)
+}
+
+/// One measured figure (higher is better except for `Idle`) and the CPU use beside it.
+#[derive(Clone, Copy, Debug)]
+struct Figure {
+    value: f64,
+    cpu: Option<CpuUse>,
+}
+
+fn measure(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String> {
+    let running = start(config, server)?;
+    let pid = running.child.id();
+    let addr = running.addr;
+    let echo = |conns, size, depth| EchoCell {
+        conns,
+        size,
+        depth,
+        warmup: config.warmup,
+        duration: config.duration,
+    };
+    let result = cli::runtime().block_on(async {
+        match cell.kind {
+            Kind::Msgs { conns, size, depth } => {
+                load::run_echo(addr, echo(conns, size, depth), Some(pid))
+                    .await
+                    .map(|r| Figure {
+                        value: r.msgs_per_sec,
+                        cpu: Some(r.cpu),
+                    })
+            }
+            Kind::Throughput { size } => load::run_echo(addr, echo(1, size, 1), Some(pid))
+                .await
+                .map(|r| Figure {
+                    value: r.bytes_per_sec / 1e6,
+                    cpu: Some(r.cpu),
+                }),
+            Kind::Idle => load::run_idle(addr, config.idle_conns, Duration::from_millis(500), pid)
+                .await
+                .map(|r| {
+                    eprintln!(
+                        "    {server}: {} connections in {:.1} s, RSS {} -> {} KiB",
+                        r.conns, r.open_secs, r.rss_before_kib, r.rss_after_kib
+                    );
+                    Figure {
+                        value: r.kib_per_conn(),
+                        cpu: None,
+                    }
+                }),
+            Kind::Handshakes => load::run_handshakes(
+                addr,
+                config.handshake_concurrency,
+                config.warmup,
+                config.duration,
+                Some(pid),
+            )
+            .await
+            .map(|r| {
+                if r.failures > 0 {
+                    eprintln!("    {server}: {} handshake cycles failed", r.failures);
+                }
+                Figure {
+                    value: r.per_sec,
+                    cpu: Some(r.cpu),
+                }
+            }),
+        }
+    });
+    drop(running);
+    result.map_err(|e| format!("{server}, {}: {e}", cell.label))
+}
+
+fn format_value(kind: Kind, value: f64) -> String {
+    match kind {
+        Kind::Msgs { .. } | Kind::Handshakes => {
+            if value >= 1e6 {
+                format!("{:.2}M", value / 1e6)
+            } else if value >= 1e3 {
+                format!("{:.1}k", value / 1e3)
+            } else {
+                format!("{value:.0}")
+            }
+        }
+        Kind::Throughput { .. } => format!("{value:.0} MB/s"),
+        Kind::Idle => format!("{value:.1} KiB"),
+    }
+}
+
+fn better(kind: Kind, a: f64, b: f64) -> bool {
+    match kind {
+        Kind::Idle => a < b,
+        _ => a > b,
+    }
+}
+
+fn main() {
+    let args = Args::from_env();
+    let known = [
+        "--bin-dir",
+        "--squall",
+        "--rounds",
+        "--warmup",
+        "--duration",
+        "--idle-conns",
+        "--handshake-concurrency",
+        "--server-core",
+        "--servers",
+        "--cells",
+        "--baseline",
+    ];
+    if let Some(unknown) = args.unknown(&known).first() {
+        cli::fail(&format!("unknown argument {unknown}"));
+    }
+    let config = Config {
+        bin_dir: args
+            .get("--bin-dir")
+            .unwrap_or_else(|| "target/release".to_owned()),
+        squall: args
+            .get("--squall")
+            .unwrap_or_else(|| "target/release/examples/echo_server".to_owned()),
+        baseline: args.get("--baseline"),
+        warmup: Duration::from_secs_f64(args.get("--warmup").unwrap_or(0.5)),
+        duration: Duration::from_secs_f64(args.get("--duration").unwrap_or(3.0)),
+        idle_conns: args.get("--idle-conns").unwrap_or(10_000),
+        handshake_concurrency: args.get("--handshake-concurrency").unwrap_or(32),
+        server_core: args.get("--server-core").unwrap_or_else(|| "0".to_owned()),
+    };
+    let rounds: usize = args.get("--rounds").unwrap_or(1);
+    let list = |name: &str| -> Option<Vec<String>> {
+        args.get::<String>(name)
+            .map(|s| s.split(',').map(str::to_owned).collect())
+    };
+    let mut servers: Vec<&str> = match list("--servers") {
+        Some(chosen) => SERVERS
+            .into_iter()
+            .filter(|s| chosen.iter().any(|c| c == s))
+            .collect(),
+        None => SERVERS.to_vec(),
+    };
+    if config.baseline.is_some() {
+        servers.insert(1.min(servers.len()), "squall-baseline");
+    }
+    let cells: Vec<Cell> = match list("--cells") {
+        Some(chosen) => cells()
+            .into_iter()
+            .filter(|c| chosen.iter().any(|x| x == c.id))
+            .collect(),
+        None => cells(),
+    };
+    let started = Instant::now();
+    let mut best: HashMap<(&str, &str), Figure> = HashMap::new();
+    for round in 1..=rounds {
+        for cell in &cells {
+            for &server in &servers {
+                if cell.kind == Kind::Idle && server == "near-free" {
+                    continue;
+                }
+                match measure(&config, cell, server) {
+                    Ok(figure) => {
+                        eprintln!(
+                            "[{:>5.1}s] round {round} {:<40} {:<18} {}{}",
+                            started.elapsed().as_secs_f64(),
+                            cell.label,
+                            server,
+                            format_value(cell.kind, figure.value),
+                            figure.cpu.map_or(String::new(), |c| format!(
+                                "  (CPU server {:.0}%, generator {:.0}%)",
+                                c.server * 100.0,
+                                c.generator * 100.0
+                            ))
+                        );
+                        let entry = best.entry((cell.id, server)).or_insert(figure);
+                        if better(cell.kind, figure.value, entry.value) {
+                            *entry = figure;
+                        }
+                    }
+                    Err(e) => eprintln!("error: {e}"),
+                }
+            }
+        }
+    }
+    print_table(&cells, &servers, &best, rounds, &config);
+    eprintln!("total {:.0} s", started.elapsed().as_secs_f64());
+}
+
+fn print_table(
+    cells: &[Cell],
+    servers: &[&str],
+    best: &HashMap<(&str, &str), Figure>,
+    rounds: usize,
+    config: &Config,
+) {
+    println!(
+        "Best of {rounds} round(s), {:.1} s counted after {:.1} s warm-up per figure; server on core {}, generator on the other.\n",
+        config.duration.as_secs_f64(),
+        config.warmup.as_secs_f64(),
+        config.server_core
+    );
+    let mut header = String::from("| cell |");
+    let mut rule = String::from("| --- |");
+    for server in servers {
+        header.push_str(&format!(" {server} |"));
+        rule.push_str(" ---: |");
+    }
+    header.push_str(" best of the 3 libraries | squall ÷ best |");
+    rule.push_str(" ---: | ---: |");
+    println!("{header}\n{rule}");
+    for cell in cells {
+        let mut row = format!("| {} |", cell.label);
+        for &server in servers {
+            let text = best
+                .get(&(cell.id, server))
+                .map_or_else(|| "—".to_owned(), |f| format_value(cell.kind, f.value));
+            row.push_str(&format!(" {text} |"));
+        }
+        let libs: Vec<f64> = LIBRARIES
+            .iter()
+            .filter_map(|lib| best.get(&(cell.id, *lib)).map(|f| f.value))
+            .collect();
+        let top = libs
+            .iter()
+            .copied()
+            .reduce(|a, b| if better(cell.kind, a, b) { a } else { b });
+        let squall = best.get(&(cell.id, "squall")).map(|f| f.value);
+        let ratio = match (squall, top) {
+            // A ratio above 1 always means squall does better (memory: best ÷ squall).
+            (Some(s), Some(t)) if cell.kind == Kind::Idle && s > 0.0 => format!("{:.2}x", t / s),
+            (Some(s), Some(t)) if t > 0.0 => format!("{:.2}x", s / t),
+            _ => "—".to_owned(),
+        };
+        row.push_str(&format!(
+            " {} | {ratio} |",
+            top.map_or_else(|| "—".to_owned(), |t| format_value(cell.kind, t))
+        ));
+        println!("{row}");
+    }
+    println!("\nCPU use while counting, server / generator, % of one core:\n");
+    print_grid(cells, servers, |cell, server| {
+        let cpu = best.get(&(cell.id, server)).and_then(|f| f.cpu)?;
+        Some(format!(
+            "{:.0} / {:.0}",
+            cpu.server * 100.0,
+            cpu.generator * 100.0
+        ))
+    });
+    println!(
+        "\nServer CPU per unit of work (lower is better; robust to a busy machine): \
+         µs per message or handshake, ms per MB:\n"
+    );
+    print_grid(cells, servers, |cell, server| {
+        let cost = cost(best.get(&(cell.id, server))?, cell.kind)?;
+        Some(match cell.kind {
+            Kind::Throughput { .. } => format!("{cost:.2}"),
+            _ => format!("{cost:.1}"),
+        })
+    });
+}
+
+/// Server CPU per message (µs), per handshake (µs) or per MB (ms).
+fn cost(figure: &Figure, kind: Kind) -> Option<f64> {
+    let cpu = figure.cpu?;
+    if figure.value <= 0.0 {
+        return None;
+    }
+    match kind {
+        Kind::Idle => None,
+        Kind::Throughput { .. } => Some(cpu.server / figure.value * 1e3),
+        _ => Some(cpu.server / figure.value * 1e6),
+    }
+}
+
+/// A table of every cell but the idle one, one column per server.
+fn print_grid(cells: &[Cell], servers: &[&str], text: impl Fn(&Cell, &str) -> Option<String>) {
+    let mut header = String::from("| cell |");
+    let mut rule = String::from("| --- |");
+    for server in servers {
+        header.push_str(&format!(" {server} |"));
+        rule.push_str(" ---: |");
+    }
+    println!("{header}\n{rule}");
+    for cell in cells.iter().filter(|c| c.kind != Kind::Idle) {
+        let mut row = format!("| {} |", cell.label);
+        for &server in servers {
+            let text = text(cell, server).unwrap_or_else(|| "—".to_owned());
+            row.push_str(&format!(" {text} |"));
+        }
+        println!("{row}");
+    }
+}
