@@ -66,6 +66,8 @@ pub struct EchoResult {
     pub bytes_per_sec: f64,
     /// CPU use during the counted time.
     pub cpu: CpuUse,
+    /// Messages echoed over the whole run, warm-up included (for instruction counts).
+    pub total: u64,
 }
 
 /// Opens `n` connections, `CONNECT_CONCURRENCY` handshakes at a time.
@@ -197,6 +199,7 @@ pub async fn run_echo(
     );
     let error = failed(&mut tasks);
     tasks.shutdown().await;
+    let total = echoed.load(Ordering::Relaxed);
     if let Some(error) = error {
         return Err(io::Error::other(error));
     }
@@ -206,6 +209,7 @@ pub async fn run_echo(
         msgs_per_sec: msgs,
         bytes_per_sec: msgs * cell.size as f64,
         cpu: CpuUse::between(c0, c1, wall),
+        total,
     })
 }
 

@@ -65,11 +65,13 @@ fn main() {
                 };
                 match load::run_echo(addr, cell, pid).await {
                     Ok(r) => println!(
-                        "{cell:?}\n{:.0} msgs/s, {:.1} MB/s; CPU: server {:.0}%, generator {:.0}%",
+                        "{cell:?}\n{:.0} msgs/s, {:.1} MB/s; CPU: server {:.0}%, generator {:.0}%; \
+                         {} messages echoed in all",
                         r.msgs_per_sec,
                         r.bytes_per_sec / 1e6,
                         r.cpu.server * 100.0,
-                        r.cpu.generator * 100.0
+                        r.cpu.generator * 100.0,
+                        r.total
                     ),
                     Err(e) => cli::fail(&format!("echo cell failed: {e}")),
                 }
