@@ -6,14 +6,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_channel::mpsc::Receiver;
 use futures_core::Stream;
 use futures_sink::Sink;
 use futures_util::StreamExt;
 use http::HeaderMap;
 
 use super::sink::SinkState;
-use crate::native::driver::{Handle, Incoming, Shared};
+use crate::native::driver::{Events, Handle, Incoming, Shared};
 use crate::protocol::Closed;
 use crate::{CloseCode, CloseFrame, Error, Message};
 
@@ -55,7 +54,7 @@ pub struct WebSocketClientConnection {
 }
 
 impl WebSocketClientConnection {
-    pub(super) fn new(handle: Handle, events: Option<Receiver<Incoming>>, info: Info) -> Self {
+    pub(super) fn new(handle: Handle, events: Option<Events>, info: Info) -> Self {
         let info = Arc::new(info);
         Self {
             reader: ClientReader {
@@ -186,7 +185,7 @@ impl WebSocketClientConnection {
 #[derive(Debug)]
 pub struct ClientReader {
     /// `None` in `on_message_callback` style, or once the stream ended.
-    events: Option<Receiver<Incoming>>,
+    events: Option<Events>,
     shared: Arc<Shared>,
     info: Arc<Info>,
 }

@@ -4,8 +4,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use bytes::Bytes;
-
 use super::websocket::WebSocket;
 use crate::native::driver::TrySendError;
 use crate::protocol::frame::{encode_frame, OpCode};
@@ -14,9 +12,10 @@ use crate::{CloseCode, CloseFrame, Message};
 /// A set of connections that receive the same messages: the chat-room pattern.
 ///
 /// [`send`](Self::send) encodes the frame once and queues it on every member without
-/// waiting. Each member has a bounded queue (64 messages, plus the connection's
-/// write-buffer high-water mark of unsent bytes). **Slow-consumer policy**: a member whose
-/// queue is full is removed and closed with 1013 (try again later), so one slow reader can
+/// waiting. **Slow-consumer policy**: a member with more than its write-buffer
+/// high-water mark ([`Settings::write_buffer_high_water`](super::Settings), 1 MiB by
+/// default) of bytes its peer has not read yet is removed and closed with 1013 (try again
+/// later), so one slow reader can
 /// neither grow the server's memory nor hold back the others.
 ///
 /// ```no_run
@@ -76,7 +75,7 @@ impl Broadcast {
     }
 
     /// Queues `message` on every member without waiting, and returns how many took it.
-    /// Members that are closed are removed; members whose queue is full are removed and
+    /// Members that are closed are removed; members over their high-water mark are removed and
     /// closed with 1013.
     pub fn send(&self, message: impl Into<Message>) -> usize {
         let message = message.into();
@@ -85,9 +84,9 @@ impl Broadcast {
         } else {
             OpCode::Binary
         };
-        let frame = Bytes::from(encode_frame(opcode, message.as_bytes()));
+        let frame = encode_frame(opcode, message.as_bytes());
         let mut delivered = 0;
-        self.members().retain(|_, ws| match ws.handle().try_send_encoded(frame.clone()) {
+        self.members().retain(|_, ws| match ws.handle().try_send_encoded(&frame) {
             Ok(()) => {
                 delivered += 1;
                 true
@@ -96,7 +95,7 @@ impl Broadcast {
             Err(TrySendError::Full) => {
                 tracing::debug!(peer = ?ws.request().peer_addr(), "slow broadcast consumer closed with 1013");
                 let frame = CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "slow consumer").ok();
-                ws.handle().start_close(frame);
+                let _ = ws.handle().start_close(frame);
                 false
             }
         });

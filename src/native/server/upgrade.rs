@@ -287,7 +287,7 @@ pub(crate) async fn run<H: WebSocketHandler, S: Transport>(
     let going_away = async {
         if shutdown.wait_for(|stop| *stop).await.is_ok() {
             let frame = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down").ok();
-            ws.handle().start_close(frame);
+            let _ = ws.handle().start_close(frame);
         }
         pending::<()>().await;
     };
@@ -300,7 +300,7 @@ pub(crate) async fn run<H: WebSocketHandler, S: Transport>(
     let connection = async {
         tracing::debug!("open");
         tokio::select! {
-            _ = futures_util::future::join(driver, handler_loop) => {}
+            () = driver::run_with(driver, handler_loop) => {}
             () = going_away => {}
         }
         tracing::debug!(code = ?ws.close_code(), "closed");

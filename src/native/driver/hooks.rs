@@ -1,0 +1,65 @@
+//! Callbacks the driver calls itself instead of queueing events for a reader.
+
+use bytes::Bytes;
+
+use super::Incoming;
+use crate::{ControlCallback, MessageCallback};
+
+/// Callbacks the driver calls itself instead of handing events to the event stream (the
+/// client's `on_message_callback`, `on_ping` and `on_pong`).
+///
+/// With hooks installed, pings and pongs never reach the event stream (they go to their
+/// callback, if any), and messages reach it only without `on_message`. `on_message` gets
+/// `None` once, when the connection closes or the driver is dropped. Hooks run outside
+/// the connection's lock, so a callback may write.
+#[derive(Default)]
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
+pub(crate) struct Hooks {
+    pub(crate) on_message: Option<MessageCallback>,
+    pub(crate) on_ping: Option<ControlCallback>,
+    pub(crate) on_pong: Option<ControlCallback>,
+}
+
+impl Hooks {
+    /// Hands `incoming` to its callback; returns it when it is for the event stream.
+    pub(super) fn deliver(&mut self, incoming: Incoming) -> Option<Incoming> {
+        match incoming {
+            Incoming::Message(message) => match self.on_message.as_mut() {
+                Some(callback) => callback(Some(message)),
+                None => return Some(Incoming::Message(message)),
+            },
+            Incoming::Ping(data) => call(&mut self.on_ping, data),
+            Incoming::Pong(data) => call(&mut self.on_pong, data),
+        }
+        None
+    }
+
+    /// Whether messages go to a callback rather than to the event stream.
+    pub(super) fn takes_messages(&self) -> bool {
+        self.on_message.is_some()
+    }
+}
+
+fn call(callback: &mut Option<ControlCallback>, data: Bytes) {
+    if let Some(callback) = callback.as_mut() {
+        callback(data);
+    }
+}
+
+impl Drop for Hooks {
+    fn drop(&mut self) {
+        if let Some(mut callback) = self.on_message.take() {
+            callback(None);
+        }
+    }
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("on_message", &self.on_message.is_some())
+            .field("on_ping", &self.on_ping.is_some())
+            .field("on_pong", &self.on_pong.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,480 @@
+//! The connection driver: one future per connection that moves bytes between a socket and
+//! the protocol core, and events from the core to the application (after quinn's
+//! `ConnectionDriver`). No parsing happens here.
+//!
+//! The core lives in [`Shared`], behind one lock: handles encode messages straight into its
+//! output, and the driver writes that output, reads into the core and moves its events to
+//! the reader. A server runs its handler in the driver's own poll ([`run_with`]), so a
+//! message is read, handled, answered and written in a single poll of a single task.
+
+mod hooks;
+mod shared;
+
+use std::future::{poll_fn, Future};
+use std::mem::MaybeUninit;
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::io::ReadBuf;
+use tokio::time::Sleep;
+
+use super::transport::Transport;
+use crate::protocol::{Closed, Connection, Event, State};
+use crate::{Message, ProtocolError};
+
+pub(crate) use hooks::Hooks;
+pub(crate) use shared::{Events, Handle, Shared, TrySendError};
+
+/// Size of the buffer each read fills. It lives on the stack for the duration of one read,
+/// so an idle connection holds no read buffer at all.
+const READ_CHUNK: usize = 64 * 1024;
+/// Iterations of the poll loop before yielding to the runtime, for fairness.
+const POLL_BUDGET: usize = 64;
+/// A drained write buffer bigger than this is freed when it was mostly unused.
+const KEEP_WRITE_BUFFER: usize = 64 * 1024;
+
+/// What the driver hands to the application, in order.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    Message(Message),
+    Ping(Bytes),
+    Pong(Bytes),
+}
+
+/// Driver settings beyond the core's.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DriverConfig {
+    /// Above this many unwritten bytes, no more commands are taken (writes wait).
+    pub(crate) write_high_water: usize,
+    /// How long to keep reading after our EOF, so unread input does not turn into a reset.
+    pub(crate) linger: Duration,
+    /// Events waiting for the application before reading stops.
+    pub(crate) event_capacity: usize,
+    /// A peer that reads none of our pending bytes for this long is dropped.
+    pub(crate) write_timeout: Option<Duration>,
+}
+
+/// Builds a driver and the handle and event stream that talk to it.
+///
+/// The driver comes boxed: the futures that run it move it around (into `select!`,
+/// `instrument`), and each move reserves another copy of it in the enclosing future's
+/// state; a box makes each of those copies one pointer instead of the whole driver.
+pub(crate) fn connect<S: Transport>(
+    stream: S,
+    core: Connection,
+    config: DriverConfig,
+) -> (Box<Driver<S>>, Handle, Events) {
+    let shared = Arc::new(Shared::new(
+        core,
+        config.write_high_water,
+        config.event_capacity,
+    ));
+    let driver = Driver {
+        stream,
+        config,
+        shared: Arc::clone(&shared),
+        hooks: None,
+        read_idle: false,
+        wbuf: Vec::new(),
+        wpos: 0,
+        timer: None,
+        eof_requested: false,
+        shutdown_done: false,
+        peer_eof: false,
+        linger_deadline: None,
+        last_write: Instant::now(),
+        io_failed: false,
+        finished: false,
+    };
+    (
+        Box::new(driver),
+        Handle::new(Arc::clone(&shared)),
+        Events::new(shared),
+    )
+}
+
+/// Runs `driver` and `companion` (a handler loop reading the driver's events) as one
+/// future: each poll runs the driver, then the companion, then the driver again while the
+/// companion left it work. Completes when both are done.
+pub(crate) async fn run_with<S: Transport>(
+    mut driver: Box<Driver<S>>,
+    companion: impl Future<Output = ()>,
+) {
+    let mut companion = pin!(companion);
+    let mut companion_done = false;
+    let mut driver_done = false;
+    poll_fn(|cx| {
+        if !driver_done {
+            let mut poll_companion = |cx: &mut Context<'_>| {
+                if !companion_done {
+                    companion_done = companion.as_mut().poll(cx).is_ready();
+                }
+            };
+            driver_done = driver.poll_joined(cx, &mut poll_companion).is_ready();
+        }
+        if driver_done && !companion_done {
+            companion_done = companion.as_mut().poll(cx).is_ready();
+        }
+        if driver_done && companion_done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// The future that runs one connection until it is closed and its socket shut down.
+#[derive(Debug)]
+pub(crate) struct Driver<S> {
+    stream: S,
+    config: DriverConfig,
+    shared: Arc<Shared>,
+    hooks: Option<Hooks>,
+    /// The socket returned Pending to a read during the current poll.
+    read_idle: bool,
+    /// Bytes taken from the shared output and being written, from `wpos` on.
+    wbuf: Vec<u8>,
+    wpos: usize,
+    timer: Option<(Instant, Pin<Box<Sleep>>)>,
+    /// Every byte before the EOF is in `wbuf`: shut down once it is written.
+    eof_requested: bool,
+    shutdown_done: bool,
+    peer_eof: bool,
+    linger_deadline: Option<Instant>,
+    /// When bytes last left, or when output started waiting.
+    last_write: Instant,
+    io_failed: bool,
+    finished: bool,
+}
+
+impl<S: Transport> Future for Driver<S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().poll_joined(cx, &mut |_| {})
+    }
+}
+
+impl<S: Transport> Driver<S> {
+    /// Installs callbacks that take events instead of the event stream (see [`Hooks`]).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn with_hooks(mut self: Box<Self>, hooks: Hooks) -> Box<Self> {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// One poll of the driver, calling `companion` after each round of work.
+    fn poll_joined(
+        &mut self,
+        cx: &mut Context<'_>,
+        companion: &mut dyn FnMut(&mut Context<'_>),
+    ) -> Poll<()> {
+        if self.finished {
+            return Poll::Ready(());
+        }
+        // A source that returned Pending has our waker and nothing done in this poll can
+        // make it ready, so it is skipped until the next poll.
+        self.read_idle = false;
+        self.shared.lock().driver_polling = true;
+        for _ in 0..POLL_BUDGET {
+            let mut progress = self.poll_read(cx);
+            progress |= self.poll_write(cx);
+            progress |= self.poll_events(cx);
+            progress |= self.poll_timer(cx);
+            self.apply_nodelay();
+            companion(cx);
+            if self.is_done() {
+                self.finish();
+                return Poll::Ready(());
+            }
+            if !progress {
+                let mut inner = self.shared.lock();
+                if !std::mem::take(&mut inner.dirty) {
+                    inner.driver_polling = false;
+                    match &inner.driver {
+                        Some(waker) if waker.will_wake(cx.waker()) => {}
+                        _ => inner.driver = Some(cx.waker().clone()),
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+        self.shared.lock().driver_polling = false;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    fn unwritten(&self) -> usize {
+        self.wbuf.len() - self.wpos
+    }
+
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.read_idle || self.io_failed || self.peer_eof {
+            return false;
+        }
+        let lingering = self.linger_deadline.is_some();
+        if !lingering {
+            let inner = self.shared.lock();
+            // While our output is backed up, read nothing more: a peer that floods pings
+            // without reading our pongs is stopped by TCP back-pressure, not by our memory.
+            let backed_up = inner.unwritten() > self.config.write_high_water;
+            if !inner.core.wants_read() || backed_up {
+                return false;
+            }
+        }
+        let mut storage = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut buf = ReadBuf::uninit(&mut storage);
+        match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => {
+                let mut inner = self.shared.lock();
+                if buf.filled().is_empty() {
+                    self.peer_eof = true;
+                    inner.core.receive_eof();
+                } else if !lingering {
+                    inner.core.receive(buf.filled(), Instant::now());
+                }
+                inner.pull_transmit();
+                true
+            }
+            Poll::Ready(Err(_)) => {
+                self.fail_io();
+                true
+            }
+            Poll::Pending => {
+                self.read_idle = true;
+                false
+            }
+        }
+    }
+
+    /// Takes the shared output when the last batch is written, and writes.
+    fn take_output(&mut self, cx: &Context<'_>) {
+        let mut inner = self.shared.lock();
+        if self.wpos == self.wbuf.len() {
+            // A big buffer left by a burst is freed once traffic is small again; one that
+            // keeps being filled is kept, so big messages do not reallocate every time.
+            if self.wbuf.capacity() > KEEP_WRITE_BUFFER
+                && self.wbuf.len() < self.wbuf.capacity() / 4
+            {
+                self.wbuf = Vec::new();
+            }
+            self.wbuf.clear();
+            self.wpos = 0;
+            if !inner.out.is_empty() {
+                // Output was idle: the write timeout counts from now.
+                self.last_write = Instant::now();
+                std::mem::swap(&mut self.wbuf, &mut inner.out);
+            }
+            if inner.eof_requested {
+                self.eof_requested = true;
+            }
+        }
+        inner.in_flight = self.unwritten();
+        inner.release_writers(self.config.write_high_water, cx);
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.io_failed {
+            return false;
+        }
+        let mut progress = false;
+        loop {
+            self.take_output(cx);
+            if self.wpos == self.wbuf.len() {
+                break;
+            }
+            match Pin::new(&mut self.stream).poll_write(cx, &self.wbuf[self.wpos..]) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                    self.fail_io();
+                    return true;
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.last_write = Instant::now();
+                    self.wpos += n;
+                    progress = true;
+                }
+                Poll::Pending => return progress,
+            }
+        }
+        if progress {
+            if let Poll::Ready(Err(_)) = Pin::new(&mut self.stream).poll_flush(cx) {
+                self.fail_io();
+                return true;
+            }
+        }
+        if self.eof_requested
+            && !self.shutdown_done
+            && Pin::new(&mut self.stream).poll_shutdown(cx).is_ready()
+        {
+            self.shutdown_done = true;
+            if !self.peer_eof {
+                self.linger_deadline = Some(Instant::now() + self.config.linger);
+            }
+            progress = true;
+        }
+        progress
+    }
+
+    /// Moves the core's events to the reader (or the hooks), up to the reader's capacity.
+    fn poll_events(&mut self, cx: &Context<'_>) -> bool {
+        let mut progress = false;
+        let mut for_hooks = Vec::new();
+        let mut closed = None;
+        {
+            let mut inner = self.shared.lock();
+            let capacity = self.shared.event_capacity();
+            let hooked_messages = self.hooks.as_ref().is_some_and(Hooks::takes_messages);
+            while closed.is_none() && (hooked_messages || inner.inbox_has_room(capacity)) {
+                let Some(event) = inner.core.poll_event() else {
+                    break;
+                };
+                progress = true;
+                let incoming = match event {
+                    Event::Message(message) => Incoming::Message(message),
+                    Event::Ping(payload) => Incoming::Ping(payload),
+                    Event::Pong {
+                        payload,
+                        acknowledged,
+                    } => {
+                        if let Some(id) = acknowledged {
+                            inner.resolve_pings(id);
+                        }
+                        Incoming::Pong(payload)
+                    }
+                    Event::Closed(event) => {
+                        closed = Some(event);
+                        continue;
+                    }
+                };
+                let to_hooks = match incoming {
+                    Incoming::Message(_) => hooked_messages,
+                    Incoming::Ping(_) | Incoming::Pong(_) => self.hooks.is_some(),
+                };
+                if to_hooks {
+                    for_hooks.push(incoming);
+                } else {
+                    inner.deliver(incoming, cx);
+                }
+            }
+            if closed.is_none() && for_hooks.is_empty() {
+                return progress;
+            }
+        }
+        // Callbacks run without the lock: they may write.
+        if let Some(hooks) = self.hooks.as_mut() {
+            for incoming in for_hooks {
+                if let Some(incoming) = hooks.deliver(incoming) {
+                    self.shared.lock().deliver(incoming, cx);
+                }
+            }
+        }
+        if let Some(closed) = closed {
+            self.record_closed(closed);
+        }
+        progress
+    }
+
+    fn record_closed(&mut self, closed: Closed) {
+        self.shared.lock().record_closed(closed);
+        // Dropping the hooks gives `on_message` its final `None`.
+        self.hooks = None;
+    }
+
+    fn apply_nodelay(&self) {
+        let requests = std::mem::take(&mut self.shared.lock().nodelay_requests);
+        for (nodelay, ack) in requests {
+            let _ = ack.send(self.stream.set_nodelay(nodelay));
+        }
+    }
+
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let stall_deadline = self
+            .config
+            .write_timeout
+            .filter(|_| self.unwritten() > 0 && !self.io_failed)
+            .map(|timeout| self.last_write + timeout);
+        let core_deadline = self.shared.lock().core.poll_timeout();
+        let deadline = [core_deadline, self.linger_deadline, stall_deadline]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(deadline) = deadline else {
+            self.timer = None;
+            return false;
+        };
+        if Instant::now() < deadline {
+            let tokio_deadline = tokio::time::Instant::from_std(deadline);
+            match &mut self.timer {
+                Some((at, sleep)) if *at == deadline => {
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return false;
+                    }
+                }
+                timer => {
+                    let mut sleep = Box::pin(tokio::time::sleep_until(tokio_deadline));
+                    let pending = sleep.as_mut().poll(cx).is_pending();
+                    *timer = Some((deadline, sleep));
+                    if pending {
+                        return false;
+                    }
+                }
+            }
+        }
+        self.timer = None;
+        let now = Instant::now();
+        if self.linger_deadline.is_some_and(|d| now >= d) {
+            self.linger_deadline = None;
+            self.peer_eof = true;
+        }
+        let mut inner = self.shared.lock();
+        if stall_deadline.is_some_and(|d| now >= d) {
+            tracing::debug!("peer stopped reading; connection dropped");
+            inner.core.fail(ProtocolError::WriteTimeout, now);
+            // Nothing more can be written to a peer that does not read.
+            self.io_failed = true;
+            self.peer_eof = true;
+        }
+        inner.core.handle_timeout(now);
+        inner.pull_transmit();
+        true
+    }
+
+    fn fail_io(&mut self) {
+        self.io_failed = true;
+        self.peer_eof = true;
+        self.shared.lock().core.receive_eof();
+    }
+
+    fn is_done(&self) -> bool {
+        let inner = self.shared.lock();
+        if self.io_failed {
+            return inner.core.state() == State::Closed;
+        }
+        inner.core.is_finished()
+            && inner.out.is_empty()
+            && self.unwritten() == 0
+            && (self.shutdown_done || self.peer_eof)
+            && (self.peer_eof || self.linger_deadline.is_none())
+    }
+
+    fn finish(&mut self) {
+        self.finished = true;
+        self.hooks = None;
+        let mut inner = self.shared.lock();
+        inner.driver_polling = false;
+        inner.driver_finished();
+    }
+}
+
+impl<S> Drop for Driver<S> {
+    fn drop(&mut self) {
+        // Handles waiting for the driver would otherwise wait forever on a dropped one.
+        let mut inner = self.shared.lock();
+        inner.driver_polling = false;
+        inner.driver_finished();
+    }
+}

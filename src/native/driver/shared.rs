@@ -1,0 +1,480 @@
+//! The state a connection's driver shares with its handles: the protocol core itself,
+//! behind one lock, so a handle encodes a message straight into the output buffer instead
+//! of queueing it for the driver.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use tokio::sync::oneshot;
+
+use super::Incoming;
+use crate::protocol::{Closed, Connection, State, Transmit};
+use crate::{CloseCode, CloseFrame, Error, Message, WebSocketClosedError};
+
+/// A ping waiting for its pong: id, when it was sent, and who wants the round-trip time.
+pub(super) type PendingPing = (u64, Instant, oneshot::Sender<Result<Duration, Error>>);
+
+/// What every handle, the event stream and the driver of one connection share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    /// Live [`Handle`]s: when the last one goes, nobody can close any more, so the
+    /// connection closes with 1000.
+    handles: AtomicUsize,
+    /// Writers wait while this many bytes are unwritten.
+    write_high_water: usize,
+    /// Events queued for the reader before the driver stops taking more from the core.
+    event_capacity: usize,
+}
+
+/// The connection's mutable state; see [`Shared`].
+#[derive(Debug)]
+pub(super) struct Inner {
+    pub(super) core: Connection,
+    /// Encoded bytes the driver has not taken yet (handles append here).
+    pub(super) out: Vec<u8>,
+    /// Bytes the driver took from `out` and has not written yet.
+    pub(super) in_flight: usize,
+    /// The core asked for TCP to be half-closed once `out` is written.
+    pub(super) eof_requested: bool,
+    /// Events for the reader, oldest first.
+    inbox: VecDeque<Incoming>,
+    /// The reader is gone: events are dropped.
+    reader_gone: bool,
+    pub(super) closed: Option<Closed>,
+    /// The driver finished or was dropped: nothing will be written or read any more.
+    driver_gone: bool,
+    pub(super) pings: VecDeque<PendingPing>,
+    pub(super) nodelay_requests: Vec<(bool, oneshot::Sender<io::Result<()>>)>,
+    /// Set while the driver is inside its poll: handles then leave `dirty` for it to find
+    /// instead of waking it (a wake from inside a poll costs a whole extra poll).
+    pub(super) driver_polling: bool,
+    pub(super) dirty: bool,
+    pub(super) driver: Option<Waker>,
+    reader: Option<Waker>,
+    writers: Vec<Waker>,
+    close_waiters: Vec<Waker>,
+}
+
+/// Why [`Handle::try_send_encoded`] did not queue a frame.
+#[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) enum TrySendError {
+    /// More than the write-buffer high-water mark is unwritten: the peer reads too slowly.
+    Full,
+    /// The connection is closing or closed.
+    Closed,
+}
+
+impl Shared {
+    pub(super) fn new(core: Connection, write_high_water: usize, event_capacity: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                core,
+                out: Vec::new(),
+                in_flight: 0,
+                eof_requested: false,
+                inbox: VecDeque::new(),
+                reader_gone: false,
+                closed: None,
+                driver_gone: false,
+                pings: VecDeque::new(),
+                nodelay_requests: Vec::new(),
+                driver_polling: false,
+                dirty: false,
+                driver: None,
+                reader: None,
+                writers: Vec::new(),
+                close_waiters: Vec::new(),
+            }),
+            handles: AtomicUsize::new(1),
+            write_high_water: write_high_water.max(1),
+            event_capacity: event_capacity.max(1),
+        }
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Nothing panics while holding the lock but the core's own bugs; its state is
+        // then no worse than the panic left it.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn event_capacity(&self) -> usize {
+        self.event_capacity
+    }
+
+    /// Whether writes must fail: a close was sent or received.
+    pub(crate) fn is_closing(&self) -> bool {
+        let inner = self.lock();
+        inner.driver_gone || inner.core.state() != State::Open
+    }
+
+    pub(crate) fn closed(&self) -> Option<Closed> {
+        self.lock().closed.clone()
+    }
+
+    /// The code of the close that ended the connection; `None` while open.
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn close_code(&self) -> Option<CloseCode> {
+        self.lock().closed.as_ref().map(|closed| closed.code)
+    }
+
+    /// The reason that came with [`close_code`](Self::close_code).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn close_reason(&self) -> Option<String> {
+        self.lock()
+            .closed
+            .as_ref()
+            .map(|closed| closed.reason.clone())
+    }
+
+    /// Waits until the connection is closed.
+    pub(crate) async fn wait_closed(&self) -> Closed {
+        poll_fn(|cx| {
+            let mut inner = self.lock();
+            if let Some(closed) = &inner.closed {
+                return Poll::Ready(closed.clone());
+            }
+            if inner.driver_gone {
+                // Dropped with its runtime before the connection closed.
+                return Poll::Ready(abnormal());
+            }
+            register(&mut inner.close_waiters, cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Runs `send` on the core once fewer than the high-water mark of bytes wait unwritten.
+    fn poll_send(
+        &self,
+        cx: &mut Context<'_>,
+        send: impl FnOnce(&mut Connection) -> Result<(), WebSocketClosedError>,
+    ) -> Poll<Result<(), Error>> {
+        // Writes count against tokio's task budget, as its channels and sockets do: a
+        // writer that never has to wait still yields now and then.
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+        let mut inner = self.lock();
+        if inner.driver_gone || inner.core.state() != State::Open {
+            return Poll::Ready(Err(WebSocketClosedError.into()));
+        }
+        if inner.unwritten() >= self.write_high_water {
+            register(&mut inner.writers, cx.waker());
+            return Poll::Pending;
+        }
+        send(&mut inner.core)?;
+        inner.output_ready();
+        coop.made_progress();
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Inner {
+    pub(super) fn unwritten(&self) -> usize {
+        self.out.len() + self.in_flight
+    }
+
+    /// Moves the core's output to `out` and lets the driver know.
+    pub(super) fn output_ready(&mut self) {
+        self.pull_transmit();
+        self.notify_driver();
+    }
+
+    /// Moves the core's output to `out` (without a copy when `out` is empty).
+    pub(super) fn pull_transmit(&mut self) {
+        while let Some(transmit) = self.core.poll_transmit(&mut self.out) {
+            if transmit == Transmit::Eof {
+                self.eof_requested = true;
+            }
+        }
+    }
+
+    /// Makes the driver look at the state again: at the end of its current poll if it is
+    /// polling, else by waking it.
+    pub(super) fn notify_driver(&mut self) {
+        if self.driver_polling {
+            self.dirty = true;
+        } else if let Some(waker) = self.driver.take() {
+            waker.wake();
+        }
+    }
+
+    /// Whether the driver may take another event from the core for the reader.
+    pub(super) fn inbox_has_room(&self, capacity: usize) -> bool {
+        self.reader_gone || self.inbox.len() < capacity
+    }
+
+    /// Queues an event for the reader. The reader is not woken when it runs in the task
+    /// now polling (`cx`): it is polled right after the driver.
+    pub(super) fn deliver(&mut self, incoming: Incoming, cx: &Context<'_>) {
+        if self.reader_gone {
+            return;
+        }
+        self.inbox.push_back(incoming);
+        wake_unless_current(&mut self.reader, cx);
+    }
+
+    /// Wakes writers waiting for room, once there is some.
+    pub(super) fn release_writers(&mut self, write_high_water: usize, cx: &Context<'_>) {
+        if self.unwritten() < write_high_water {
+            for waker in self.writers.drain(..) {
+                if !waker.will_wake(cx.waker()) {
+                    waker.wake();
+                }
+            }
+        }
+    }
+
+    pub(super) fn resolve_pings(&mut self, acknowledged: u64) {
+        let now = Instant::now();
+        while self
+            .pings
+            .front()
+            .is_some_and(|(id, _, _)| *id <= acknowledged)
+        {
+            if let Some((_, sent, ack)) = self.pings.pop_front() {
+                let _ = ack.send(Ok(now.saturating_duration_since(sent)));
+            }
+        }
+    }
+
+    /// Records how the connection closed: the reader's stream ends after the events
+    /// already queued, and everyone waiting learns the outcome.
+    pub(super) fn record_closed(&mut self, closed: Closed) {
+        if self.closed.is_some() {
+            return;
+        }
+        match &closed.error {
+            Some(error) => tracing::debug!(code = %closed.code, %error, "connection failed"),
+            None => {
+                tracing::trace!(code = %closed.code, by_peer = closed.by_peer, "connection closed")
+            }
+        }
+        self.closed = Some(closed);
+        for (_, _, ack) in self.pings.drain(..) {
+            let _ = ack.send(Err(WebSocketClosedError.into()));
+        }
+        self.wake_all();
+    }
+
+    /// The driver is done: records an abnormal close if none was, and fails every waiter.
+    pub(super) fn driver_finished(&mut self) {
+        self.driver_gone = true;
+        let closed = self.core.closed().cloned().unwrap_or_else(abnormal);
+        self.record_closed(closed);
+        self.nodelay_requests.clear();
+        self.wake_all();
+    }
+
+    fn wake_all(&mut self) {
+        let wakers = self
+            .writers
+            .drain(..)
+            .chain(self.close_waiters.drain(..))
+            .chain(self.reader.take());
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}
+
+/// Stores `waker` unless an equivalent one is already there.
+fn register(wakers: &mut Vec<Waker>, waker: &Waker) {
+    if !wakers.iter().any(|w| w.will_wake(waker)) {
+        wakers.push(waker.clone());
+    }
+}
+
+fn wake_unless_current(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    if let Some(waker) = slot.take() {
+        if waker.will_wake(cx.waker()) {
+            *slot = Some(waker);
+        } else {
+            waker.wake();
+        }
+    }
+}
+
+pub(super) fn abnormal() -> Closed {
+    Closed {
+        code: CloseCode::ABNORMAL,
+        reason: String::new(),
+        by_peer: false,
+        clean: false,
+        error: None,
+    }
+}
+
+/// The sending side of a connection, shared by every handle clone. When the last clone is
+/// dropped the connection closes with 1000 (normal closure), after what was sent.
+#[derive(Debug)]
+pub(crate) struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Clone for Handle {
+    fn clone(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let mut inner = self.shared.lock();
+            let normal = CloseFrame {
+                code: CloseCode::NORMAL,
+                reason: String::new(),
+            };
+            if inner.core.close(Some(normal), Instant::now()).is_ok() {
+                inner.output_ready();
+            }
+        }
+    }
+}
+
+impl Handle {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    /// Encodes a message into the output. Resolves at once while fewer bytes than the
+    /// write-buffer high-water mark wait unwritten, else once enough were written: so a
+    /// handler that answers several messages in a row has its answers written together.
+    pub(crate) async fn write_message(
+        &self,
+        message: Message,
+        compress: bool,
+    ) -> Result<(), Error> {
+        poll_fn(|cx| {
+            self.shared
+                .poll_send(cx, |core| core.send_with(&message, compress))
+        })
+        .await
+    }
+
+    /// Queues a pre-encoded server frame without waiting.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn try_send_encoded(&self, frame: &[u8]) -> Result<(), TrySendError> {
+        let mut inner = self.shared.lock();
+        if inner.driver_gone || inner.core.state() != State::Open {
+            return Err(TrySendError::Closed);
+        }
+        if inner.unwritten() > self.shared.write_high_water {
+            return Err(TrySendError::Full);
+        }
+        inner
+            .core
+            .send_encoded(frame)
+            .map_err(|_| TrySendError::Closed)?;
+        inner.output_ready();
+        Ok(())
+    }
+
+    pub(crate) async fn ping(&self, payload: Bytes) -> Result<Duration, Error> {
+        let (ack, done) = oneshot::channel();
+        {
+            let mut inner = self.shared.lock();
+            if inner.driver_gone {
+                return Err(WebSocketClosedError.into());
+            }
+            let id = inner.core.ping(payload)?;
+            inner.pings.push_back((id, Instant::now(), ack));
+            inner.output_ready();
+        }
+        done.await.map_err(|_| WebSocketClosedError)?
+    }
+
+    /// Sends the close frame, then waits until the connection is closed (peer's answer or
+    /// close timeout).
+    pub(crate) async fn close(&self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        self.start_close(frame)?;
+        self.shared.wait_closed().await;
+        Ok(())
+    }
+
+    /// Sends the close frame without waiting for the peer's.
+    pub(crate) fn start_close(&self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        if let Some(frame) = &frame {
+            frame.validate()?;
+        }
+        let mut inner = self.shared.lock();
+        if inner.driver_gone {
+            return Err(WebSocketClosedError.into());
+        }
+        inner.core.close(frame, Instant::now())?;
+        inner.output_ready();
+        Ok(())
+    }
+
+    pub(crate) async fn set_nodelay(&self, nodelay: bool) -> Result<(), Error> {
+        let (ack, done) = oneshot::channel();
+        {
+            let mut inner = self.shared.lock();
+            if inner.driver_gone {
+                return Err(WebSocketClosedError.into());
+            }
+            inner.nodelay_requests.push((nodelay, ack));
+            inner.notify_driver();
+        }
+        Ok(done.await.map_err(|_| WebSocketClosedError)??)
+    }
+}
+
+/// The events of a connection, in order: a [`Stream`] that ends after the close.
+/// Dropping it drops the events that arrive from then on.
+#[derive(Debug)]
+pub(crate) struct Events {
+    shared: Arc<Shared>,
+}
+
+impl Events {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+}
+
+impl Stream for Events {
+    type Item = Incoming;
+
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Incoming>> {
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+        let mut inner = self.shared.lock();
+        if let Some(incoming) = inner.inbox.pop_front() {
+            coop.made_progress();
+            if inner.inbox.len() + 1 == self.shared.event_capacity {
+                // The driver may have stopped taking events for want of room.
+                inner.notify_driver();
+            }
+            return Poll::Ready(Some(incoming));
+        }
+        if inner.closed.is_some() || inner.driver_gone {
+            return Poll::Ready(None);
+        }
+        match &inner.reader {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => inner.reader = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        let mut inner = self.shared.lock();
+        inner.reader_gone = true;
+        inner.reader = None;
+        inner.inbox.clear();
+        inner.notify_driver();
+    }
+}
