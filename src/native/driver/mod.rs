@@ -13,7 +13,7 @@ mod shared;
 use std::future::{poll_fn, Future};
 use std::mem::MaybeUninit;
 use std::pin::{pin, Pin};
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -22,10 +22,11 @@ use tokio::io::ReadBuf;
 use tokio::time::Sleep;
 
 use super::transport::Transport;
-use crate::protocol::{Closed, Connection, Event, State};
+use crate::protocol::{Connection, Event, State};
 use crate::{Message, ProtocolError};
 
 pub(crate) use hooks::Hooks;
+use shared::Inner;
 pub(crate) use shared::{Events, Handle, Shared, TrySendError};
 
 /// Size of the buffer each read fills. It lives on the stack for the duration of one read,
@@ -78,6 +79,7 @@ pub(crate) fn connect<S: Transport>(
         shared: Arc::clone(&shared),
         hooks: None,
         read_idle: false,
+        read_allowed: true,
         wbuf: Vec::new(),
         wpos: 0,
         timer: None,
@@ -136,6 +138,8 @@ pub(crate) struct Driver<S> {
     hooks: Option<Hooks>,
     /// The socket returned Pending to a read during the current poll.
     read_idle: bool,
+    /// The core wants input and our output is not backed up (cached from the last lock).
+    read_allowed: bool,
     /// Bytes taken from the shared output and being written, from `wpos` on.
     wbuf: Vec<u8>,
     wpos: usize,
@@ -167,7 +171,8 @@ impl<S: Transport> Driver<S> {
         self
     }
 
-    /// One poll of the driver, calling `companion` after each round of work.
+    /// One poll of the driver. `companion` runs in the same poll: first after the first
+    /// read, then again whenever the driver gave it something (events, or room to write).
     fn poll_joined(
         &mut self,
         cx: &mut Context<'_>,
@@ -179,52 +184,73 @@ impl<S: Transport> Driver<S> {
         // A source that returned Pending has our waker and nothing done in this poll can
         // make it ready, so it is skipped until the next poll.
         self.read_idle = false;
-        self.shared.lock().driver_polling = true;
+        {
+            let mut inner = self.shared.lock();
+            inner.driver_polling = true;
+            self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
+        }
+        let mut poke_companion = true;
         for _ in 0..POLL_BUDGET {
-            let mut progress = self.poll_read(cx);
-            progress |= self.poll_write(cx);
-            progress |= self.poll_events(cx);
-            progress |= self.poll_timer(cx);
-            self.apply_nodelay();
-            companion(cx);
-            if self.is_done() {
+            let (read, delivered) = self.poll_read(cx);
+            if poke_companion || delivered {
+                companion(cx);
+            }
+            let (wrote, released) = self.poll_write(cx);
+            poke_companion = released;
+            if read || wrote || released {
+                continue;
+            }
+            // Nothing moved on the socket: the rarer work, then park unless someone left
+            // work meanwhile.
+            if self.poll_timer(cx) {
+                continue;
+            }
+            let (delivered, done) = self.settle(cx);
+            if done {
                 self.finish();
                 return Poll::Ready(());
             }
-            if !progress {
-                let mut inner = self.shared.lock();
-                if !std::mem::take(&mut inner.dirty) {
-                    inner.driver_polling = false;
-                    match &inner.driver {
-                        Some(waker) if waker.will_wake(cx.waker()) => {}
-                        _ => inner.driver = Some(cx.waker().clone()),
-                    }
-                    return Poll::Pending;
-                }
+            if delivered {
+                poke_companion = true;
+                continue;
             }
+            let mut inner = self.shared.lock();
+            if std::mem::take(&mut inner.dirty) {
+                self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
+                continue;
+            }
+            inner.driver_polling = false;
+            match &inner.driver {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                _ => inner.driver = Some(cx.waker().clone()),
+            }
+            return Poll::Pending;
         }
         self.shared.lock().driver_polling = false;
         cx.waker().wake_by_ref();
         Poll::Pending
     }
 
+    /// Whether the next read may go ahead (cached whenever the lock is held anyway).
+    fn read_allowed(inner: &Inner, write_high_water: usize) -> bool {
+        // While our output is backed up, read nothing more: a peer that floods pings
+        // without reading our pongs is stopped by TCP back-pressure, not by our memory.
+        inner.core.wants_read() && inner.unwritten() <= write_high_water
+    }
+
     fn unwritten(&self) -> usize {
         self.wbuf.len() - self.wpos
     }
 
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Reads once into the core and hands the events that came of it on. Returns whether
+    /// the socket made progress, and whether events were delivered.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> (bool, bool) {
         if self.read_idle || self.io_failed || self.peer_eof {
-            return false;
+            return (false, false);
         }
         let lingering = self.linger_deadline.is_some();
-        if !lingering {
-            let inner = self.shared.lock();
-            // While our output is backed up, read nothing more: a peer that floods pings
-            // without reading our pongs is stopped by TCP back-pressure, not by our memory.
-            let backed_up = inner.unwritten() > self.config.write_high_water;
-            if !inner.core.wants_read() || backed_up {
-                return false;
-            }
+        if !self.read_allowed && !lingering {
+            return (false, false);
         }
         let mut storage = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
         let mut buf = ReadBuf::uninit(&mut storage);
@@ -238,27 +264,31 @@ impl<S: Transport> Driver<S> {
                     inner.core.receive(buf.filled(), Instant::now());
                 }
                 inner.pull_transmit();
-                true
+                let delivered = take_events(inner, &self.shared, &mut self.hooks, cx);
+                (true, delivered)
             }
             Poll::Ready(Err(_)) => {
                 self.fail_io();
-                true
+                (true, false)
             }
             Poll::Pending => {
                 self.read_idle = true;
-                false
+                (false, false)
             }
         }
     }
 
-    /// Takes the shared output when the last batch is written, and writes.
-    fn take_output(&mut self, cx: &Context<'_>) {
+    /// Takes the shared output when the last batch is written, and records what is
+    /// unwritten. Returns whether a writer in this task got room (it needs polling).
+    fn take_output(&mut self, cx: &Context<'_>) -> bool {
         let mut inner = self.shared.lock();
         if self.wpos == self.wbuf.len() {
             // A big buffer left by a burst is freed once traffic is small again; one that
             // keeps being filled is kept, so big messages do not reallocate every time.
-            if self.wbuf.capacity() > KEEP_WRITE_BUFFER
-                && self.wbuf.len() < self.wbuf.capacity() / 4
+            let batch = self.wbuf.len();
+            if batch > 0
+                && self.wbuf.capacity() > KEEP_WRITE_BUFFER
+                && batch < self.wbuf.capacity() / 4
             {
                 self.wbuf = Vec::new();
             }
@@ -274,36 +304,40 @@ impl<S: Transport> Driver<S> {
             }
         }
         inner.in_flight = self.unwritten();
-        inner.release_writers(self.config.write_high_water, cx);
+        self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
+        inner.release_writers(self.config.write_high_water, cx)
     }
 
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Writes what is pending. Returns whether bytes (or the EOF) went out, and whether a
+    /// writer in this task got room.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> (bool, bool) {
         if self.io_failed {
-            return false;
+            return (false, false);
         }
         let mut progress = false;
+        let mut released = false;
         loop {
-            self.take_output(cx);
+            released |= self.take_output(cx);
             if self.wpos == self.wbuf.len() {
                 break;
             }
             match Pin::new(&mut self.stream).poll_write(cx, &self.wbuf[self.wpos..]) {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
                     self.fail_io();
-                    return true;
+                    return (true, released);
                 }
                 Poll::Ready(Ok(n)) => {
                     self.last_write = Instant::now();
                     self.wpos += n;
                     progress = true;
                 }
-                Poll::Pending => return progress,
+                Poll::Pending => return (progress, released),
             }
         }
         if progress {
             if let Poll::Ready(Err(_)) = Pin::new(&mut self.stream).poll_flush(cx) {
                 self.fail_io();
-                return true;
+                return (true, released);
             }
         }
         if self.eof_requested
@@ -316,79 +350,22 @@ impl<S: Transport> Driver<S> {
             }
             progress = true;
         }
-        progress
+        (progress, released)
     }
 
-    /// Moves the core's events to the reader (or the hooks), up to the reader's capacity.
-    fn poll_events(&mut self, cx: &Context<'_>) -> bool {
-        let mut progress = false;
-        let mut for_hooks = Vec::new();
-        let mut closed = None;
-        {
-            let mut inner = self.shared.lock();
-            let capacity = self.shared.event_capacity();
-            let hooked_messages = self.hooks.as_ref().is_some_and(Hooks::takes_messages);
-            while closed.is_none() && (hooked_messages || inner.inbox_has_room(capacity)) {
-                let Some(event) = inner.core.poll_event() else {
-                    break;
-                };
-                progress = true;
-                let incoming = match event {
-                    Event::Message(message) => Incoming::Message(message),
-                    Event::Ping(payload) => Incoming::Ping(payload),
-                    Event::Pong {
-                        payload,
-                        acknowledged,
-                    } => {
-                        if let Some(id) = acknowledged {
-                            inner.resolve_pings(id);
-                        }
-                        Incoming::Pong(payload)
-                    }
-                    Event::Closed(event) => {
-                        closed = Some(event);
-                        continue;
-                    }
-                };
-                let to_hooks = match incoming {
-                    Incoming::Message(_) => hooked_messages,
-                    Incoming::Ping(_) | Incoming::Pong(_) => self.hooks.is_some(),
-                };
-                if to_hooks {
-                    for_hooks.push(incoming);
-                } else {
-                    inner.deliver(incoming, cx);
-                }
-            }
-            if closed.is_none() && for_hooks.is_empty() {
-                return progress;
-            }
-        }
-        // Callbacks run without the lock: they may write.
-        if let Some(hooks) = self.hooks.as_mut() {
-            for incoming in for_hooks {
-                if let Some(incoming) = hooks.deliver(incoming) {
-                    self.shared.lock().deliver(incoming, cx);
-                }
-            }
-        }
-        if let Some(closed) = closed {
-            self.record_closed(closed);
-        }
-        progress
-    }
-
-    fn record_closed(&mut self, closed: Closed) {
-        self.shared.lock().record_closed(closed);
-        // Dropping the hooks gives `on_message` its final `None`.
-        self.hooks = None;
-    }
-
-    fn apply_nodelay(&self) {
-        let requests = std::mem::take(&mut self.shared.lock().nodelay_requests);
+    /// The work left when the socket is quiet, under one lock: events the reader made room
+    /// for, socket options, and whether the connection is done. Returns (events delivered,
+    /// done).
+    fn settle(&mut self, cx: &Context<'_>) -> (bool, bool) {
+        let mut inner = self.shared.lock();
+        let requests = std::mem::take(&mut inner.nodelay_requests);
         for (nodelay, ack) in requests {
             let _ = ack.send(self.stream.set_nodelay(nodelay));
         }
+        self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
+        let done = self.is_done(&inner);
+        let delivered = take_events(inner, &self.shared, &mut self.hooks, cx);
+        (delivered, done && !delivered)
     }
 
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
@@ -449,8 +426,7 @@ impl<S: Transport> Driver<S> {
         self.shared.lock().core.receive_eof();
     }
 
-    fn is_done(&self) -> bool {
-        let inner = self.shared.lock();
+    fn is_done(&self, inner: &Inner) -> bool {
         if self.io_failed {
             return inner.core.state() == State::Closed;
         }
@@ -477,4 +453,72 @@ impl<S> Drop for Driver<S> {
         inner.driver_polling = false;
         inner.driver_finished();
     }
+}
+
+/// Moves the core's events to the reader (or the hooks), up to the reader's capacity,
+/// and releases the lock. Returns whether any were delivered.
+fn take_events(
+mut inner: MutexGuard<'_, Inner>,
+shared: &Shared,
+hooks: &mut Option<Hooks>,
+cx: &Context<'_>,
+) -> bool {
+    let mut delivered = false;
+    let mut for_hooks = Vec::new();
+    let mut closed = None;
+    let capacity = shared.event_capacity();
+    let hooked_messages = hooks.as_ref().is_some_and(Hooks::takes_messages);
+    while closed.is_none() && (hooked_messages || inner.inbox_has_room(capacity)) {
+        let Some(event) = inner.core.poll_event() else {
+            break;
+        };
+        let incoming = match event {
+            Event::Message(message) => Incoming::Message(message),
+            Event::Ping(payload) => Incoming::Ping(payload),
+            Event::Pong {
+                payload,
+                acknowledged,
+            } => {
+                if let Some(id) = acknowledged {
+                    inner.resolve_pings(id);
+                }
+                Incoming::Pong(payload)
+            }
+            Event::Closed(event) => {
+                closed = Some(event);
+                continue;
+            }
+        };
+        let to_hooks = match incoming {
+            Incoming::Message(_) => hooked_messages,
+            Incoming::Ping(_) | Incoming::Pong(_) => hooks.is_some(),
+        };
+        if to_hooks {
+            for_hooks.push(incoming);
+        } else {
+            inner.deliver(incoming, cx);
+            delivered = true;
+        }
+    }
+    drop(inner);
+    if closed.is_none() && for_hooks.is_empty() {
+        return delivered;
+    }
+    // Callbacks run without the lock: they may write.
+    if let Some(hooks) = hooks.as_mut() {
+        for incoming in for_hooks {
+            if let Some(incoming) = hooks.deliver(incoming) {
+                shared.lock().deliver(incoming, cx);
+                delivered = true;
+            }
+        }
+    }
+    if let Some(closed) = closed {
+        shared.lock().record_closed(closed);
+        // Dropping the hooks gives `on_message` its final `None`.
+        *hooks = None;
+        // The reader's stream ends: it needs a poll to see that.
+        delivered = true;
+    }
+    delivered
 }

@@ -221,15 +221,21 @@ impl Inner {
         wake_unless_current(&mut self.reader, cx);
     }
 
-    /// Wakes writers waiting for room, once there is some.
-    pub(super) fn release_writers(&mut self, write_high_water: usize, cx: &Context<'_>) {
-        if self.unwritten() < write_high_water {
-            for waker in self.writers.drain(..) {
-                if !waker.will_wake(cx.waker()) {
-                    waker.wake();
-                }
+    /// Wakes writers waiting for room, once there is some. Returns whether one of them
+    /// runs in the task now polling (`cx`): it is not woken, the caller polls it.
+    pub(super) fn release_writers(&mut self, write_high_water: usize, cx: &Context<'_>) -> bool {
+        if self.writers.is_empty() || self.unwritten() >= write_high_water {
+            return false;
+        }
+        let mut current = false;
+        for waker in self.writers.drain(..) {
+            if waker.will_wake(cx.waker()) {
+                current = true;
+            } else {
+                waker.wake();
             }
         }
+        current
     }
 
     pub(super) fn resolve_pings(&mut self, acknowledged: u64) {
