@@ -106,9 +106,9 @@ pub struct Connection {
     eof_sent: bool,
     eof_received: bool,
     pub(super) closed: Option<Closed>,
-    /// permessage-deflate codec, when negotiated.
+    /// permessage-deflate codec, when negotiated (boxed: most connections go without).
     #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
-    pub(super) deflate: Option<super::deflate::PerMessageDeflate>,
+    pub(super) deflate: Option<Box<super::deflate::PerMessageDeflate>>,
     /// Reused buffer for compressed output.
     #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
     pub(super) scratch: Vec<u8>,
@@ -135,10 +135,11 @@ impl Connection {
             awaiting: None,
         });
         #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
-        let deflate = config
-            .deflate
-            .as_ref()
-            .map(|(params, options)| super::deflate::PerMessageDeflate::new(role, params, options));
+        let deflate = config.deflate.as_ref().map(|(params, options)| {
+            Box::new(super::deflate::PerMessageDeflate::new(
+                role, params, options,
+            ))
+        });
         let idle_deadline = config.idle_timeout.map(|idle| now + idle);
         Self {
             #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]

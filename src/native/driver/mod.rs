@@ -12,7 +12,7 @@ mod shared;
 
 use std::future::{poll_fn, Future};
 use std::mem::MaybeUninit;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -99,16 +99,22 @@ pub(crate) fn connect<S: Transport>(
 }
 
 /// Runs `driver` and `companion` (a handler loop reading the driver's events) as one
-/// future: each poll runs the driver, then the companion, then the driver again while the
-/// companion left it work. Completes when both are done.
+/// future, inside `span`: each poll runs the driver, then the companion, then the driver
+/// again while the companion left it work. Completes when both are done, or when `stop`
+/// (which may start a close meanwhile) completes.
 pub(crate) async fn run_with<S: Transport>(
     mut driver: Box<Driver<S>>,
-    companion: impl Future<Output = ()>,
+    mut companion: Pin<&mut impl Future<Output = ()>>,
+    mut stop: Pin<&mut impl Future<Output = ()>>,
+    span: &tracing::Span,
 ) {
-    let mut companion = pin!(companion);
     let mut companion_done = false;
     let mut driver_done = false;
     poll_fn(|cx| {
+        let _entered = span.enter();
+        if stop.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
         if !driver_done {
             let mut poll_companion = |cx: &mut Context<'_>| {
                 if !companion_done {
@@ -458,10 +464,10 @@ impl<S> Drop for Driver<S> {
 /// Moves the core's events to the reader (or the hooks), up to the reader's capacity,
 /// and releases the lock. Returns whether any were delivered.
 fn take_events(
-mut inner: MutexGuard<'_, Inner>,
-shared: &Shared,
-hooks: &mut Option<Hooks>,
-cx: &Context<'_>,
+    mut inner: MutexGuard<'_, Inner>,
+    shared: &Shared,
+    hooks: &mut Option<Hooks>,
+    cx: &Context<'_>,
 ) -> bool {
     let mut delivered = false;
     let mut for_hooks = Vec::new();

@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use super::handler::WebSocketHandler;
 use super::router::Router;
-use super::upgrade::{self, ServeFn};
+use super::upgrade::{self, ConnectionFuture, ServeFn};
 use super::Settings;
 use crate::native::transport::AnyStream;
 use crate::protocol::handshake::Rejection;
@@ -44,7 +44,8 @@ use crate::protocol::handshake::Rejection;
 pub struct Application {
     router: Router,
     static_dir: Option<std::path::PathBuf>,
-    settings: Settings,
+    /// Shared with every connection.
+    settings: Arc<Settings>,
     #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsAcceptor>,
 }
@@ -70,7 +71,7 @@ impl Application {
         Self {
             router: Router::default(),
             static_dir: None,
-            settings: Settings::default(),
+            settings: Arc::new(Settings::default()),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -100,7 +101,13 @@ impl Application {
         H: WebSocketHandler,
         F: Fn() -> H + Send + Sync + 'static,
     {
-        let serve: Arc<ServeFn> = Arc::new(move |up| Box::pin(upgrade::serve(factory(), up)));
+        let serve: Arc<ServeFn> = Arc::new(move |up| {
+            let handler = factory();
+            Box::pin(async move {
+                let established = upgrade::serve(handler, up).await?;
+                Some(Box::pin(established.run()) as ConnectionFuture)
+            })
+        });
         self.router.add(pattern, serve)?;
         Ok(self)
     }
@@ -114,7 +121,7 @@ impl Application {
 
     /// Replaces the settings.
     pub fn settings(mut self, settings: Settings) -> Self {
-        self.settings = settings;
+        self.settings = Arc::new(settings);
         self
     }
 
@@ -197,9 +204,14 @@ async fn accept_loop(
                     connections.spawn(async move {
                         let _guard = ActiveGuard::enter(&active);
                         let over_limit = app.settings.max_connections.is_some_and(|max| active.load(Ordering::Relaxed) > max);
-                        handle_connection(&app, stream, peer, shutdown, over_limit)
-                            .instrument(tracing::debug_span!("connection", %peer))
-                            .await;
+                        let span = tracing::debug_span!("connection", %peer);
+                        // The handshake runs boxed: its state is freed once the connection
+                        // is up, and only the (smaller) connection stays in this task.
+                        let handshake = handle_connection(&app, stream, peer, shutdown, over_limit);
+                        let connection = Box::pin(handshake.instrument(span.clone())).await;
+                        if let Some(connection) = connection {
+                            connection.instrument(span).await;
+                        }
                     });
                 }
                 Err(error) => {
@@ -252,13 +264,15 @@ impl Drop for ActiveGuard {
     }
 }
 
+/// Everything before the WebSocket connection runs: TLS, the request, the static files,
+/// the route's handshake. Returns the connection to run, if any.
 async fn handle_connection(
     app: &Application,
     stream: TcpStream,
     peer: SocketAddr,
     shutdown: watch::Receiver<bool>,
     over_limit: bool,
-) {
+) -> Option<ConnectionFuture> {
     let settings = &app.settings;
     let accepted = tokio::time::timeout(settings.handshake_timeout, async {
         let mut stream = open_transport(app, stream).await?;
@@ -269,7 +283,7 @@ async fn handle_connection(
     .await;
     let Ok(Some((mut stream, request, parts, leftover))) = accepted else {
         tracing::debug!(%peer, "handshake failed or timed out");
-        return;
+        return None;
     };
     if over_limit {
         let rejection = Rejection::new(
@@ -277,7 +291,7 @@ async fn handle_connection(
             "Too many connections",
         );
         upgrade::respond(&mut stream, &rejection).await;
-        return;
+        return None;
     }
     if let Some(dir) = &app.static_dir {
         let is_upgrade = request.headers().contains_key(http::header::UPGRADE);
@@ -286,20 +300,19 @@ async fn handle_connection(
             && app.router.find(request.path()).is_none()
             && super::static_files::serve_file(&mut stream, dir, request.path()).await
         {
-            return;
+            return None;
         }
     }
-    let settings = Arc::new(settings.clone());
     upgrade::dispatch(
         &app.router,
         stream,
         request,
         parts,
         leftover,
-        settings,
+        Arc::clone(&app.settings),
         shutdown,
     )
-    .await;
+    .await
 }
 
 async fn open_transport(app: &Application, stream: TcpStream) -> Option<AnyStream> {

@@ -2,6 +2,7 @@
 
 use std::future::{pending, Future};
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,7 +10,6 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
-use tracing::Instrument;
 
 use super::handler::{PathArgs, WebSocketHandler};
 use super::request::Request;
@@ -34,8 +34,14 @@ pub(crate) struct Upgrade {
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
-/// Runs an upgrade with a concrete handler type; stored type-erased in the router.
-pub(crate) type ServeFn = dyn Fn(Upgrade) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync;
+/// A running connection, type-erased: what is left once the handshake is done.
+pub(crate) type ConnectionFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Runs an upgrade's handshake with a concrete handler type and returns the connection to
+/// run; stored type-erased in the router. The two are separate boxes so the handshake's
+/// state (request, offer, response) is freed once the connection is up.
+pub(crate) type ServeFn =
+    dyn Fn(Upgrade) -> Pin<Box<dyn Future<Output = Option<ConnectionFuture>> + Send>> + Send + Sync;
 
 /// Reads the request head within the settings' limits; `None` if the peer went away or
 /// sent garbage (already answered).
@@ -100,20 +106,20 @@ pub(crate) async fn dispatch(
     leftover: Vec<u8>,
     settings: Arc<Settings>,
     shutdown: watch::Receiver<bool>,
-) {
+) -> Option<ConnectionFuture> {
     let Some((serve, args)) = router.find(request.path()) else {
         respond(
             &mut stream,
             &Rejection::new(http::StatusCode::NOT_FOUND, "Not Found"),
         )
         .await;
-        return;
+        return None;
     };
     let offer = match handshake::validate_request(&http::Request::from_parts(parts, ())) {
         Ok(offer) => offer,
         Err(rejection) => {
             respond(&mut stream, &rejection).await;
-            return;
+            return None;
         }
     };
     serve(Upgrade {
@@ -125,7 +131,7 @@ pub(crate) async fn dispatch(
         settings,
         shutdown,
     })
-    .await;
+    .await
 }
 
 /// What the handler agreed to during the handshake.
@@ -209,8 +215,12 @@ pub(crate) async fn negotiate<H: WebSocketHandler>(
     })
 }
 
-/// The whole life of one connection with handler `H`.
-pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade) {
+/// The handshake of one connection with handler `H`: the hooks, then the 101. Returns
+/// the connection to run, or `None` when it was refused (already answered) or the peer left.
+pub(crate) async fn serve<H: WebSocketHandler>(
+    mut handler: H,
+    upgrade: Upgrade,
+) -> Option<Established<H, AnyStream>> {
     let Upgrade {
         mut stream,
         request,
@@ -224,32 +234,38 @@ pub(crate) async fn serve<H: WebSocketHandler>(mut handler: H, upgrade: Upgrade)
         Ok(agreement) => agreement,
         Err(rejection) => {
             respond(&mut stream, &rejection).await;
-            return;
+            return None;
         }
     };
-    if stream.write_all(&agreement.response(&offer)).await.is_err() {
-        return;
-    }
-    run(
+    stream.write_all(&agreement.response(&offer)).await.ok()?;
+    Some(establish(
         handler, stream, &leftover, request, agreement, args, &settings, shutdown,
-    )
-    .await;
+    ))
 }
 
-/// Runs an upgraded connection (the 101 has been sent) until it is closed: the driver, and
-/// the handler's hooks from `open` to `on_close`. `leftover` holds bytes read after the
-/// request head.
+/// An upgraded connection (the 101 has been sent), ready to run.
+pub(crate) struct Established<H, S> {
+    driver: Box<driver::Driver<S>>,
+    handler: H,
+    ws: WebSocket,
+    events: driver::Events,
+    args: PathArgs,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Builds the protocol core, the driver and the handle of an upgraded connection.
+/// `leftover` holds bytes read after the request head.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn run<H: WebSocketHandler, S: Transport>(
-    mut handler: H,
+pub(crate) fn establish<H: WebSocketHandler, S: Transport>(
+    handler: H,
     stream: S,
     leftover: &[u8],
     request: Request,
     agreement: Agreement,
     args: PathArgs,
     settings: &Settings,
-    mut shutdown: watch::Receiver<bool>,
-) {
+    shutdown: watch::Receiver<bool>,
+) -> Established<H, S> {
     let now = Instant::now();
     let config = Config {
         max_message_size: settings.max_message_size,
@@ -271,41 +287,81 @@ pub(crate) async fn run<H: WebSocketHandler, S: Transport>(
         event_capacity: 16,
         write_timeout: settings.write_timeout,
     };
-    let (driver, handle, mut events) = driver::connect(stream, core, driver_config);
+    let (driver, handle, events) = driver::connect(stream, core, driver_config);
     let ws = WebSocket::new(handle, request, agreement.subprotocol, agreement.extensions);
-    let handler_loop = async {
-        handler.open(&ws, args).await;
-        while let Some(incoming) = events.next().await {
-            match incoming {
-                Incoming::Message(message) => handler.on_message(&ws, message).await,
-                Incoming::Ping(data) => handler.on_ping(&ws, data),
-                Incoming::Pong(data) => handler.on_pong(&ws, data),
+    Established {
+        driver,
+        handler,
+        ws,
+        events,
+        args,
+        shutdown,
+    }
+}
+
+impl<H: WebSocketHandler, S: Transport> Established<H, S> {
+    /// Runs the connection until it is closed: the driver, and the handler's hooks from
+    /// `open` to `on_close`, in one future.
+    pub(crate) async fn run(mut self) {
+        // Fields are used in place, not destructured: each copy would stay reserved in
+        // this future's state for the connection's whole life.
+        let (handler, ws, events, args) = (
+            &mut self.handler,
+            &self.ws,
+            &mut self.events,
+            &mut self.args,
+        );
+        let handler_loop = async {
+            handler.open(ws, std::mem::take(args)).await;
+            while let Some(incoming) = events.next().await {
+                match incoming {
+                    Incoming::Message(message) => handler.on_message(ws, message).await,
+                    Incoming::Ping(data) => handler.on_ping(ws, data),
+                    Incoming::Pong(data) => handler.on_pong(ws, data),
+                }
             }
-        }
-        handler.on_close(&ws).await;
-    };
-    let going_away = async {
-        if shutdown.wait_for(|stop| *stop).await.is_ok() {
-            let frame = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down").ok();
-            let _ = ws.handle().start_close(frame);
-        }
-        pending::<()>().await;
-    };
-    let span = tracing::info_span!(
-        "websocket",
-        path = ws.request().path(),
-        subprotocol = ws.selected_subprotocol(),
-        extensions = ws.extensions(),
-    );
-    let connection = async {
-        tracing::debug!("open");
-        tokio::select! {
-            () = driver::run_with(driver, handler_loop) => {}
-            () = going_away => {}
-        }
-        tracing::debug!(code = ?ws.close_code(), "closed");
-    };
-    connection.instrument(span).await;
+            handler.on_close(ws).await;
+        };
+        let shutdown = &mut self.shutdown;
+        let going_away = async {
+            if shutdown.wait_for(|stop| *stop).await.is_ok() {
+                let frame = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down").ok();
+                let _ = ws.handle().start_close(frame);
+            }
+            pending::<()>().await;
+        };
+        let span = tracing::info_span!(
+            "websocket",
+            path = ws.request().path(),
+            subprotocol = ws.selected_subprotocol(),
+            extensions = ws.extensions(),
+        );
+        span.in_scope(|| tracing::debug!("open"));
+        // Pinned in place and polled by reference: every move of a future into another
+        // would reserve another copy of it in this (long-lived) state.
+        driver::run_with(self.driver, pin!(handler_loop), pin!(going_away), &span).await;
+        span.in_scope(|| tracing::debug!(code = ?ws.close_code(), "closed"));
+    }
+}
+
+/// Runs an upgraded connection until it is closed (see [`establish`]).
+#[allow(clippy::too_many_arguments)]
+#[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+pub(crate) async fn run<H: WebSocketHandler, S: Transport>(
+    handler: H,
+    stream: S,
+    leftover: &[u8],
+    request: Request,
+    agreement: Agreement,
+    args: PathArgs,
+    settings: &Settings,
+    shutdown: watch::Receiver<bool>,
+) {
+    establish(
+        handler, stream, leftover, request, agreement, args, settings, shutdown,
+    )
+    .run()
+    .await;
 }
 
 /// The permessage-deflate parameters and options for the core, when agreed.
