@@ -73,6 +73,9 @@ pub(crate) fn connect<S: Transport>(
         config.write_high_water,
         config.event_capacity,
     ));
+    // Bytes read with the handshake may already have made the core answer (a pong, or a
+    // close for a bad frame): the driver's first poll writes it.
+    shared.lock().pull_transmit();
     let driver = Driver {
         stream,
         config,

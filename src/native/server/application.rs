@@ -276,12 +276,11 @@ async fn handle_connection(
     let settings = &app.settings;
     let accepted = tokio::time::timeout(settings.handshake_timeout, async {
         let mut stream = open_transport(app, stream).await?;
-        let (request, parts, leftover) =
-            upgrade::read_request(&mut stream, settings, Some(peer)).await?;
-        Some((stream, request, parts, leftover))
+        let (request, leftover) = upgrade::read_request(&mut stream, settings).await?;
+        Some((stream, request, leftover))
     })
     .await;
-    let Ok(Some((mut stream, request, parts, leftover))) = accepted else {
+    let Ok(Some((mut stream, request, leftover))) = accepted else {
         tracing::debug!(%peer, "handshake failed or timed out");
         return None;
     };
@@ -294,11 +293,12 @@ async fn handle_connection(
         return None;
     }
     if let Some(dir) = &app.static_dir {
+        let path = request.uri().path();
         let is_upgrade = request.headers().contains_key(http::header::UPGRADE);
         if !is_upgrade
             && request.method() == http::Method::GET
-            && app.router.find(request.path()).is_none()
-            && super::static_files::serve_file(&mut stream, dir, request.path()).await
+            && app.router.find(path).is_none()
+            && super::static_files::serve_file(&mut stream, dir, path).await
         {
             return None;
         }
@@ -307,7 +307,7 @@ async fn handle_connection(
         &app.router,
         stream,
         request,
-        parts,
+        Some(peer),
         leftover,
         Arc::clone(&app.settings),
         shutdown,

@@ -48,8 +48,7 @@ pub(crate) type ServeFn =
 pub(crate) async fn read_request(
     stream: &mut AnyStream,
     settings: &Settings,
-    peer_addr: Option<SocketAddr>,
-) -> Option<(Request, http::request::Parts, Vec<u8>)> {
+) -> Option<(http::Request<()>, Vec<u8>)> {
     let limits = HeadLimits {
         max_head_bytes: settings.max_head_bytes,
         max_headers: settings.max_headers,
@@ -59,14 +58,7 @@ pub(crate) async fn read_request(
         match handshake::parse_request(&buf, &limits) {
             Ok(Some((request, consumed))) => {
                 let leftover = buf.split_off(consumed);
-                let (parts, ()) = request.into_parts();
-                let info = Request::new(
-                    parts.method.clone(),
-                    parts.uri.clone(),
-                    parts.headers.clone(),
-                    peer_addr,
-                );
-                return Some((info, parts, leftover));
+                return Some((request, leftover));
             }
             Ok(None) => {}
             Err(error) => {
@@ -98,16 +90,17 @@ pub(crate) async fn respond(stream: &mut AnyStream, rejection: &Rejection) {
 }
 
 /// Routes a parsed request: 404 for unknown paths, protocol checks, then the route's handler.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn dispatch(
     router: &Router,
     mut stream: AnyStream,
-    request: Request,
-    parts: http::request::Parts,
+    request: http::Request<()>,
+    peer_addr: Option<SocketAddr>,
     leftover: Vec<u8>,
     settings: Arc<Settings>,
     shutdown: watch::Receiver<bool>,
 ) -> Option<ConnectionFuture> {
-    let Some((serve, args)) = router.find(request.path()) else {
+    let Some((serve, args)) = router.find(request.uri().path()) else {
         respond(
             &mut stream,
             &Rejection::new(http::StatusCode::NOT_FOUND, "Not Found"),
@@ -115,13 +108,15 @@ pub(crate) async fn dispatch(
         .await;
         return None;
     };
-    let offer = match handshake::validate_request(&http::Request::from_parts(parts, ())) {
+    let offer = match handshake::validate_request(&request) {
         Ok(offer) => offer,
         Err(rejection) => {
             respond(&mut stream, &rejection).await;
             return None;
         }
     };
+    let (parts, ()) = request.into_parts();
+    let request = Request::new(parts.method, parts.uri, parts.headers, peer_addr);
     serve(Upgrade {
         stream,
         request,
