@@ -103,20 +103,22 @@ pub(crate) fn connect<S: Transport>(
 
 /// Runs `driver` and `companion` (a handler loop reading the driver's events) as one
 /// future, inside `span`: each poll runs the driver, then the companion, then the driver
-/// again while the companion left it work. Completes when both are done, or when `stop`
-/// (which may start a close meanwhile) completes.
+/// again while the companion left it work. Completes when both are done, or when `stop`, if
+/// any (it may start a close meanwhile), completes.
 pub(crate) async fn run_with<S: Transport>(
     mut driver: Box<Driver<S>>,
     mut companion: Pin<&mut impl Future<Output = ()>>,
-    mut stop: Pin<&mut impl Future<Output = ()>>,
+    mut stop: Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>>,
     span: &tracing::Span,
 ) {
     let mut companion_done = false;
     let mut driver_done = false;
     poll_fn(|cx| {
         let _entered = span.enter();
-        if stop.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(());
+        if let Some(stop) = stop.as_mut() {
+            if stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
         }
         if !driver_done {
             let mut poll_companion = |cx: &mut Context<'_>| {

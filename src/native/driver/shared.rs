@@ -152,6 +152,20 @@ impl Shared {
         .await
     }
 
+    /// Sends the close frame without waiting for the peer's.
+    pub(crate) fn start_close(&self, frame: Option<CloseFrame>) -> Result<(), Error> {
+        if let Some(frame) = &frame {
+            frame.validate()?;
+        }
+        let mut inner = self.lock();
+        if inner.driver_gone {
+            return Err(WebSocketClosedError.into());
+        }
+        inner.core.close(frame, Instant::now())?;
+        inner.output_ready();
+        Ok(())
+    }
+
     /// Runs `send` on the core once fewer than the high-water mark of bytes wait unwritten.
     fn poll_send(
         &self,
@@ -411,16 +425,7 @@ impl Handle {
 
     /// Sends the close frame without waiting for the peer's.
     pub(crate) fn start_close(&self, frame: Option<CloseFrame>) -> Result<(), Error> {
-        if let Some(frame) = &frame {
-            frame.validate()?;
-        }
-        let mut inner = self.shared.lock();
-        if inner.driver_gone {
-            return Err(WebSocketClosedError.into());
-        }
-        inner.core.close(frame, Instant::now())?;
-        inner.output_ready();
-        Ok(())
+        self.shared.start_close(frame)
     }
 
     pub(crate) async fn set_nodelay(&self, nodelay: bool) -> Result<(), Error> {

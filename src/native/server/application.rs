@@ -12,6 +12,7 @@ use tracing::Instrument;
 
 use super::handler::WebSocketHandler;
 use super::router::Router;
+use super::shutdown::{Connections, Shutdown};
 use super::upgrade::{self, ConnectionFuture, ServeFn};
 use super::Settings;
 use crate::native::transport::AnyStream;
@@ -191,7 +192,7 @@ async fn accept_loop(
     listener: TcpListener,
     mut stop: watch::Receiver<Option<Duration>>,
 ) {
-    let (going_away, going_away_rx) = watch::channel(false);
+    let open_connections = Arc::new(Connections::default());
     let active = Arc::new(AtomicUsize::new(0));
     let mut connections = JoinSet::new();
     loop {
@@ -199,7 +200,7 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let app = Arc::clone(&app);
-                    let shutdown = going_away_rx.clone();
+                    let shutdown = Shutdown::Registry(Arc::clone(&open_connections));
                     let active = Arc::clone(&active);
                     connections.spawn(async move {
                         let _guard = ActiveGuard::enter(&active);
@@ -226,7 +227,7 @@ async fn accept_loop(
     }
     let grace = stop.borrow().unwrap_or_default();
     drop(listener);
-    going_away.send_replace(true);
+    open_connections.close_all();
     let drained = tokio::time::timeout(grace, async {
         while connections.join_next().await.is_some() {}
     })
@@ -270,7 +271,7 @@ async fn handle_connection(
     app: &Application,
     stream: TcpStream,
     peer: SocketAddr,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     over_limit: bool,
 ) -> Option<ConnectionFuture> {
     let settings = &app.settings;

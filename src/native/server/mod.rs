@@ -6,6 +6,7 @@ mod handler;
 mod request;
 mod router;
 mod settings;
+pub(crate) mod shutdown;
 mod static_files;
 pub(crate) mod upgrade;
 mod websocket;

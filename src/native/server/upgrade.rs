@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use super::handler::{PathArgs, WebSocketHandler};
 use super::request::Request;
 use super::router::Router;
+use super::shutdown::{going_away, Shutdown};
 use super::websocket::WebSocket;
 use super::Settings;
 use crate::native::driver::{self, DriverConfig, Incoming};
@@ -21,7 +22,6 @@ use crate::native::transport::AnyStream;
 use crate::native::Transport;
 use crate::protocol::handshake::{self, HeadLimits, Rejection, UpgradeRequest};
 use crate::protocol::{Config, Connection, Role};
-use crate::{CloseCode, CloseFrame};
 
 /// A request that passed the protocol checks and matched a route.
 pub(crate) struct Upgrade {
@@ -31,7 +31,7 @@ pub(crate) struct Upgrade {
     pub(crate) leftover: Vec<u8>,
     pub(crate) args: PathArgs,
     pub(crate) settings: Arc<Settings>,
-    pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) shutdown: Shutdown,
 }
 
 /// A running connection, type-erased: what is left once the handshake is done.
@@ -98,7 +98,7 @@ pub(crate) async fn dispatch(
     peer_addr: Option<SocketAddr>,
     leftover: Vec<u8>,
     settings: Arc<Settings>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) -> Option<ConnectionFuture> {
     let Some((serve, args)) = router.find(request.uri().path()) else {
         respond(
@@ -245,7 +245,7 @@ pub(crate) struct Established<H, S> {
     ws: WebSocket,
     events: driver::Events,
     args: PathArgs,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 }
 
 /// Builds the protocol core, the driver and the handle of an upgraded connection.
@@ -259,7 +259,7 @@ pub(crate) fn establish<H: WebSocketHandler, S: Transport>(
     agreement: Agreement,
     args: PathArgs,
     settings: &Settings,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) -> Established<H, S> {
     let now = Instant::now();
     let config = Config {
@@ -317,14 +317,23 @@ impl<H: WebSocketHandler, S: Transport> Established<H, S> {
             }
             handler.on_close(ws).await;
         };
-        let shutdown = &mut self.shutdown;
-        let going_away = async {
-            if shutdown.wait_for(|stop| *stop).await.is_ok() {
-                let frame = CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down").ok();
-                let _ = ws.handle().start_close(frame);
+        // Registered with the server, which closes it on shutdown; or, behind hyper and
+        // axum, a boxed future waiting on the signal.
+        let mut registration = None;
+        let mut stop: Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = None;
+        match &mut self.shutdown {
+            Shutdown::Registry(connections) => {
+                registration = connections.register(&ws.handle().shared);
             }
-            pending::<()>().await;
-        };
+            Shutdown::Watch(signal) => {
+                stop = Some(Box::pin(async move {
+                    if signal.wait_for(|stop| *stop).await.is_ok() {
+                        going_away(&ws.handle().shared);
+                    }
+                    pending::<()>().await;
+                }));
+            }
+        }
         let span = tracing::info_span!(
             "websocket",
             path = ws.request().path(),
@@ -334,8 +343,9 @@ impl<H: WebSocketHandler, S: Transport> Established<H, S> {
         span.in_scope(|| tracing::debug!("open"));
         // Pinned in place and polled by reference: every move of a future into another
         // would reserve another copy of it in this (long-lived) state.
-        driver::run_with(self.driver, pin!(handler_loop), pin!(going_away), &span).await;
+        driver::run_with(self.driver, pin!(handler_loop), stop, &span).await;
         span.in_scope(|| tracing::debug!(code = ?ws.close_code(), "closed"));
+        drop(registration);
     }
 }
 
@@ -353,7 +363,14 @@ pub(crate) async fn run<H: WebSocketHandler, S: Transport>(
     shutdown: watch::Receiver<bool>,
 ) {
     establish(
-        handler, stream, leftover, request, agreement, args, settings, shutdown,
+        handler,
+        stream,
+        leftover,
+        request,
+        agreement,
+        args,
+        settings,
+        Shutdown::Watch(shutdown),
     )
     .run()
     .await;
