@@ -140,6 +140,18 @@ pub(crate) async fn run_with<S: Transport>(
     .await;
 }
 
+/// What [`Driver::settle`] found.
+enum Settled {
+    /// The connection is over.
+    Done,
+    /// Events went to the reader: poll it, then go round again.
+    Delivered,
+    /// A timer fired or a handle left work: go round again.
+    Work,
+    /// Nothing to do; the waker is stored.
+    Parked,
+}
+
 /// The future that runs one connection until it is closed and its socket shut down.
 #[derive(Debug)]
 pub(crate) struct Driver<S> {
@@ -213,29 +225,15 @@ impl<S: Transport> Driver<S> {
             }
             // Nothing moved on the socket: the rarer work, then park unless someone left
             // work meanwhile.
-            if self.poll_timer(cx) {
-                continue;
+            match self.settle(cx) {
+                Settled::Done => {
+                    self.finish();
+                    return Poll::Ready(());
+                }
+                Settled::Delivered => poke_companion = true,
+                Settled::Work => {}
+                Settled::Parked => return Poll::Pending,
             }
-            let (delivered, done) = self.settle(cx);
-            if done {
-                self.finish();
-                return Poll::Ready(());
-            }
-            if delivered {
-                poke_companion = true;
-                continue;
-            }
-            let mut inner = self.shared.lock();
-            if std::mem::take(&mut inner.dirty) {
-                self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
-                continue;
-            }
-            inner.driver_polling = false;
-            match &inner.driver {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                _ => inner.driver = Some(cx.waker().clone()),
-            }
-            return Poll::Pending;
         }
         self.shared.lock().driver_polling = false;
         cx.waker().wake_by_ref();
@@ -275,7 +273,7 @@ impl<S: Transport> Driver<S> {
                     inner.core.receive(buf.filled(), Instant::now());
                 }
                 inner.pull_transmit();
-                let delivered = take_events(inner, &self.shared, &mut self.hooks, cx);
+                let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, cx);
                 (true, delivered)
             }
             Poll::Ready(Err(_)) => {
@@ -364,32 +362,57 @@ impl<S: Transport> Driver<S> {
         (progress, released)
     }
 
-    /// The work left when the socket is quiet, under one lock: events the reader made room
-    /// for, socket options, and whether the connection is done. Returns (events delivered,
-    /// done).
-    fn settle(&mut self, cx: &Context<'_>) -> (bool, bool) {
-        let mut inner = self.shared.lock();
+    /// The work left when the socket is quiet, all under one lock: socket options, the
+    /// done check, events the reader made room for, timers; then parks the driver (its
+    /// waker stored) unless a handle left work meanwhile.
+    fn settle(&mut self, cx: &mut Context<'_>) -> Settled {
+        // A clone of the handle (two atomic operations), so the guard does not borrow self.
+        let shared = Arc::clone(&self.shared);
+        let mut inner = shared.lock();
         let requests = std::mem::take(&mut inner.nodelay_requests);
         for (nodelay, ack) in requests {
             let _ = ack.send(self.stream.set_nodelay(nodelay));
         }
         self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
         let done = self.is_done(&inner);
-        let delivered = take_events(inner, &self.shared, &mut self.hooks, cx);
-        (delivered, done && !delivered)
+        let (delivered, inner) = take_events(inner, &shared, &mut self.hooks, cx);
+        let Some(mut inner) = inner.filter(|_| !delivered) else {
+            return Settled::Delivered;
+        };
+        if done {
+            return Settled::Done;
+        }
+        if self.poll_timer(&mut inner, cx) {
+            return Settled::Work;
+        }
+        if std::mem::take(&mut inner.dirty) {
+            self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
+            return Settled::Work;
+        }
+        inner.driver_polling = false;
+        match &inner.driver {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => inner.driver = Some(cx.waker().clone()),
+        }
+        Settled::Parked
     }
 
-    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Arms the timer for the next deadline (keepalive, close, idle, linger, write stall),
+    /// or handles the deadline that passed. Returns whether one did.
+    fn poll_timer(&mut self, inner: &mut Inner, cx: &mut Context<'_>) -> bool {
         let stall_deadline = self
             .config
             .write_timeout
             .filter(|_| self.unwritten() > 0 && !self.io_failed)
             .map(|timeout| self.last_write + timeout);
-        let core_deadline = self.shared.lock().core.poll_timeout();
-        let deadline = [core_deadline, self.linger_deadline, stall_deadline]
-            .into_iter()
-            .flatten()
-            .min();
+        let deadline = [
+            inner.core.poll_timeout(),
+            self.linger_deadline,
+            stall_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let Some(deadline) = deadline else {
             self.timer = None;
             return false;
@@ -418,7 +441,6 @@ impl<S: Transport> Driver<S> {
             self.linger_deadline = None;
             self.peer_eof = true;
         }
-        let mut inner = self.shared.lock();
         if stall_deadline.is_some_and(|d| now >= d) {
             tracing::debug!("peer stopped reading; connection dropped");
             inner.core.fail(ProtocolError::WriteTimeout, now);
@@ -466,14 +488,15 @@ impl<S> Drop for Driver<S> {
     }
 }
 
-/// Moves the core's events to the reader (or the hooks), up to the reader's capacity,
-/// and releases the lock. Returns whether any were delivered.
-fn take_events(
-    mut inner: MutexGuard<'_, Inner>,
+/// Moves the core's events to the reader (or the hooks), up to the reader's capacity.
+/// Returns whether any were delivered, and the lock unless it had to be released (for the
+/// hooks, which may write, or to record the close).
+fn take_events<'a>(
+    mut inner: MutexGuard<'a, Inner>,
     shared: &Shared,
     hooks: &mut Option<Hooks>,
     cx: &Context<'_>,
-) -> bool {
+) -> (bool, Option<MutexGuard<'a, Inner>>) {
     let mut delivered = false;
     let mut for_hooks = Vec::new();
     let mut closed = None;
@@ -511,10 +534,10 @@ fn take_events(
             delivered = true;
         }
     }
-    drop(inner);
     if closed.is_none() && for_hooks.is_empty() {
-        return delivered;
+        return (delivered, Some(inner));
     }
+    drop(inner);
     // Callbacks run without the lock: they may write.
     if let Some(hooks) = hooks.as_mut() {
         for incoming in for_hooks {
@@ -531,5 +554,5 @@ fn take_events(
         // The reader's stream ends: it needs a poll to see that.
         delivered = true;
     }
-    delivered
+    (delivered, None)
 }
