@@ -385,6 +385,11 @@ impl<S: Transport> Driver<S> {
         if self.poll_timer(&mut inner, cx) {
             return Settled::Work;
         }
+        if self.read_allowed && !self.read_idle && !self.peer_eof && !self.io_failed {
+            // Reading became allowed again during this poll (our output drained below the
+            // high-water mark): read until Pending, so the socket has our waker.
+            return Settled::Work;
+        }
         if std::mem::take(&mut inner.dirty) {
             self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
             return Settled::Work;
