@@ -35,7 +35,8 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use crate::native::server::upgrade::{negotiate, run};
+use crate::native::server::shutdown::Shutdown;
+use crate::native::server::upgrade::{establish, negotiate};
 use crate::native::Transport;
 use crate::protocol::handshake::{validate_request, Rejection, UpgradeRequest};
 use crate::{PathArgs, Request, Settings, WebSocketHandler};
@@ -251,14 +252,17 @@ impl Pending {
                 Ok(parts) => {
                     let stream = parts.io.into_inner();
                     let leftover = parts.read_buf;
-                    run(
+                    let shutdown = Shutdown::Watch(shutdown);
+                    establish(
                         handler, stream, &leftover, request, agreement, args, &settings, shutdown,
                     )
+                    .run()
                     .await;
                 }
                 Err(upgraded) => {
                     let stream = TokioIo::new(upgraded);
-                    run(
+                    let shutdown = Shutdown::Watch(shutdown);
+                    establish(
                         handler,
                         stream,
                         &[],
@@ -268,6 +272,7 @@ impl Pending {
                         &settings,
                         shutdown,
                     )
+                    .run()
                     .await;
                 }
             }

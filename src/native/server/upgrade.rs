@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::watch;
 
 use super::handler::{PathArgs, WebSocketHandler};
 use super::request::Request;
@@ -347,33 +346,6 @@ impl<H: WebSocketHandler, S: Transport> Established<H, S> {
         span.in_scope(|| tracing::debug!(code = ?ws.close_code(), "closed"));
         drop(registration);
     }
-}
-
-/// Runs an upgraded connection until it is closed (see [`establish`]).
-#[allow(clippy::too_many_arguments)]
-#[cfg_attr(not(feature = "hyper"), allow(dead_code))]
-pub(crate) async fn run<H: WebSocketHandler, S: Transport>(
-    handler: H,
-    stream: S,
-    leftover: &[u8],
-    request: Request,
-    agreement: Agreement,
-    args: PathArgs,
-    settings: &Settings,
-    shutdown: watch::Receiver<bool>,
-) {
-    establish(
-        handler,
-        stream,
-        leftover,
-        request,
-        agreement,
-        args,
-        settings,
-        Shutdown::Watch(shutdown),
-    )
-    .run()
-    .await;
 }
 
 /// The permessage-deflate parameters and options for the core, when agreed.
