@@ -96,11 +96,15 @@ mod message;
 mod options;
 pub mod protocol;
 // Only the native client opens tunnels; elsewhere the selection code is unused.
+#[cfg(feature = "client")]
+mod client_request;
 #[cfg_attr(
     not(all(feature = "client", not(target_arch = "wasm32"))),
     allow(dead_code)
 )]
 mod proxy;
+#[cfg(feature = "client")]
+pub use client_request::IntoClientRequest;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
 mod browser;
@@ -115,12 +119,10 @@ mod native;
 ))]
 pub mod reconnect;
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
-pub use browser::{
-    websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
-};
+pub use browser::{websocket_connect, ClientReader, ClientWriter, WebSocketClientConnection};
 #[cfg(all(not(target_arch = "wasm32"), feature = "client"))]
 pub use native::client::{
-    websocket_connect, ClientReader, ClientWriter, IntoClientRequest, WebSocketClientConnection,
+    websocket_connect, ClientReader, ClientWriter, WebSocketClientConnection,
 };
 #[cfg(all(not(target_arch = "wasm32"), feature = "axum"))]
 pub use native::integrations::axum;

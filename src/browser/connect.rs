@@ -4,9 +4,10 @@
 use std::future::poll_fn;
 
 use super::connection::{Info, WebSocketClientConnection};
-use super::request::{browser_url, IntoClientRequest};
+use super::request::browser_url;
 use super::socket::Socket;
 use super::timer::timeout;
+use crate::IntoClientRequest;
 use crate::{ConnectOptions, Error};
 
 /// Opens a WebSocket connection from the page, as Tornado's `websocket_connect`.

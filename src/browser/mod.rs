@@ -41,4 +41,3 @@ pub(crate) mod timer;
 
 pub use connect::websocket_connect;
 pub use connection::{ClientReader, ClientWriter, WebSocketClientConnection};
-pub use request::IntoClientRequest;

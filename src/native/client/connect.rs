@@ -9,11 +9,12 @@ use tokio::net::TcpStream;
 use super::connection::{Info, WebSocketClientConnection};
 use super::handshake::{handshake, Offer, Upgraded};
 use super::redirect;
-use super::request::{merge_headers, Address, IntoClientRequest, Target};
+use super::request::{merge_headers, Address, Target};
 use crate::native::driver::{self, DriverConfig, Hooks};
 use crate::native::transport::AnyStream;
 use crate::protocol::handshake::HandshakeError;
 use crate::protocol::{Config, Connection, Role};
+use crate::IntoClientRequest;
 use crate::{CompressionOptions, ConnectOptions, Error, Proxy};
 
 /// Unwritten bytes above which writes wait, as the server's default.

@@ -18,4 +18,3 @@ mod tls;
 
 pub use connect::websocket_connect;
 pub use connection::{ClientReader, ClientWriter, WebSocketClientConnection};
-pub use request::IntoClientRequest;

@@ -1,91 +1,11 @@
-//! What `websocket_connect` accepts as its first argument, and the target it names.
+//! The target a client request names: address, host header, request line.
 
 use std::net::SocketAddr;
 
-use http::{HeaderMap, Request, Uri};
+use http::{HeaderMap, Uri};
 use url::{Host, Position, Url};
 
 use crate::Error;
-
-/// Anything [`websocket_connect`](crate::websocket_connect) can connect to: a `ws://` or
-/// `wss://` URL as `&str`, `String`, [`url::Url`] or [`http::Uri`], or a whole
-/// [`http::Request`] carrying headers (cookies, authorization), as Tornado's `HTTPRequest`.
-///
-/// The request's method, version and extensions are ignored (the upgrade is always
-/// `GET ... HTTP/1.1`); its URI must be absolute. Its headers are sent, merged with
-/// [`ConnectOptions::headers`](crate::ConnectOptions::headers).
-///
-/// ```
-/// use squall::IntoClientRequest;
-///
-/// let request = "ws://example.com/chat?room=1".into_client_request()?;
-/// assert_eq!(request.uri(), "ws://example.com/chat?room=1");
-///
-/// let mut request = http::Request::new(());
-/// *request.uri_mut() = "wss://example.com/feed".parse().unwrap();
-/// request.headers_mut().insert("cookie", "session=abc".parse().unwrap());
-/// let request = request.into_client_request()?;
-/// assert_eq!(request.headers()["cookie"], "session=abc");
-/// # Ok::<(), squall::Error>(())
-/// ```
-pub trait IntoClientRequest {
-    /// The upgrade request: its URI is the absolute `ws://` or `wss://` URL.
-    ///
-    /// # Errors
-    /// [`Error::InvalidUrl`] when the URL does not parse. The scheme, host and credentials
-    /// are checked when connecting, with the same error.
-    fn into_client_request(self) -> Result<Request<()>, Error>;
-}
-
-impl IntoClientRequest for &str {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
-        Url::parse(self)
-            .map_err(|err| Error::InvalidUrl(format!("{self}: {err}")))?
-            .into_client_request()
-    }
-}
-
-impl IntoClientRequest for String {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
-        self.as_str().into_client_request()
-    }
-}
-
-impl IntoClientRequest for &String {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
-        self.as_str().into_client_request()
-    }
-}
-
-impl IntoClientRequest for Url {
-    fn into_client_request(mut self) -> Result<Request<()>, Error> {
-        // A fragment is never sent (RFC 6455 §3), and `Uri` cannot hold one.
-        self.set_fragment(None);
-        let uri = Uri::try_from(self.as_str())
-            .map_err(|err| Error::InvalidUrl(format!("{self}: {err}")))?;
-        uri.into_client_request()
-    }
-}
-
-impl IntoClientRequest for &Url {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
-        self.clone().into_client_request()
-    }
-}
-
-impl IntoClientRequest for Uri {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
-        let mut request = Request::new(());
-        *request.uri_mut() = self;
-        Ok(request)
-    }
-}
-
-impl IntoClientRequest for Request<()> {
-    fn into_client_request(self) -> Result<Request<()>, Error> {
-        Ok(self)
-    }
-}
 
 /// Where to connect and what to put in the request line, from a checked URL.
 #[derive(Clone, Debug)]
@@ -174,6 +94,8 @@ pub(super) fn merge_headers(request: &HeaderMap, options: &HeaderMap) -> HeaderM
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::IntoClientRequest;
+    use http::Request;
 
     fn target(url: &str) -> Result<Target, Error> {
         Target::parse(url.into_client_request()?.uri())
