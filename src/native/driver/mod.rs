@@ -478,18 +478,14 @@ impl<S: Transport> Driver<S> {
     fn finish(&mut self) {
         self.finished = true;
         self.hooks = None;
-        let mut inner = self.shared.lock();
-        inner.driver_polling = false;
-        inner.driver_finished();
+        self.shared.lock().driver_finished();
     }
 }
 
 impl<S> Drop for Driver<S> {
     fn drop(&mut self) {
         // Handles waiting for the driver would otherwise wait forever on a dropped one.
-        let mut inner = self.shared.lock();
-        inner.driver_polling = false;
-        inner.driver_finished();
+        self.shared.lock().driver_finished();
     }
 }
 

@@ -287,6 +287,7 @@ impl Inner {
     /// The driver is done: records an abnormal close if none was, and fails every waiter.
     pub(super) fn driver_finished(&mut self) {
         self.driver_gone = true;
+        self.driver_polling = false;
         let closed = self.core.closed().cloned().unwrap_or_else(abnormal);
         self.record_closed(closed);
         self.nodelay_requests.clear();
