@@ -11,7 +11,8 @@ use rand_core::{RngCore, SeedableRng};
 
 use super::event::{Closed, Event};
 use super::frame::OpCode;
-use super::recv::Partial;
+use super::output::{Output, SHARE_THRESHOLD};
+use super::recv::{Partial, MIN_RESERVE};
 use super::{Config, Role};
 use crate::{CloseCode, CloseFrame, Error, Message, ProtocolError, WebSocketClosedError};
 
@@ -81,8 +82,12 @@ pub struct Connection {
     pub(super) state: State,
     /// Received bytes not yet parsed into frames.
     pub(super) inbuf: BytesMut,
+    /// A large frame grew `inbuf` past `MIN_RESERVE` (its allocation outlives the frame).
+    pub(super) large_input: bool,
+    /// The largest frame received since the buffers were last released.
+    pub(super) largest_frame: usize,
     /// Encoded frames not yet handed to the driver.
-    pub(super) out: Vec<u8>,
+    pub(super) out: Output,
     pub(super) events: VecDeque<Event>,
     /// A fragmented message being reassembled.
     pub(super) partial: Option<Partial>,
@@ -150,7 +155,9 @@ impl Connection {
             config,
             state: State::Open,
             inbuf: BytesMut::new(),
-            out: Vec::new(),
+            large_input: false,
+            largest_frame: 0,
+            out: Output::new(),
             events: VecDeque::new(),
             partial: None,
             discarding: false,
@@ -219,6 +226,16 @@ impl Connection {
     /// Bytes queued for the wire and not yet taken by [`poll_transmit`](Self::poll_transmit).
     pub fn buffered_amount(&self) -> usize {
         self.out.len()
+    }
+
+    /// Whether large messages grew this connection's buffers, which
+    /// [`release_buffers`](Self::release_buffers) can give back once it is quiet.
+    pub fn holds_large_buffers(&self) -> bool {
+        #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
+        if self.scratch.capacity() > MIN_RESERVE {
+            return true;
+        }
+        self.large_input || self.out.capacity() > MIN_RESERVE
     }
 
     /// Whether nothing is left to do: the connection is closed, its last bytes and EOF
@@ -358,6 +375,46 @@ impl Connection {
         Ok(())
     }
 
+    /// As [`send_with`](Self::send_with), taking the message by value: a server sends a
+    /// large uncompressed payload from where it lies (see [`Output`]) instead of copying it.
+    ///
+    /// # Errors
+    /// [`WebSocketClosedError`] once a close frame was sent or received.
+    pub fn send_message(
+        &mut self,
+        message: Message,
+        compress: bool,
+    ) -> Result<(), WebSocketClosedError> {
+        let shareable = self.role == Role::Server
+            && message.len() >= SHARE_THRESHOLD
+            && !self.compresses(message.len(), compress);
+        if !shareable || self.state != State::Open {
+            return self.send_with(&message, compress);
+        }
+        let opcode = if message.is_text() {
+            OpCode::Text
+        } else {
+            OpCode::Binary
+        };
+        self.write_frame_shared(opcode, message.into_bytes());
+        Ok(())
+    }
+
+    /// Whether a message of `len` bytes goes out compressed.
+    #[cfg_attr(
+        not(all(feature = "deflate", not(target_arch = "wasm32"))),
+        allow(clippy::unused_self)
+    )]
+    fn compresses(&self, len: usize, compress: bool) -> bool {
+        #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
+        return compress && self.deflate.as_ref().is_some_and(|d| len >= d.threshold());
+        #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
+        {
+            let _ = (len, compress);
+            false
+        }
+    }
+
     /// Whether permessage-deflate is in force.
     pub fn is_compressed(&self) -> bool {
         #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
@@ -420,6 +477,24 @@ impl Connection {
         Ok(())
     }
 
+    /// Frees the buffers large messages grew, unless they hold bytes. Call it once the
+    /// connection has been quiet for a while (the tokio driver waits a second), not after
+    /// every message: the next large message would have to grow them again.
+    pub fn release_buffers(&mut self) {
+        if self.inbuf.is_empty() {
+            self.inbuf = BytesMut::new();
+            self.large_input = false;
+            self.largest_frame = 0;
+        }
+        if self.out.is_empty() {
+            self.out = Output::new();
+        }
+        #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
+        {
+            self.scratch = Vec::new();
+        }
+    }
+
     // ---- output
 
     /// Moves the bytes waiting for the wire into `buf` (appending; with an empty `buf`
@@ -430,14 +505,25 @@ impl Connection {
     #[must_use]
     pub fn poll_transmit(&mut self, buf: &mut Vec<u8>) -> Option<Transmit> {
         if !self.out.is_empty() {
-            if buf.is_empty() {
-                std::mem::swap(buf, &mut self.out);
-            } else {
-                buf.extend_from_slice(&self.out);
-                self.out.clear();
-            }
+            self.out.drain_into(buf);
             return Some(Transmit::Data);
         }
+        self.poll_eof()
+    }
+
+    /// As [`poll_transmit`](Self::poll_transmit), into an [`Output`]: large payloads sent
+    /// with [`send_message`](Self::send_message) move over without being copied, for a
+    /// vectored write.
+    #[must_use]
+    pub fn poll_transmit_output(&mut self, out: &mut Output) -> Option<Transmit> {
+        if !self.out.is_empty() {
+            out.append(&mut self.out);
+            return Some(Transmit::Data);
+        }
+        self.poll_eof()
+    }
+
+    fn poll_eof(&mut self) -> Option<Transmit> {
         if self.eof_due && !self.eof_sent {
             self.eof_sent = true;
             return Some(Transmit::Eof);

@@ -12,9 +12,9 @@ use super::utf8::Utf8Validator;
 use super::Role;
 use crate::{CloseCode, CloseFrame, Message, ProtocolError};
 
-/// The most input buffer reserved ahead of the bytes received, for a frame whose payload
-/// is still arriving; beyond it the buffer grows as the bytes come.
-const MAX_RESERVE: usize = 64 * 1024;
+/// The least input buffer reserved ahead of the bytes received for a frame whose payload
+/// is still arriving; beyond it, the room reserved ahead grows with the bytes received.
+pub(super) const MIN_RESERVE: usize = 64 * 1024;
 
 /// A fragmented message being reassembled.
 #[derive(Debug)]
@@ -39,12 +39,17 @@ impl Connection {
         if self.discarding {
             return;
         }
+        self.inbuf.extend_from_slice(data);
+        self.process_input(now);
+    }
+
+    /// Parses and handles the complete frames in the input buffer.
+    fn process_input(&mut self, now: Instant) {
         if let (Some(idle), Some(deadline)) =
             (self.config.idle_timeout, self.idle_deadline.as_mut())
         {
             *deadline = now + idle;
         }
-        self.inbuf.extend_from_slice(data);
         while !self.discarding {
             match self.next_frame(now) {
                 Ok(true) => {}
@@ -71,12 +76,21 @@ impl Connection {
                 limit: usize::MAX,
             })?;
         if self.inbuf.len() < header_len + payload_len {
-            // Room for the payload, but never more than MAX_RESERVE ahead of what arrived:
-            // a header alone must not make this side allocate the length it announces.
+            // Room for the rest of the frame, but no more than arrived, or than the largest
+            // frame received so far, or MIN_RESERVE: a header alone must not make this side
+            // allocate the length it announces. Reserving the rest at once reclaims the
+            // buffer a dropped message gave back (no allocation), where growing step by
+            // step would first fill its tail and then copy to its front.
             let missing = header_len + payload_len - self.inbuf.len();
-            self.inbuf.reserve(missing.min(MAX_RESERVE));
+            let spare = self.inbuf.capacity() - self.inbuf.len();
+            if missing > spare {
+                let ahead = MIN_RESERVE.max(self.inbuf.len()).max(self.largest_frame);
+                self.inbuf.reserve(missing.min(ahead));
+                self.large_input |= self.inbuf.capacity() > MIN_RESERVE;
+            }
             return Ok(false);
         }
+        self.largest_frame = self.largest_frame.max(header_len + payload_len);
         let mut payload = self
             .inbuf
             .split_to(header_len + payload_len)

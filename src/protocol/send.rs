@@ -1,5 +1,7 @@
 //! Frame output: encoding, masking and close frames.
 
+use bytes::Bytes;
+
 use super::connection::Connection;
 use super::frame::{encode_header, FrameHeader, OpCode};
 use super::mask::apply_mask;
@@ -27,13 +29,32 @@ impl Connection {
             mask,
             payload_len: payload.len() as u64,
         };
-        self.out.reserve(header.encoded_len() + payload.len());
-        encode_header(&header, &mut self.out);
-        let start = self.out.len();
-        self.out.extend_from_slice(payload);
-        if let Some(mask) = mask {
-            apply_mask(&mut self.out[start..], mask, 0);
-        }
+        self.out.append_with(|out| {
+            out.reserve(header.encoded_len() + payload.len());
+            encode_header(&header, out);
+            let start = out.len();
+            out.extend_from_slice(payload);
+            if let Some(mask) = mask {
+                apply_mask(&mut out[start..], mask, 0);
+            }
+        });
+    }
+
+    /// Appends one complete unmasked (server) frame whose payload is queued by reference,
+    /// not copied.
+    pub(super) fn write_frame_shared(&mut self, opcode: OpCode, payload: Bytes) {
+        debug_assert_eq!(self.role, Role::Server, "a client masks, so it copies");
+        let header = FrameHeader {
+            fin: true,
+            rsv1: false,
+            rsv2: false,
+            rsv3: false,
+            opcode,
+            mask: None,
+            payload_len: payload.len() as u64,
+        };
+        self.out.append_with(|out| encode_header(&header, out));
+        self.out.push_shared(payload);
     }
 
     /// Queues a close frame and records what was sent.

@@ -15,7 +15,7 @@ use futures_core::Stream;
 use tokio::sync::oneshot;
 
 use super::Incoming;
-use crate::protocol::{Closed, Connection, State, Transmit};
+use crate::protocol::{Closed, Connection, Output, State, Transmit};
 use crate::{CloseCode, CloseFrame, Error, Message, WebSocketClosedError};
 
 /// A ping waiting for its pong: id, when it was sent, and who wants the round-trip time.
@@ -39,7 +39,7 @@ pub(crate) struct Shared {
 pub(super) struct Inner {
     pub(super) core: Connection,
     /// Encoded bytes the driver has not taken yet (handles append here).
-    pub(super) out: Vec<u8>,
+    pub(super) out: Output,
     /// Bytes the driver took from `out` and has not written yet.
     pub(super) in_flight: usize,
     /// The core asked for TCP to be half-closed once `out` is written.
@@ -78,7 +78,7 @@ impl Shared {
         Self {
             inner: Mutex::new(Inner {
                 core,
-                out: Vec::new(),
+                out: Output::new(),
                 in_flight: 0,
                 eof_requested: false,
                 inbox: VecDeque::new(),
@@ -201,9 +201,9 @@ impl Inner {
         self.notify_driver();
     }
 
-    /// Moves the core's output to `out` (without a copy when `out` is empty).
+    /// Moves the core's output to `out` (large payloads by reference).
     pub(super) fn pull_transmit(&mut self) {
-        while let Some(transmit) = self.core.poll_transmit(&mut self.out) {
+        while let Some(transmit) = self.core.poll_transmit_output(&mut self.out) {
             if transmit == Transmit::Eof {
                 self.eof_requested = true;
             }
@@ -377,9 +377,13 @@ impl Handle {
         message: Message,
         compress: bool,
     ) -> Result<(), Error> {
+        let mut message = Some(message);
         poll_fn(|cx| {
-            self.shared
-                .poll_send(cx, |core| core.send_with(&message, compress))
+            self.shared.poll_send(cx, |core| match message.take() {
+                Some(message) => core.send_message(message, compress),
+                // poll_send runs `send` once, on the poll that returns Ready.
+                None => Ok(()),
+            })
         })
         .await
     }

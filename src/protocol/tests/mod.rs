@@ -1,5 +1,6 @@
 //! Byte-level tests of the protocol core.
 
+mod buffers;
 mod close;
 #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
 mod deflate;

@@ -1,0 +1,116 @@
+//! How the core holds and reuses memory: large payloads sent by reference, the input buffer
+//! reused from one large message to the next, and given back once released.
+
+use bytes::{Buf, Bytes};
+
+use super::*;
+use crate::protocol::Output;
+
+const LARGE: usize = 1 << 20;
+
+/// Feeds `bytes` in 64 KiB reads, as the tokio driver does.
+fn receive_in_reads(conn: &mut Connection, bytes: &[u8], now: Instant) {
+    for read in bytes.chunks(64 * 1024) {
+        conn.receive(read, now);
+    }
+}
+
+fn binary_payload(event: Option<Event>) -> Bytes {
+    match event {
+        Some(Event::Message(Message::Binary(payload))) => payload,
+        other => panic!("expected a binary message, got {other:?}"),
+    }
+}
+
+#[test]
+fn server_sends_a_large_payload_by_reference_with_the_same_bytes() {
+    let payload = Bytes::from(vec![0x5A; 10_000]);
+    let (mut by_value, _) = server();
+    by_value
+        .send_message(Message::Binary(payload.clone()), true)
+        .unwrap();
+    let mut out = Output::new();
+    assert!(by_value.poll_transmit_output(&mut out).is_some());
+    assert!(
+        out.is_fragmented(),
+        "the payload is not copied into the run"
+    );
+    // The payload slice handed to the socket is the application's own memory.
+    out.advance(4);
+    assert_eq!(out.chunk().as_ptr(), payload.as_ptr());
+
+    let (mut by_ref, _) = server();
+    by_ref.send(&Message::Binary(payload.clone())).unwrap();
+    let (expected, _) = drain(&mut by_ref);
+    let (mut again, _) = server();
+    again.send_message(Message::Binary(payload), true).unwrap();
+    assert_eq!(drain(&mut again).0, expected);
+}
+
+#[test]
+fn small_payloads_and_client_frames_are_copied() {
+    let (mut small, _) = server();
+    small.send_message(Message::from("hi"), true).unwrap();
+    let mut out = Output::new();
+    assert!(small.poll_transmit_output(&mut out).is_some());
+    assert!(!out.is_fragmented());
+
+    // A client masks, so it copies; the bytes are those of `send`.
+    let (mut by_value, _) = client();
+    by_value
+        .send_message(Message::Binary(Bytes::from(vec![1; 10_000])), true)
+        .unwrap();
+    let (mut by_ref, _) = client();
+    by_ref
+        .send(&Message::Binary(Bytes::from(vec![1; 10_000])))
+        .unwrap();
+    assert_eq!(drain(&mut by_value), drain(&mut by_ref));
+}
+
+#[test]
+fn text_sent_by_value_stays_text() {
+    let (mut s, _) = server();
+    let text = "é".repeat(5_000);
+    s.send_message(Message::Text(text.clone()), true).unwrap();
+    let (bytes, _) = drain(&mut s);
+    assert_eq!(server_frames(&bytes), [(0x1, text.into_bytes())]);
+}
+
+#[test]
+fn a_large_message_reuses_the_buffer_the_previous_one_gave_back() {
+    let (mut s, now) = server();
+    let frame = from_client(true, 0x2, &vec![3; LARGE]);
+    receive_in_reads(&mut s, &frame, now);
+    let first = binary_payload(s.poll_event());
+    let first_at = first.as_ptr() as usize;
+    drop(first);
+    receive_in_reads(&mut s, &frame, now);
+    let second = binary_payload(s.poll_event());
+    assert_eq!(second.len(), LARGE);
+    assert!(second.iter().all(|&b| b == 3));
+    // Same allocation: at its front again, or right after the first frame.
+    let at = second.as_ptr() as usize;
+    assert!(
+        at == first_at || at == first_at + frame.len(),
+        "second message at {at:#x}, first at {first_at:#x}"
+    );
+}
+
+#[test]
+fn large_buffers_are_released_on_request_only_when_empty() {
+    let (mut s, now) = server();
+    assert!(!s.holds_large_buffers());
+    receive_in_reads(&mut s, &from_client(true, 0x2, &vec![0; LARGE]), now);
+    assert!(s.holds_large_buffers());
+    // Half of the next frame is buffered: nothing is freed under it.
+    let next = from_client(true, 0x2, &vec![1; LARGE]);
+    let (head, tail) = next.split_at(LARGE / 2);
+    receive_in_reads(&mut s, head, now);
+    s.release_buffers();
+    assert!(s.holds_large_buffers());
+    receive_in_reads(&mut s, tail, now);
+    assert_eq!(events(&mut s).len(), 2);
+    s.release_buffers();
+    assert!(!s.holds_large_buffers());
+    assert_eq!(s.inbuf.capacity(), 0);
+}
