@@ -126,7 +126,9 @@ impl Output {
     pub fn clear(&mut self) {
         self.head.clear();
         self.pos = 0;
-        self.rest.clear();
+        if !self.rest.is_empty() {
+            self.rest.clear();
+        }
         self.len = 0;
     }
 

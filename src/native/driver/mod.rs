@@ -92,13 +92,14 @@ pub(crate) fn connect<S: Transport>(
         read_allowed: true,
         reads: 0,
         release_at: None,
+        output_hint: true,
         wbuf: Output::new(),
         timer: None,
         eof_requested: false,
         shutdown_done: false,
         peer_eof: false,
         linger_deadline: None,
-        last_write: Instant::now(),
+        write_blocked_since: None,
         io_failed: false,
         finished: false,
     };
@@ -176,6 +177,9 @@ pub(crate) struct Driver<S> {
     /// When to free the buffers large messages grew, unless a read happened after
     /// `reads` had the recorded value.
     release_at: Option<(Instant, u64)>,
+    /// The shared output may have grown since the driver last looked (a read, the
+    /// companion, a handle or a timer may have written): `poll_write` takes the lock.
+    output_hint: bool,
     /// Bytes taken from the shared output and not yet written.
     wbuf: Output,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
@@ -184,8 +188,9 @@ pub(crate) struct Driver<S> {
     shutdown_done: bool,
     peer_eof: bool,
     linger_deadline: Option<Instant>,
-    /// When bytes last left, or when output started waiting.
-    last_write: Instant,
+    /// Since when unwritten output has waited on a socket that took none of it (the
+    /// clock is read only when a write would block, not on every write).
+    write_blocked_since: Option<Instant>,
     io_failed: bool,
     finished: bool,
 }
@@ -225,10 +230,14 @@ impl<S: Transport> Driver<S> {
             self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
         }
         let mut poke_companion = true;
+        // Handles in other tasks may have written before this poll.
+        self.output_hint = true;
         for _ in 0..POLL_BUDGET {
             let (read, delivered) = self.poll_read(cx);
+            self.output_hint |= read;
             if poke_companion || delivered {
                 companion(cx);
+                self.output_hint = true;
             }
             let (wrote, released) = self.poll_write(cx);
             poke_companion = released;
@@ -243,7 +252,7 @@ impl<S: Transport> Driver<S> {
                     return Poll::Ready(());
                 }
                 Settled::Delivered => poke_companion = true,
-                Settled::Work => {}
+                Settled::Work => self.output_hint = true,
                 Settled::Parked => return Poll::Pending,
             }
         }
@@ -306,9 +315,10 @@ impl<S: Transport> Driver<S> {
         let mut inner = self.shared.lock();
         if self.wbuf.is_empty() {
             self.wbuf.reset(KEEP_WRITE_BUFFER);
+            self.write_blocked_since = None;
+            // Handles' writes are all taken now: no need for another round for them.
+            inner.dirty = false;
             if !inner.out.is_empty() {
-                // Output was idle: the write timeout counts from now.
-                self.last_write = Instant::now();
                 std::mem::swap(&mut self.wbuf, &mut inner.out);
             }
             if inner.eof_requested {
@@ -329,7 +339,12 @@ impl<S: Transport> Driver<S> {
         let mut progress = false;
         let mut released = false;
         loop {
-            released |= self.take_output(cx);
+            // The lock is taken only when there may be new output, or to record that
+            // what was written drained (for the writers waiting on it).
+            if self.wbuf.is_empty() && (self.output_hint || progress) {
+                self.output_hint = false;
+                released |= self.take_output(cx);
+            }
             if self.wbuf.is_empty() {
                 break;
             }
@@ -347,11 +362,21 @@ impl<S: Transport> Driver<S> {
                     return (true, released);
                 }
                 Poll::Ready(Ok(n)) => {
-                    self.last_write = Instant::now();
                     self.wbuf.advance(n);
                     progress = true;
                 }
-                Poll::Pending => return (progress, released),
+                Poll::Pending => {
+                    if self.config.write_timeout.is_some()
+                        && (progress || self.write_blocked_since.is_none())
+                    {
+                        self.write_blocked_since = Some(Instant::now());
+                    }
+                    if progress {
+                        // Record what is still unwritten, for the writers' flow control.
+                        released |= self.take_output(cx);
+                    }
+                    return (progress, released);
+                }
             }
         }
         if progress {
@@ -380,9 +405,10 @@ impl<S: Transport> Driver<S> {
         // A clone of the handle (two atomic operations), so the guard does not borrow self.
         let shared = Arc::clone(&self.shared);
         let mut inner = shared.lock();
-        let requests = std::mem::take(&mut inner.nodelay_requests);
-        for (nodelay, ack) in requests {
-            let _ = ack.send(self.stream.set_nodelay(nodelay));
+        if !inner.nodelay_requests.is_empty() {
+            for (nodelay, ack) in std::mem::take(&mut inner.nodelay_requests) {
+                let _ = ack.send(self.stream.set_nodelay(nodelay));
+            }
         }
         self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
         let done = self.is_done(&inner);
@@ -424,8 +450,9 @@ impl<S: Transport> Driver<S> {
         let stall_deadline = self
             .config
             .write_timeout
+            .zip(self.write_blocked_since)
             .filter(|_| self.unwritten() > 0 && !self.io_failed)
-            .map(|timeout| self.last_write + timeout);
+            .map(|(timeout, since)| since + timeout);
         let deadline = [
             inner.core.poll_timeout(),
             self.linger_deadline,
