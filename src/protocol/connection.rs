@@ -90,7 +90,7 @@ pub struct Connection {
     pub(super) out: Output,
     pub(super) events: VecDeque<Event>,
     /// A fragmented message being reassembled.
-    pub(super) partial: Option<Partial>,
+    pub(super) partial: Option<Box<Partial>>,
     /// After a failure or a received close: input is ignored (RFC 6455 §7.1.7).
     pub(super) discarding: bool,
     /// Masks and ping payloads; seeded on first use (a server may never need it), boxed so
@@ -99,7 +99,7 @@ pub struct Connection {
     /// Pings sent and not yet answered, oldest first.
     pub(super) pings: VecDeque<(u64, Bytes)>,
     pub(super) next_ping_id: u64,
-    keepalive: Option<Keepalive>,
+    keepalive: Option<Box<Keepalive>>,
     /// When the idle timeout fires unless something arrives first.
     pub(super) idle_deadline: Option<Instant>,
     /// The close frame this side sent, as (code, reason); 1005 when it had no code.
@@ -110,7 +110,9 @@ pub struct Connection {
     pub(super) eof_due: bool,
     eof_sent: bool,
     eof_received: bool,
-    pub(super) closed: Option<Closed>,
+    /// Boxed, as are `partial` and `keepalive`: most connections never need them, and an
+    /// idle connection should not carry their size.
+    pub(super) closed: Option<Box<Closed>>,
     /// permessage-deflate codec, when negotiated (boxed: most connections go without).
     #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
     pub(super) deflate: Option<Box<super::deflate::PerMessageDeflate>>,
@@ -133,11 +135,13 @@ impl Connection {
     ///
     /// Bytes that followed the handshake in the same read go to [`receive`](Self::receive) first.
     pub fn new(role: Role, config: Config, now: Instant) -> Self {
-        let keepalive = config.ping_interval.map(|interval| Keepalive {
-            interval,
-            timeout: config.effective_ping_timeout().unwrap_or(interval),
-            next_ping: now + interval,
-            awaiting: None,
+        let keepalive = config.ping_interval.map(|interval| {
+            Box::new(Keepalive {
+                interval,
+                timeout: config.effective_ping_timeout().unwrap_or(interval),
+                next_ping: now + interval,
+                awaiting: None,
+            })
         });
         #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
         let deflate = config.deflate.as_ref().map(|(params, options)| {
@@ -204,7 +208,7 @@ impl Connection {
 
     /// How the connection closed, once it has.
     pub fn closed(&self) -> Option<&Closed> {
-        self.closed.as_ref()
+        self.closed.as_deref()
     }
 
     /// The code of the close that ended the connection (see [`Closed::code`]).
@@ -625,7 +629,7 @@ impl Connection {
         self.state = State::Closed;
         self.close_deadline = None;
         self.keepalive = None;
-        self.closed = Some(closed.clone());
+        self.closed = Some(Box::new(closed.clone()));
         self.events.push_back(Event::Closed(closed));
     }
 }

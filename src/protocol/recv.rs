@@ -194,7 +194,7 @@ impl Connection {
                 compressed: header.rsv1,
                 utf8: Utf8Validator::default(),
             },
-            (_, Some(partial)) => partial,
+            (_, Some(partial)) => *partial,
         };
         partial.wire_len += payload.len() as u64;
         if partial.compressed {
@@ -209,7 +209,7 @@ impl Connection {
                 .map_err(|_| ProtocolError::InvalidUtf8)?;
         }
         if !header.fin {
-            self.partial = Some(partial);
+            self.partial = Some(Box::new(partial));
             return Ok(());
         }
         let message = if partial.is_text {

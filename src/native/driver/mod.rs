@@ -23,7 +23,7 @@ use tokio::io::ReadBuf;
 use tokio::time::Sleep;
 
 use super::transport::Transport;
-use crate::protocol::{Connection, Event, Output, State};
+use crate::protocol::{Connection, Event, Output, State, Transmit};
 use crate::{Message, ProtocolError};
 
 pub(crate) use hooks::Hooks;
@@ -81,8 +81,7 @@ pub(crate) fn connect<S: Transport>(
         config.event_capacity,
     ));
     // Bytes read with the handshake may already have made the core answer (a pong, or a
-    // close for a bad frame): the driver's first poll writes it.
-    shared.lock().pull_transmit();
+    // close for a bad frame): the driver's first poll takes and writes it.
     let driver = Driver {
         stream,
         config,
@@ -90,7 +89,7 @@ pub(crate) fn connect<S: Transport>(
         hooks: None,
         read_idle: false,
         read_allowed: true,
-        reads: 0,
+        read_since_release_armed: false,
         release_at: None,
         output_hint: true,
         wbuf: Output::new(),
@@ -172,15 +171,13 @@ pub(crate) struct Driver<S> {
     read_idle: bool,
     /// The core wants input and our output is not backed up (cached from the last lock).
     read_allowed: bool,
-    /// Successful reads so far (to tell whether the connection was quiet).
-    reads: u64,
-    /// When to free the buffers large messages grew, unless a read happened after
-    /// `reads` had the recorded value.
-    release_at: Option<(Instant, u64)>,
-    /// The shared output may have grown since the driver last looked (a read, the
+    /// When to free the buffers large messages grew, unless a read happens before.
+    release_at: Option<Instant>,
+    read_since_release_armed: bool,
+    /// The core's output may have grown since the driver last looked (a read, the
     /// companion, a handle or a timer may have written): `poll_write` takes the lock.
     output_hint: bool,
-    /// Bytes taken from the shared output and not yet written.
+    /// Bytes taken from the core's output and not yet written.
     wbuf: Output,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     /// Every byte before the EOF is in `wbuf`: shut down once it is written.
@@ -286,7 +283,7 @@ impl<S: Transport> Driver<S> {
         let mut buf = ReadBuf::uninit(&mut storage);
         match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
             Poll::Ready(Ok(())) => {
-                self.reads += 1;
+                self.read_since_release_armed = true;
                 let mut inner = self.shared.lock();
                 if buf.filled().is_empty() {
                     self.peer_eof = true;
@@ -294,7 +291,6 @@ impl<S: Transport> Driver<S> {
                 } else if !lingering {
                     inner.core.receive(buf.filled(), Instant::now());
                 }
-                inner.pull_transmit();
                 let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, cx);
                 (true, delivered)
             }
@@ -309,7 +305,7 @@ impl<S: Transport> Driver<S> {
         }
     }
 
-    /// Takes the shared output when the last batch is written, and records what is
+    /// Takes the core's output when the last batch is written, and records what is
     /// unwritten. Returns whether a writer in this task got room (it needs polling).
     fn take_output(&mut self, cx: &Context<'_>) -> bool {
         let mut inner = self.shared.lock();
@@ -318,11 +314,9 @@ impl<S: Transport> Driver<S> {
             self.write_blocked_since = None;
             // Handles' writes are all taken now: no need for another round for them.
             inner.dirty = false;
-            if !inner.out.is_empty() {
-                std::mem::swap(&mut self.wbuf, &mut inner.out);
-            }
-            if inner.eof_requested {
-                self.eof_requested = true;
+            // Into an empty buffer, the core's output moves without a copy.
+            while let Some(transmit) = inner.core.poll_transmit_output(&mut self.wbuf) {
+                self.eof_requested |= transmit == Transmit::Eof;
             }
         }
         inner.in_flight = self.unwritten();
@@ -422,7 +416,8 @@ impl<S: Transport> Driver<S> {
         if self.release_at.is_none()
             && (inner.core.holds_large_buffers() || self.wbuf.capacity() > KEEP_WRITE_BUFFER)
         {
-            self.release_at = Some((Instant::now() + BUFFER_IDLE, self.reads));
+            self.release_at = Some(Instant::now() + BUFFER_IDLE);
+            self.read_since_release_armed = false;
         }
         if self.poll_timer(&mut inner, cx) {
             return Settled::Work;
@@ -457,7 +452,7 @@ impl<S: Transport> Driver<S> {
             inner.core.poll_timeout(),
             self.linger_deadline,
             stall_deadline,
-            self.release_at.map(|(at, _)| at),
+            self.release_at,
         ]
         .into_iter()
         .flatten()
@@ -490,17 +485,14 @@ impl<S: Transport> Driver<S> {
             self.linger_deadline = None;
             self.peer_eof = true;
         }
-        if let Some((_, reads)) = self.release_at.filter(|(at, _)| now >= *at) {
+        if self.release_at.is_some_and(|at| now >= at) {
             // Quiet since the deadline was set: give the memory back. Else `settle` sets a
             // new deadline while the buffers are still large.
             self.release_at = None;
-            if reads == self.reads {
+            if !self.read_since_release_armed {
                 inner.core.release_buffers();
                 if self.wbuf.is_empty() {
                     self.wbuf = Output::new();
-                }
-                if inner.out.is_empty() {
-                    inner.out = Output::new();
                 }
             }
         }
@@ -512,7 +504,6 @@ impl<S: Transport> Driver<S> {
             self.peer_eof = true;
         }
         inner.core.handle_timeout(now);
-        inner.pull_transmit();
         true
     }
 
@@ -527,7 +518,7 @@ impl<S: Transport> Driver<S> {
             return inner.core.state() == State::Closed;
         }
         inner.core.is_finished()
-            && inner.out.is_empty()
+            && inner.core.buffered_amount() == 0
             && self.unwritten() == 0
             && (self.shutdown_done || self.peer_eof)
             && (self.peer_eof || self.linger_deadline.is_none())

@@ -15,7 +15,7 @@ use futures_core::Stream;
 use tokio::sync::oneshot;
 
 use super::Incoming;
-use crate::protocol::{Closed, Connection, Output, State, Transmit};
+use crate::protocol::{Closed, Connection, State};
 use crate::{CloseCode, CloseFrame, Error, Message, WebSocketClosedError};
 
 /// A ping waiting for its pong: id, when it was sent, and who wants the round-trip time.
@@ -38,17 +38,14 @@ pub(crate) struct Shared {
 #[derive(Debug)]
 pub(super) struct Inner {
     pub(super) core: Connection,
-    /// Encoded bytes the driver has not taken yet (handles append here).
-    pub(super) out: Output,
-    /// Bytes the driver took from `out` and has not written yet.
+    /// Bytes the driver took from the core's output and has not written yet.
     pub(super) in_flight: usize,
-    /// The core asked for TCP to be half-closed once `out` is written.
-    pub(super) eof_requested: bool,
     /// Events for the reader, oldest first.
     inbox: VecDeque<Incoming>,
     /// The reader is gone: events are dropped.
     reader_gone: bool,
-    pub(super) closed: Option<Closed>,
+    /// Boxed: an idle connection should not carry its size.
+    pub(super) closed: Option<Box<Closed>>,
     /// The driver finished or was dropped: nothing will be written or read any more.
     driver_gone: bool,
     pub(super) pings: VecDeque<PendingPing>,
@@ -78,9 +75,7 @@ impl Shared {
         Self {
             inner: Mutex::new(Inner {
                 core,
-                out: Output::new(),
                 in_flight: 0,
-                eof_requested: false,
                 inbox: VecDeque::new(),
                 reader_gone: false,
                 closed: None,
@@ -117,7 +112,7 @@ impl Shared {
     }
 
     pub(crate) fn closed(&self) -> Option<Closed> {
-        self.lock().closed.clone()
+        self.lock().closed.as_deref().cloned()
     }
 
     /// The code of the close that ended the connection; `None` while open.
@@ -139,7 +134,7 @@ impl Shared {
     pub(crate) async fn wait_closed(&self) -> Closed {
         poll_fn(|cx| {
             let mut inner = self.lock();
-            if let Some(closed) = &inner.closed {
+            if let Some(closed) = inner.closed.as_deref() {
                 return Poll::Ready(closed.clone());
             }
             if inner.driver_gone {
@@ -192,22 +187,12 @@ impl Shared {
 
 impl Inner {
     pub(super) fn unwritten(&self) -> usize {
-        self.out.len() + self.in_flight
+        self.core.buffered_amount() + self.in_flight
     }
 
-    /// Moves the core's output to `out` and lets the driver know.
+    /// Lets the driver know the core has output for it.
     pub(super) fn output_ready(&mut self) {
-        self.pull_transmit();
         self.notify_driver();
-    }
-
-    /// Moves the core's output to `out` (large payloads by reference).
-    pub(super) fn pull_transmit(&mut self) {
-        while let Some(transmit) = self.core.poll_transmit_output(&mut self.out) {
-            if transmit == Transmit::Eof {
-                self.eof_requested = true;
-            }
-        }
     }
 
     /// Makes the driver look at the state again: at the end of its current poll if it is
@@ -277,7 +262,7 @@ impl Inner {
                 tracing::trace!(code = %closed.code, by_peer = closed.by_peer, "connection closed")
             }
         }
-        self.closed = Some(closed);
+        self.closed = Some(Box::new(closed));
         for (_, _, ack) in self.pings.drain(..) {
             let _ = ack.send(Err(WebSocketClosedError.into()));
         }
