@@ -448,6 +448,31 @@ impl Connection {
         Ok(())
     }
 
+    /// As [`send_encoded`](Self::send_encoded), with the frame as `Bytes`: from 4 KiB on it
+    /// is queued by reference, so a broadcast's one encoding is shared by every
+    /// connection's output instead of copied into each.
+    ///
+    /// # Errors
+    /// [`WebSocketClosedError`] once a close frame was sent or received.
+    ///
+    /// # Panics
+    /// In debug builds, if this side is a client: clients must mask each frame themselves.
+    pub fn send_encoded_shared(&mut self, frame: Bytes) -> Result<(), WebSocketClosedError> {
+        if frame.len() < SHARE_THRESHOLD {
+            return self.send_encoded(&frame);
+        }
+        debug_assert_eq!(
+            self.role,
+            Role::Server,
+            "only servers send pre-encoded frames"
+        );
+        if self.state != State::Open {
+            return Err(WebSocketClosedError);
+        }
+        self.out.push_shared(frame);
+        Ok(())
+    }
+
     /// Queues a ping and returns its id, which a later [`Event::Pong`] acknowledges.
     ///
     /// # Errors

@@ -375,7 +375,7 @@ impl Handle {
 
     /// Queues a pre-encoded server frame without waiting.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    pub(crate) fn try_send_encoded(&self, frame: &[u8]) -> Result<(), TrySendError> {
+    pub(crate) fn try_send_encoded(&self, frame: &Bytes) -> Result<(), TrySendError> {
         let mut inner = self.shared.lock();
         if inner.driver_gone || inner.core.state() != State::Open {
             return Err(TrySendError::Closed);
@@ -385,7 +385,7 @@ impl Handle {
         }
         inner
             .core
-            .send_encoded(frame)
+            .send_encoded_shared(frame.clone())
             .map_err(|_| TrySendError::Closed)?;
         inner.output_ready();
         Ok(())

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use bytes::Bytes;
+
 use super::websocket::WebSocket;
 use crate::native::driver::TrySendError;
 use crate::protocol::frame::{encode_frame, OpCode};
@@ -84,7 +86,8 @@ impl Broadcast {
         } else {
             OpCode::Binary
         };
-        let frame = encode_frame(opcode, message.as_bytes());
+        // Encoded once; large frames are then shared by every member's output, not copied.
+        let frame = Bytes::from(encode_frame(opcode, message.as_bytes()));
         let mut delivered = 0;
         self.members().retain(|_, ws| match ws.handle().try_send_encoded(&frame) {
             Ok(()) => {

@@ -114,3 +114,24 @@ fn large_buffers_are_released_on_request_only_when_empty() {
     assert!(!s.holds_large_buffers());
     assert_eq!(s.inbuf.capacity(), 0);
 }
+
+#[test]
+fn a_broadcast_frame_is_shared_by_every_connection() {
+    let frame = Bytes::from(crate::protocol::frame::encode_frame(
+        OpCode::Binary,
+        &[9; 8_000],
+    ));
+    for _ in 0..2 {
+        let (mut s, _) = server();
+        s.send_encoded_shared(frame.clone()).unwrap();
+        let mut out = Output::new();
+        assert!(s.poll_transmit_output(&mut out).is_some());
+        assert_eq!(out.chunk().as_ptr(), frame.as_ptr(), "not copied");
+        assert_eq!(out.len(), frame.len());
+    }
+    // A small frame is copied like any other.
+    let (mut s, _) = server();
+    s.send_encoded_shared(Bytes::from_static(&[0x81, 0x01, b'x']))
+        .unwrap();
+    assert_eq!(drain(&mut s).0, [0x81, 0x01, b'x']);
+}
