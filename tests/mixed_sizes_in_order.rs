@@ -60,5 +60,5 @@ async fn large_and_small_messages_sent_back_to_back_come_back_whole_and_in_order
             expected.len()
         );
     }
-    writer.await.unwrap();
+    drop(writer.await.unwrap());
 }
