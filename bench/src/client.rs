@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// Text frame opcode.
+pub const OP_TEXT: u8 = 0x1;
 /// Binary frame opcode.
 pub const OP_BINARY: u8 = 0x2;
 /// Close frame opcode.

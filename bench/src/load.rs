@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::client::{self, FrameCounter, OP_BINARY};
+use crate::client::{self, FrameCounter, OP_BINARY, OP_TEXT};
 use crate::procfs::{self, CpuSnapshot};
 
 /// Read buffer of each generator connection.
@@ -32,6 +32,8 @@ pub struct EchoCell {
     pub size: usize,
     /// Messages in flight per connection (1: strict request/response).
     pub depth: usize,
+    /// Text messages (UTF-8, a quarter of the characters two bytes long) instead of binary.
+    pub text: bool,
     /// Time before counting starts.
     pub warmup: Duration,
     /// Time counted.
@@ -96,6 +98,7 @@ async fn drive(
     frame_len: usize,
     depth: usize,
     payload_len: u64,
+    opcode: u8,
     echoed: Arc<AtomicU64>,
 ) -> Result<(), String> {
     let frame_len = frame_len as u64;
@@ -103,7 +106,7 @@ async fn drive(
     let mut owed = depth as u64 * frame_len;
     let mut written: u64 = 0;
     let mut buf = vec![0u8; READ_BUF];
-    let mut counter = FrameCounter::new(OP_BINARY, payload_len);
+    let mut counter = FrameCounter::new(opcode, payload_len);
     poll_fn(|cx| loop {
         let mut progress = false;
         while owed > 0 {
@@ -147,6 +150,18 @@ async fn drive(
     .await
 }
 
+/// `len` bytes of UTF-8 text: "text é" repeated (a quarter of the characters are two bytes
+/// long), padded with ASCII to the exact length.
+fn text_payload(len: usize) -> Vec<u8> {
+    let mut text: Vec<u8> = "text é ".bytes().cycle().take(len).collect();
+    // A cut in the middle of "é" becomes ASCII.
+    if let Some(last) = text.last_mut().filter(|b| **b == 0xC3) {
+        *last = b'e';
+    }
+    debug_assert!(std::str::from_utf8(&text).is_ok());
+    text
+}
+
 /// Runs an echo cell against `addr`; `server_pid` adds the server's CPU use.
 ///
 /// # Errors
@@ -156,8 +171,15 @@ pub async fn run_echo(
     cell: EchoCell,
     server_pid: Option<u32>,
 ) -> io::Result<EchoResult> {
-    let payload: Vec<u8> = (0..cell.size).map(|i| (i * 31 % 251) as u8).collect();
-    let frame = client::masked_frame(OP_BINARY, &payload);
+    let (opcode, payload) = if cell.text {
+        (OP_TEXT, text_payload(cell.size))
+    } else {
+        (
+            OP_BINARY,
+            (0..cell.size).map(|i| (i * 31 % 251) as u8).collect(),
+        )
+    };
+    let frame = client::masked_frame(opcode, &payload);
     // Small frames are written `depth` at a time from one buffer; large ones one at a time.
     let copies = if frame.len() <= 64 * 1024 {
         cell.depth
@@ -175,6 +197,7 @@ pub async fn run_echo(
             frame.len(),
             cell.depth,
             cell.size as u64,
+            opcode,
             Arc::clone(&echoed),
         ));
     }

@@ -8,7 +8,7 @@ use super::connection::{Connection, State, MAX_CONTROL_PAYLOAD};
 use super::event::{Closed, Event};
 use super::frame::{parse_header, FrameHeader, OpCode};
 use super::mask::apply_mask;
-use super::utf8::Utf8Validator;
+use super::utf8::{self, Utf8Validator};
 use super::Role;
 use crate::{CloseCode, CloseFrame, Message, ProtocolError};
 
@@ -183,7 +183,7 @@ impl Connection {
             }
             (OpCode::Text, None) if header.fin && !header.rsv1 => {
                 let text =
-                    String::from_utf8(payload.into()).map_err(|_| ProtocolError::InvalidUtf8)?;
+                    utf8::into_string(payload.into()).map_err(|_| ProtocolError::InvalidUtf8)?;
                 self.events.push_back(Event::Message(Message::Text(text)));
                 return Ok(());
             }
@@ -213,7 +213,7 @@ impl Connection {
             return Ok(());
         }
         let message = if partial.is_text {
-            Message::Text(String::from_utf8(partial.data).map_err(|_| ProtocolError::InvalidUtf8)?)
+            Message::Text(utf8::into_string(partial.data).map_err(|_| ProtocolError::InvalidUtf8)?)
         } else {
             Message::Binary(Bytes::from(partial.data))
         };

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! loadgen --url ws://127.0.0.1:PORT/ [--server-pid PID] --cell echo
-//!         [--conns 1] [--size 16] [--depth 1] [--warmup 0.5] [--duration 3]
+//!         [--conns 1] [--size 16] [--depth 1] [--text] [--warmup 0.5] [--duration 3]
 //! loadgen --url ... --server-pid PID --cell idle [--conns 10000] [--hold 0.5]
 //! loadgen --url ... [--server-pid PID] --cell handshake [--concurrency 32] [--warmup 0.5] [--duration 3]
 //! ```
@@ -39,6 +39,7 @@ fn main() {
         "--duration",
         "--concurrency",
         "--hold",
+        "--text",
     ];
     if let Some(unknown) = args.unknown(&known).first() {
         cli::fail(&format!("unknown argument {unknown}"));
@@ -60,6 +61,7 @@ fn main() {
                     conns: args.get("--conns").unwrap_or(1),
                     size: args.get("--size").unwrap_or(16),
                     depth: args.get("--depth").unwrap_or(1),
+                    text: args.flag("--text"),
                     warmup: secs("--warmup", 0.5),
                     duration: secs("--duration", 3.0),
                 };

@@ -43,6 +43,7 @@ enum Kind {
         conns: usize,
         size: usize,
         depth: usize,
+        text: bool,
     },
     /// Payload MB (10^6 bytes) per second, one connection.
     Throughput { size: usize },
@@ -59,7 +60,12 @@ struct Cell {
 }
 
 fn cells() -> Vec<Cell> {
-    let msgs = |conns, size, depth| Kind::Msgs { conns, size, depth };
+    let msgs = |conns, size, depth| Kind::Msgs {
+        conns,
+        size,
+        depth,
+        text: false,
+    };
     vec![
         Cell {
             id: "1c16",
@@ -90,6 +96,16 @@ fn cells() -> Vec<Cell> {
             id: "100c64k",
             label: "100 conns, 64 KiB",
             kind: msgs(100, 64 << 10, 1),
+        },
+        Cell {
+            id: "100c64kt",
+            label: "100 conns, 64 KiB text",
+            kind: Kind::Msgs {
+                conns: 100,
+                size: 64 << 10,
+                depth: 1,
+                text: true,
+            },
         },
         Cell {
             id: "100c16d16",
@@ -226,24 +242,28 @@ fn measure(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String>
     let running = start(config, server)?;
     let pid = running.child.id();
     let addr = running.addr;
-    let echo = |conns, size, depth| EchoCell {
+    let echo = |conns, size, depth, text| EchoCell {
         conns,
         size,
         depth,
+        text,
         warmup: config.warmup,
         duration: config.duration,
     };
     let result = cli::runtime().block_on(async {
         match cell.kind {
-            Kind::Msgs { conns, size, depth } => {
-                load::run_echo(addr, echo(conns, size, depth), Some(pid))
-                    .await
-                    .map(|r| Figure {
-                        value: r.msgs_per_sec,
-                        cpu: Some(r.cpu),
-                    })
-            }
-            Kind::Throughput { size } => load::run_echo(addr, echo(1, size, 1), Some(pid))
+            Kind::Msgs {
+                conns,
+                size,
+                depth,
+                text,
+            } => load::run_echo(addr, echo(conns, size, depth, text), Some(pid))
+                .await
+                .map(|r| Figure {
+                    value: r.msgs_per_sec,
+                    cpu: Some(r.cpu),
+                }),
+            Kind::Throughput { size } => load::run_echo(addr, echo(1, size, 1, false), Some(pid))
                 .await
                 .map(|r| Figure {
                     value: r.bytes_per_sec / 1e6,
