@@ -82,9 +82,8 @@ pub struct Connection {
     pub(super) state: State,
     /// Received bytes not yet parsed into frames.
     pub(super) inbuf: BytesMut,
-    /// A large frame grew `inbuf` past `MIN_RESERVE` (its allocation outlives the frame).
-    pub(super) large_input: bool,
-    /// The largest frame received since the buffers were last released.
+    /// The largest frame received since the buffers were last released: `inbuf` may hold
+    /// an allocation that large (it outlives the frame, to be reused by the next one).
     pub(super) largest_frame: usize,
     /// Encoded frames not yet handed to the driver.
     pub(super) out: Output,
@@ -159,7 +158,6 @@ impl Connection {
             config,
             state: State::Open,
             inbuf: BytesMut::new(),
-            large_input: false,
             largest_frame: 0,
             out: Output::new(),
             events: VecDeque::new(),
@@ -239,7 +237,7 @@ impl Connection {
         if self.scratch.capacity() > MIN_RESERVE {
             return true;
         }
-        self.large_input || self.out.capacity() > MIN_RESERVE
+        self.largest_frame > MIN_RESERVE || self.out.capacity() > MIN_RESERVE
     }
 
     /// Whether nothing is left to do: the connection is closed, its last bytes and EOF
@@ -512,7 +510,6 @@ impl Connection {
     pub fn release_buffers(&mut self) {
         if self.inbuf.is_empty() {
             self.inbuf = BytesMut::new();
-            self.large_input = false;
             self.largest_frame = 0;
         }
         if self.out.is_empty() {

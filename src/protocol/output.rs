@@ -148,9 +148,13 @@ impl Output {
     /// is over `keep` bytes of capacity and the last batch used under a quarter of it: a
     /// burst's buffer is given back once traffic is small again, while one that keeps
     /// being filled is kept, so large messages do not reallocate it every time.
+    // Only the native driver writes an Output.
     #[cfg_attr(
-        any(target_arch = "wasm32", not(any(feature = "server", feature = "client"))),
-        allow(dead_code) // only the tokio driver writes
+        any(
+            target_arch = "wasm32",
+            not(any(feature = "server", feature = "client"))
+        ),
+        allow(dead_code)
     )]
     pub(crate) fn reset(&mut self, keep: usize) {
         let used = self.head.len();

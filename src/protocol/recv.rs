@@ -39,17 +39,12 @@ impl Connection {
         if self.discarding {
             return;
         }
-        self.inbuf.extend_from_slice(data);
-        self.process_input(now);
-    }
-
-    /// Parses and handles the complete frames in the input buffer.
-    fn process_input(&mut self, now: Instant) {
         if let (Some(idle), Some(deadline)) =
             (self.config.idle_timeout, self.idle_deadline.as_mut())
         {
             *deadline = now + idle;
         }
+        self.inbuf.extend_from_slice(data);
         while !self.discarding {
             match self.next_frame(now) {
                 Ok(true) => {}
@@ -86,7 +81,6 @@ impl Connection {
             if missing > spare {
                 let ahead = MIN_RESERVE.max(self.inbuf.len()).max(self.largest_frame);
                 self.inbuf.reserve(missing.min(ahead));
-                self.large_input |= self.inbuf.capacity() > MIN_RESERVE;
             }
             return Ok(false);
         }
