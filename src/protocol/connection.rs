@@ -47,14 +47,19 @@ pub enum Transmit {
 /// Its methods come in four kinds (as in quinn-proto):
 /// - **input**: [`receive`](Self::receive), [`receive_eof`](Self::receive_eof) and
 ///   [`handle_timeout`](Self::handle_timeout) feed what the network and the clock did;
-/// - **commands**: [`send`](Self::send), [`ping`](Self::ping) and [`close`](Self::close)
-///   carry the application's requests;
+/// - **commands**: [`send`](Self::send) (or [`send_message`](Self::send_message), which
+///   takes the message by value), [`ping`](Self::ping) and [`close`](Self::close) carry the
+///   application's requests; [`release_buffers`](Self::release_buffers) gives back memory
+///   once the connection is quiet;
 /// - **output**: after every input or command, the driver drains, in this order,
-///   [`poll_transmit`](Self::poll_transmit) (bytes to write), then
+///   [`poll_transmit`](Self::poll_transmit) (bytes to write; or
+///   [`poll_transmit_output`](Self::poll_transmit_output), which hands large payloads over
+///   without copying them, for a vectored write), then
 ///   [`poll_timeout`](Self::poll_timeout) (when to call `handle_timeout` next), then
 ///   [`poll_event`](Self::poll_event) (what to tell the application);
 /// - **getters**: [`state`](Self::state), [`close_code`](Self::close_code),
-///   [`wants_read`](Self::wants_read), [`is_finished`](Self::is_finished).
+///   [`wants_read`](Self::wants_read), [`is_finished`](Self::is_finished),
+///   [`holds_large_buffers`](Self::holds_large_buffers).
 ///
 /// Input methods never fail: a peer that breaks the protocol gets a close frame with the
 /// RFC's code and the application gets one [`Event::Closed`] carrying the error.

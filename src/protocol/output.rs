@@ -38,7 +38,7 @@ pub struct Output {
     head: Vec<u8>,
     pos: usize,
     /// After `head`: each shared payload with the copied bytes that follow it. Boxed (and
-    /// only allocated once a payload is shared) so that an idle connection's three outputs
+    /// only allocated once a payload is shared) so that an idle connection's two outputs
     /// stay small.
     #[allow(clippy::box_collection)] // 8 bytes instead of 32 in every connection
     rest: Option<Box<VecDeque<Segment>>>,
