@@ -439,14 +439,7 @@ impl Connection {
     /// # Panics
     /// In debug builds, if this side is a client: clients must mask each frame themselves.
     pub fn send_encoded(&mut self, frame: &[u8]) -> Result<(), WebSocketClosedError> {
-        debug_assert_eq!(
-            self.role,
-            Role::Server,
-            "only servers send pre-encoded frames"
-        );
-        if self.state != State::Open {
-            return Err(WebSocketClosedError);
-        }
+        self.check_encoded_send()?;
         self.out.extend_from_slice(frame);
         Ok(())
     }
@@ -461,9 +454,17 @@ impl Connection {
     /// # Panics
     /// In debug builds, if this side is a client: clients must mask each frame themselves.
     pub fn send_encoded_shared(&mut self, frame: Bytes) -> Result<(), WebSocketClosedError> {
+        self.check_encoded_send()?;
         if frame.len() < SHARE_THRESHOLD {
-            return self.send_encoded(&frame);
+            self.out.extend_from_slice(&frame);
+        } else {
+            self.out.push_shared(frame);
         }
+        Ok(())
+    }
+
+    /// A pre-encoded frame may be queued: this side is the server and still open.
+    fn check_encoded_send(&self) -> Result<(), WebSocketClosedError> {
         debug_assert_eq!(
             self.role,
             Role::Server,
@@ -472,7 +473,6 @@ impl Connection {
         if self.state != State::Open {
             return Err(WebSocketClosedError);
         }
-        self.out.push_shared(frame);
         Ok(())
     }
 

@@ -74,6 +74,28 @@ pub struct FrameHeader {
 pub const MAX_HEADER_LEN: usize = 14;
 
 impl FrameHeader {
+    /// The header of a whole (final, unfragmented) frame with no RSV bit and no mask: what
+    /// a server sends.
+    ///
+    /// ```
+    /// use squall::protocol::frame::{FrameHeader, OpCode};
+    ///
+    /// let header = FrameHeader::complete(OpCode::Text, 5);
+    /// assert!(header.fin && header.mask.is_none() && !header.rsv1);
+    /// assert_eq!(header.encoded_len(), 2);
+    /// ```
+    pub fn complete(opcode: OpCode, payload_len: usize) -> Self {
+        Self {
+            fin: true,
+            rsv1: false,
+            rsv2: false,
+            rsv3: false,
+            opcode,
+            mask: None,
+            payload_len: payload_len as u64,
+        }
+    }
+
     /// The encoded length of this header.
     pub fn encoded_len(&self) -> usize {
         2 + match self.payload_len {
@@ -170,15 +192,7 @@ pub fn encode_header(header: &FrameHeader, out: &mut Vec<u8>) {
 /// Encodes a complete, unmasked, unfragmented frame: what a server sends. Used to encode a
 /// broadcast message once for every connection.
 pub fn encode_frame(opcode: OpCode, payload: &[u8]) -> Vec<u8> {
-    let header = FrameHeader {
-        fin: true,
-        rsv1: false,
-        rsv2: false,
-        rsv3: false,
-        opcode,
-        mask: None,
-        payload_len: payload.len() as u64,
-    };
+    let header = FrameHeader::complete(opcode, payload.len());
     let mut out = Vec::with_capacity(header.encoded_len() + payload.len());
     encode_header(&header, &mut out);
     out.extend_from_slice(payload);

@@ -21,13 +21,9 @@ impl Connection {
             Role::Server => None,
         };
         let header = FrameHeader {
-            fin: true,
             rsv1,
-            rsv2: false,
-            rsv3: false,
-            opcode,
             mask,
-            payload_len: payload.len() as u64,
+            ..FrameHeader::complete(opcode, payload.len())
         };
         self.out.append_with(|out| {
             out.reserve(header.encoded_len() + payload.len());
@@ -44,15 +40,7 @@ impl Connection {
     /// not copied.
     pub(super) fn write_frame_shared(&mut self, opcode: OpCode, payload: Bytes) {
         debug_assert_eq!(self.role, Role::Server, "a client masks, so it copies");
-        let header = FrameHeader {
-            fin: true,
-            rsv1: false,
-            rsv2: false,
-            rsv3: false,
-            opcode,
-            mask: None,
-            payload_len: payload.len() as u64,
-        };
+        let header = FrameHeader::complete(opcode, payload.len());
         self.out.append_with(|out| encode_header(&header, out));
         self.out.push_shared(payload);
     }
