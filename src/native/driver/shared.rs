@@ -157,7 +157,7 @@ impl Shared {
             return Err(WebSocketClosedError.into());
         }
         inner.core.close(frame, Instant::now())?;
-        inner.output_ready();
+        inner.notify_driver();
         Ok(())
     }
 
@@ -179,7 +179,7 @@ impl Shared {
             return Poll::Pending;
         }
         send(&mut inner.core)?;
-        inner.output_ready();
+        inner.notify_driver();
         coop.made_progress();
         Poll::Ready(Ok(()))
     }
@@ -188,11 +188,6 @@ impl Shared {
 impl Inner {
     pub(super) fn unwritten(&self) -> usize {
         self.core.buffered_amount() + self.in_flight
-    }
-
-    /// Lets the driver know the core has output for it.
-    pub(super) fn output_ready(&mut self) {
-        self.notify_driver();
     }
 
     /// Makes the driver look at the state again: at the end of its current poll if it is
@@ -343,7 +338,7 @@ impl Drop for Handle {
                 reason: String::new(),
             };
             if inner.core.close(Some(normal), Instant::now()).is_ok() {
-                inner.output_ready();
+                inner.notify_driver();
             }
         }
     }
@@ -387,7 +382,7 @@ impl Handle {
             .core
             .send_encoded_shared(frame.clone())
             .map_err(|_| TrySendError::Closed)?;
-        inner.output_ready();
+        inner.notify_driver();
         Ok(())
     }
 
@@ -400,7 +395,7 @@ impl Handle {
             }
             let id = inner.core.ping(payload)?;
             inner.pings.push_back((id, Instant::now(), ack));
-            inner.output_ready();
+            inner.notify_driver();
         }
         done.await.map_err(|_| WebSocketClosedError)?
     }
