@@ -1,44 +1,22 @@
-//! The cells: echo throughput, idle memory, handshake rate.
+//! The idle-memory and handshake cells, and what every cell shares (the echo cells are in
+//! [`crate::echo`]).
 //!
 //! Every cell runs on the caller's (current-thread) runtime, so the generator uses one core.
 
-use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::client::{self, FrameCounter, OP_BINARY, OP_TEXT};
+use crate::client;
 use crate::procfs::{self, CpuSnapshot};
 
-/// Read buffer of each generator connection.
-const READ_BUF: usize = 256 * 1024;
 /// Handshakes in flight while opening many connections.
 const CONNECT_CONCURRENCY: usize = 64;
-
-/// An echo cell: `conns` connections each keep `depth` messages of `size` bytes in flight.
-#[derive(Clone, Copy, Debug)]
-pub struct EchoCell {
-    /// Connections.
-    pub conns: usize,
-    /// Payload bytes per message.
-    pub size: usize,
-    /// Messages in flight per connection (1: strict request/response).
-    pub depth: usize,
-    /// Text messages (UTF-8, a quarter of the characters two bytes long) instead of binary.
-    pub text: bool,
-    /// Time before counting starts.
-    pub warmup: Duration,
-    /// Time counted.
-    pub duration: Duration,
-}
 
 /// CPU use over a measurement, as a fraction of one core.
 #[derive(Clone, Copy, Debug, Default)]
@@ -59,21 +37,8 @@ impl CpuUse {
     }
 }
 
-/// What an echo cell measured.
-#[derive(Clone, Copy, Debug)]
-pub struct EchoResult {
-    /// Echoed messages per second.
-    pub msgs_per_sec: f64,
-    /// Echoed payload bytes per second.
-    pub bytes_per_sec: f64,
-    /// CPU use during the counted time.
-    pub cpu: CpuUse,
-    /// Messages echoed over the whole run, warm-up included (for instruction counts).
-    pub total: u64,
-}
-
 /// Opens `n` connections, `CONNECT_CONCURRENCY` handshakes at a time.
-async fn open_many(addr: SocketAddr, n: usize) -> io::Result<Vec<TcpStream>> {
+pub(crate) async fn open_many(addr: SocketAddr, n: usize) -> io::Result<Vec<TcpStream>> {
     let request: Arc<[u8]> = client::upgrade_request(addr, "/").into();
     let mut streams = Vec::with_capacity(n);
     let mut pending = JoinSet::new();
@@ -89,151 +54,6 @@ async fn open_many(addr: SocketAddr, n: usize) -> io::Result<Vec<TcpStream>> {
         }
     }
     Ok(streams)
-}
-
-/// Keeps `depth` frames in flight on one connection until aborted, counting echoes.
-async fn drive(
-    mut stream: TcpStream,
-    batch: Arc<[u8]>,
-    frame_len: usize,
-    depth: usize,
-    payload_len: u64,
-    opcode: u8,
-    echoed: Arc<AtomicU64>,
-) -> Result<(), String> {
-    let frame_len = frame_len as u64;
-    // Bytes owed to the wire, and bytes written so far (their position in the batch).
-    let mut owed = depth as u64 * frame_len;
-    let mut written: u64 = 0;
-    let mut buf = vec![0u8; READ_BUF];
-    let mut counter = FrameCounter::new(opcode, payload_len);
-    poll_fn(|cx| loop {
-        let mut progress = false;
-        while owed > 0 {
-            let phase = (written % frame_len) as usize;
-            let end = (phase as u64 + owed).min(batch.len() as u64) as usize;
-            match Pin::new(&mut stream).poll_write(cx, &batch[phase..end]) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(Err("wrote nothing".to_owned())),
-                Poll::Ready(Ok(n)) => {
-                    owed -= n as u64;
-                    written += n as u64;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(format!("write: {e}"))),
-                Poll::Pending => break,
-            }
-        }
-        let mut read = ReadBuf::new(&mut buf);
-        match Pin::new(&mut stream).poll_read(cx, &mut read) {
-            Poll::Ready(Ok(())) => {
-                let n = read.filled().len();
-                if n == 0 {
-                    return Poll::Ready(Err("server closed the connection".to_owned()));
-                }
-                match counter.feed(&buf[..n]) {
-                    Ok(0) => {}
-                    Ok(k) => {
-                        echoed.fetch_add(k, Ordering::Relaxed);
-                        owed += k * frame_len;
-                    }
-                    Err(e) => return Poll::Ready(Err(e)),
-                }
-                progress = true;
-            }
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(format!("read: {e}"))),
-            Poll::Pending => {}
-        }
-        if !progress {
-            return Poll::Pending;
-        }
-    })
-    .await
-}
-
-/// `len` bytes of UTF-8 text: "text é" repeated (a quarter of the characters are two bytes
-/// long), padded with ASCII to the exact length.
-fn text_payload(len: usize) -> Vec<u8> {
-    let mut text: Vec<u8> = "text é ".bytes().cycle().take(len).collect();
-    // A cut in the middle of "é" becomes ASCII.
-    if let Some(last) = text.last_mut().filter(|b| **b == 0xC3) {
-        *last = b'e';
-    }
-    debug_assert!(std::str::from_utf8(&text).is_ok());
-    text
-}
-
-/// Runs an echo cell against `addr`; `server_pid` adds the server's CPU use.
-///
-/// # Errors
-/// When connecting fails, or when a connection fails during the run.
-pub async fn run_echo(
-    addr: SocketAddr,
-    cell: EchoCell,
-    server_pid: Option<u32>,
-) -> io::Result<EchoResult> {
-    let (opcode, payload) = if cell.text {
-        (OP_TEXT, text_payload(cell.size))
-    } else {
-        (
-            OP_BINARY,
-            (0..cell.size).map(|i| (i * 31 % 251) as u8).collect(),
-        )
-    };
-    let frame = client::masked_frame(opcode, &payload);
-    // Small frames are written `depth` at a time from one buffer; large ones one at a time.
-    let copies = if frame.len() <= 64 * 1024 {
-        cell.depth
-    } else {
-        1
-    };
-    let batch: Arc<[u8]> = frame.repeat(copies).into();
-    let streams = open_many(addr, cell.conns).await?;
-    let echoed = Arc::new(AtomicU64::new(0));
-    let mut tasks = JoinSet::new();
-    for stream in streams {
-        tasks.spawn(drive(
-            stream,
-            Arc::clone(&batch),
-            frame.len(),
-            cell.depth,
-            cell.size as u64,
-            opcode,
-            Arc::clone(&echoed),
-        ));
-    }
-    let failed = |tasks: &mut JoinSet<Result<(), String>>| -> Option<String> {
-        tasks.try_join_next().map(|done| match done {
-            Ok(Err(e)) => e,
-            Ok(Ok(())) => "connection ended".to_owned(),
-            Err(e) => e.to_string(),
-        })
-    };
-    tokio::time::sleep(cell.warmup).await;
-    let (n0, t0, c0) = (
-        echoed.load(Ordering::Relaxed),
-        Instant::now(),
-        CpuSnapshot::take(server_pid),
-    );
-    tokio::time::sleep(cell.duration).await;
-    let (n1, t1, c1) = (
-        echoed.load(Ordering::Relaxed),
-        Instant::now(),
-        CpuSnapshot::take(server_pid),
-    );
-    let error = failed(&mut tasks);
-    tasks.shutdown().await;
-    let total = echoed.load(Ordering::Relaxed);
-    if let Some(error) = error {
-        return Err(io::Error::other(error));
-    }
-    let wall = t1 - t0;
-    let msgs = (n1 - n0) as f64 / wall.as_secs_f64();
-    Ok(EchoResult {
-        msgs_per_sec: msgs,
-        bytes_per_sec: msgs * cell.size as f64,
-        cpu: CpuUse::between(c0, c1, wall),
-        total,
-    })
 }
 
 /// What the idle-memory cell measured.

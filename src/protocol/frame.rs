@@ -172,21 +172,29 @@ pub fn encode_header(header: &FrameHeader, out: &mut Vec<u8>) {
         }
     }
     let mask_bit = if header.mask.is_some() { 0x80 } else { 0 };
-    out.push(b0);
+    // Assembled on the stack and appended at once: one capacity check instead of one per
+    // byte, on a path every message takes.
+    let mut bytes = [0u8; MAX_HEADER_LEN];
+    bytes[0] = b0;
+    let mut len = 2;
     match header.payload_len {
-        len @ 0..=125 => out.push(mask_bit | len as u8),
-        len @ 126..=0xFFFF => {
-            out.push(mask_bit | 126);
-            out.extend_from_slice(&(len as u16).to_be_bytes());
+        short @ 0..=125 => bytes[1] = mask_bit | short as u8,
+        medium @ 126..=0xFFFF => {
+            bytes[1] = mask_bit | 126;
+            bytes[2..4].copy_from_slice(&(medium as u16).to_be_bytes());
+            len = 4;
         }
-        len => {
-            out.push(mask_bit | 127);
-            out.extend_from_slice(&len.to_be_bytes());
+        long => {
+            bytes[1] = mask_bit | 127;
+            bytes[2..10].copy_from_slice(&long.to_be_bytes());
+            len = 10;
         }
     }
     if let Some(mask) = header.mask {
-        out.extend_from_slice(&mask);
+        bytes[len..len + 4].copy_from_slice(&mask);
+        len += 4;
     }
+    out.extend_from_slice(&bytes[..len]);
 }
 
 /// Encodes a complete, unmasked, unfragmented frame: what a server sends. Used to encode a

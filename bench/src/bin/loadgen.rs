@@ -13,7 +13,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use squall_bench::cli::{self, Args};
-use squall_bench::load::{self, EchoCell};
+use squall_bench::echo::{self, EchoCell};
+use squall_bench::load;
 
 fn address(url: &str) -> SocketAddr {
     let rest = url
@@ -65,7 +66,7 @@ fn main() {
                     warmup: secs("--warmup", 0.5),
                     duration: secs("--duration", 3.0),
                 };
-                match load::run_echo(addr, cell, pid).await {
+                match echo::run_echo(addr, cell, pid).await {
                     Ok(r) => println!(
                         "{cell:?}\n{:.0} msgs/s, {:.1} MB/s; CPU: server {:.0}%, generator {:.0}%; \
                          {} messages echoed in all",

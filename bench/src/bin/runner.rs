@@ -2,19 +2,31 @@
 //!
 //! ```text
 //! runner --bin-dir target/release --squall target/release/examples/echo_server
-//!        [--rounds 1] [--warmup 0.5] [--duration 3] [--idle-conns 10000]
+//!        [--rounds 1] [--warmup 0.5] [--duration 3] [--slices 6] [--idle-conns 10000]
 //!        [--handshake-concurrency 32] [--server-core 0]
 //!        [--servers squall,tokio-tungstenite,...] [--cells 1c16,100c16,...]
 //!        [--baseline OTHER_SQUALL_ECHO_SERVER]
 //! ```
 //! `--baseline` adds a `squall-baseline` column: another build of squall's echo server, run
 //! in the same rounds, for before/after comparisons of an optimisation under the same noise.
-//! Each (cell, server) pair gets a fresh server process, started as
-//! `taskset -c CORE prlimit --nofile=HARD -- SERVER --port PORT` (soft file limit raised to
-//! the hard one, which `bench/run.sh` raises to 65536 when it may); the runner itself is the
-//! load generator, so start it on the other core (`bench/run.sh` does). With several rounds
-//! each figure is the best one seen. Cells run server after server, so background noise
-//! hits every server of a cell alike; each round rotates which server goes first.
+//!
+//! Servers are started as `taskset -c CORE prlimit --nofile=HARD -- SERVER --port PORT`
+//! (soft file limit raised to the hard one, which `bench/run.sh` raises to 65536 when it
+//! may); the runner itself is the load generator, so start it on the other core
+//! (`bench/run.sh` does).
+//!
+//! - **Echo cells** start every server of the cell at once and open each one's
+//!   connections. After a warm-up per server, the counted time (`--duration`) is split into
+//!   `--slices` slices per server, taken in turn (server A, B, C, ..., A, B, C, ...), each
+//!   round of slices starting with the next server. A slice switches its server's load on,
+//!   counts, and switches it off once every echo is back, so only one server works at a
+//!   time. Background load on a shared machine drifts over seconds; interleaved slices
+//!   spread it over every server alike, where one run after another hands it to whichever
+//!   server ran during it.
+//! - **Idle memory and handshakes** get a fresh server process each, one after another.
+//!
+//! With several rounds each figure is the best one seen, and each round starts each cell
+//! with another server.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -23,7 +35,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use squall_bench::cli::{self, Args};
-use squall_bench::load::{self, CpuUse, EchoCell};
+use squall_bench::echo::{EchoCell, EchoLoad};
+use squall_bench::load::{self, CpuUse};
 
 /// Servers, in table order: squall, the three libraries, the ceiling.
 const SERVERS: [&str; 5] = [
@@ -141,6 +154,8 @@ struct Config {
     baseline: Option<String>,
     warmup: Duration,
     duration: Duration,
+    /// Echo cells count `duration` in this many slices per server, interleaved.
+    slices: usize,
     idle_conns: usize,
     handshake_concurrency: usize,
     server_core: String,
@@ -238,11 +253,26 @@ struct Figure {
     cpu: Option<CpuUse>,
 }
 
-fn measure(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String> {
-    let running = start(config, server)?;
-    let pid = running.child.id();
-    let addr = running.addr;
-    let echo = |conns, size, depth, text| EchoCell {
+/// Measures an echo cell on every server in `order` at once: each server is started and
+/// its connections opened, and then `config.slices` short slices go to each server in
+/// turn (each slice starting with another), so every server sees the same drift in
+/// background load.
+fn measure_echo<'a>(
+    config: &Config,
+    cell: &Cell,
+    order: &[&'a str],
+) -> Vec<(&'a str, Result<Figure, String>)> {
+    let (conns, size, depth, text) = match cell.kind {
+        Kind::Msgs {
+            conns,
+            size,
+            depth,
+            text,
+        } => (conns, size, depth, text),
+        Kind::Throughput { size } => (1, size, 1, false),
+        Kind::Idle | Kind::Handshakes => unreachable!("not an echo cell"),
+    };
+    let echo_cell = EchoCell {
         conns,
         size,
         depth,
@@ -250,25 +280,71 @@ fn measure(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String>
         warmup: config.warmup,
         duration: config.duration,
     };
+    let slice = config.duration.div_f64(config.slices as f64);
+    let mut outcomes: Vec<(&str, Result<EchoLoad, String>)> = Vec::new();
+    let mut running = Vec::new();
+    cli::runtime().block_on(async {
+        for &server in order {
+            let load = match start(config, server) {
+                Ok(process) => {
+                    let load = EchoLoad::open(process.addr, echo_cell, Some(process.child.id()))
+                        .await
+                        .map_err(|e| e.to_string());
+                    running.push(process);
+                    load
+                }
+                Err(e) => Err(e),
+            };
+            outcomes.push((server, load));
+        }
+        for (_, load) in &mut outcomes {
+            if let Ok(running) = load {
+                if let Err(e) = running.warm_up(config.warmup).await {
+                    *load = Err(e.to_string());
+                }
+            }
+        }
+        for round in 0..config.slices {
+            for i in 0..outcomes.len() {
+                let index = (round + i) % outcomes.len();
+                let (_, load) = &mut outcomes[index];
+                if let Ok(running) = load {
+                    if let Err(e) = running.slice(slice).await {
+                        *load = Err(e.to_string());
+                    }
+                }
+            }
+        }
+    });
+    drop(running);
+    outcomes
+        .into_iter()
+        .map(|(server, load)| {
+            let figure = load.map(|load| {
+                let result = load.result();
+                Figure {
+                    value: match cell.kind {
+                        Kind::Throughput { .. } => result.bytes_per_sec / 1e6,
+                        _ => result.msgs_per_sec,
+                    },
+                    cpu: Some(result.cpu),
+                }
+            });
+            (
+                server,
+                figure.map_err(|e| format!("{server}, {}: {e}", cell.label)),
+            )
+        })
+        .collect()
+}
+
+/// Measures the idle-memory or handshake cell on one server.
+fn measure_alone(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String> {
+    let running = start(config, server)?;
+    let pid = running.child.id();
+    let addr = running.addr;
     let result = cli::runtime().block_on(async {
         match cell.kind {
-            Kind::Msgs {
-                conns,
-                size,
-                depth,
-                text,
-            } => load::run_echo(addr, echo(conns, size, depth, text), Some(pid))
-                .await
-                .map(|r| Figure {
-                    value: r.msgs_per_sec,
-                    cpu: Some(r.cpu),
-                }),
-            Kind::Throughput { size } => load::run_echo(addr, echo(1, size, 1, false), Some(pid))
-                .await
-                .map(|r| Figure {
-                    value: r.bytes_per_sec / 1e6,
-                    cpu: Some(r.cpu),
-                }),
             Kind::Idle => load::run_idle(addr, config.idle_conns, Duration::from_millis(500), pid)
                 .await
                 .map(|r| {
@@ -298,6 +374,7 @@ fn measure(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String>
                     cpu: Some(r.cpu),
                 }
             }),
+            Kind::Msgs { .. } | Kind::Throughput { .. } => unreachable!("an echo cell"),
         }
     });
     drop(running);
@@ -335,6 +412,7 @@ fn main() {
         "--rounds",
         "--warmup",
         "--duration",
+        "--slices",
         "--idle-conns",
         "--handshake-concurrency",
         "--server-core",
@@ -355,6 +433,7 @@ fn main() {
         baseline: args.get("--baseline"),
         warmup: Duration::from_secs_f64(args.get("--warmup").unwrap_or(0.5)),
         duration: Duration::from_secs_f64(args.get("--duration").unwrap_or(3.0)),
+        slices: args.get::<usize>("--slices").unwrap_or(6).max(1),
         idle_conns: args.get("--idle-conns").unwrap_or(10_000),
         handshake_concurrency: args.get("--handshake-concurrency").unwrap_or(32),
         server_core: args.get("--server-core").unwrap_or_else(|| "0".to_owned()),
@@ -390,11 +469,16 @@ fn main() {
             // closed sockets the kernel is still tearing down) runs on a busier machine.
             let mut order = servers.clone();
             order.rotate_left((round - 1) % servers.len().max(1));
-            for &server in &order {
-                if cell.kind == Kind::Idle && server == "near-free" {
-                    continue;
-                }
-                match measure(&config, cell, server) {
+            let figures = match cell.kind {
+                Kind::Msgs { .. } | Kind::Throughput { .. } => measure_echo(&config, cell, &order),
+                Kind::Idle | Kind::Handshakes => order
+                    .iter()
+                    .filter(|&&server| !(cell.kind == Kind::Idle && server == "near-free"))
+                    .map(|&server| (server, measure_alone(&config, cell, server)))
+                    .collect(),
+            };
+            for (server, figure) in figures {
+                match figure {
                     Ok(figure) => {
                         eprintln!(
                             "[{:>5.1}s] round {round} {:<40} {:<18} {}{}",

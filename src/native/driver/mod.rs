@@ -93,6 +93,7 @@ pub(crate) fn connect<S: Transport>(
         release_at: None,
         output_hint: true,
         wbuf: Output::new(),
+        drained_unrecorded: false,
         timer: None,
         eof_requested: false,
         shutdown_done: false,
@@ -179,6 +180,8 @@ pub(crate) struct Driver<S> {
     output_hint: bool,
     /// Bytes taken from the core's output and not yet written.
     wbuf: Output,
+    /// `wbuf` drained since the lock last recorded its length in `Inner::in_flight`.
+    drained_unrecorded: bool,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     /// Every byte before the EOF is in `wbuf`: shut down once it is written.
     eof_requested: bool,
@@ -309,6 +312,7 @@ impl<S: Transport> Driver<S> {
     /// unwritten. Returns whether a writer in this task got room (it needs polling).
     fn take_output(&mut self, cx: &Context<'_>) -> bool {
         let mut inner = self.shared.lock();
+        self.drained_unrecorded = false;
         if self.wbuf.is_empty() {
             self.wbuf.reset(KEEP_WRITE_BUFFER);
             self.write_blocked_since = None;
@@ -333,13 +337,18 @@ impl<S: Transport> Driver<S> {
         let mut progress = false;
         let mut released = false;
         loop {
-            // The lock is taken only when there may be new output, or to record that
-            // what was written drained (for the writers waiting on it).
-            if self.wbuf.is_empty() && (self.output_hint || progress) {
+            // The lock is taken only when there may be new output. That what was written
+            // drained is recorded by `settle`, which takes the lock anyway before the
+            // driver parks: handles that meanwhile saw the older, larger figure wait for it.
+            if self.wbuf.is_empty() && self.output_hint {
                 self.output_hint = false;
                 released |= self.take_output(cx);
             }
             if self.wbuf.is_empty() {
+                if progress {
+                    self.drained_unrecorded = true;
+                    self.write_blocked_since = None;
+                }
                 break;
             }
             let stream = Pin::new(&mut self.stream);
@@ -402,6 +411,13 @@ impl<S: Transport> Driver<S> {
         if !inner.nodelay_requests.is_empty() {
             for (nodelay, ack) in std::mem::take(&mut inner.nodelay_requests) {
                 let _ = ack.send(self.stream.set_nodelay(nodelay));
+            }
+        }
+        if std::mem::take(&mut self.drained_unrecorded) {
+            inner.in_flight = self.unwritten();
+            if inner.release_writers(self.config.write_high_water, cx) {
+                // A writer in this task got room: the companion needs polling.
+                return Settled::Delivered;
             }
         }
         self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
