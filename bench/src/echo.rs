@@ -62,6 +62,15 @@ pub struct EchoResult {
     pub total: u64,
 }
 
+/// What one slice measured.
+#[derive(Clone, Copy, Debug)]
+pub struct SliceRate {
+    /// Echoed messages per second.
+    pub msgs_per_sec: f64,
+    /// Echoed payload bytes per second.
+    pub bytes_per_sec: f64,
+}
+
 /// What every connection task of a load shares with it.
 struct Counters {
     /// Echoed messages.
@@ -83,6 +92,8 @@ pub struct EchoLoad {
     server_pid: Option<u32>,
     /// Counted so far: messages, payload bytes, seconds, CPU seconds (generator, server).
     counted: (u64, f64, f64, f64, f64),
+    /// Each slice's rates.
+    rates: Vec<SliceRate>,
 }
 
 impl EchoLoad {
@@ -139,6 +150,7 @@ impl EchoLoad {
             tasks,
             server_pid,
             counted: Default::default(),
+            rates: Vec::new(),
         })
     }
 
@@ -165,9 +177,15 @@ impl EchoLoad {
         let (n1, b1, t1, c1) = self.sample();
         self.quiesce().await?;
         let (messages, bytes, secs, generator, server) = &mut self.counted;
+        let slice_bytes = (b1 - b0) as f64 * self.payload_share;
+        let slice_secs = (t1 - t0).as_secs_f64();
+        self.rates.push(SliceRate {
+            msgs_per_sec: (n1 - n0) as f64 / slice_secs,
+            bytes_per_sec: slice_bytes / slice_secs,
+        });
         *messages += n1 - n0;
-        *bytes += (b1 - b0) as f64 * self.payload_share;
-        *secs += (t1 - t0).as_secs_f64();
+        *bytes += slice_bytes;
+        *secs += slice_secs;
         *generator += c1.generator - c0.generator;
         *server += c1.server - c0.server;
         Ok(())
@@ -186,6 +204,11 @@ impl EchoLoad {
             },
             total: self.counters.echoed.load(Ordering::Relaxed),
         }
+    }
+
+    /// Each slice's rates so far, in order.
+    pub fn slice_rates(&self) -> &[SliceRate] {
+        &self.rates
     }
 
     /// The cell this load runs.

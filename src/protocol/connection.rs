@@ -586,6 +586,12 @@ impl Connection {
         self.events.pop_front()
     }
 
+    /// Whether [`poll_event`](Self::poll_event) has an event to give.
+    #[must_use]
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     // ---- internals shared with recv.rs
 
     fn queue_ping(&mut self, payload: Bytes) -> u64 {

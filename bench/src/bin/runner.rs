@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! runner --bin-dir target/release --squall target/release/examples/echo_server
-//!        [--rounds 1] [--warmup 0.5] [--duration 3] [--slices 6] [--idle-conns 10000]
+//!        [--rounds 1] [--warmup 0.5] [--duration 3] [--slices 12] [--idle-conns 10000]
 //!        [--handshake-concurrency 32] [--server-core 0]
 //!        [--servers squall,tokio-tungstenite,...] [--cells 1c16,100c16,...]
 //!        [--baseline OTHER_SQUALL_ECHO_SERVER]
@@ -321,13 +321,26 @@ fn measure_echo<'a>(
         .into_iter()
         .map(|(server, load)| {
             let figure = load.map(|load| {
-                let result = load.result();
+                let rates: Vec<f64> = load
+                    .slice_rates()
+                    .iter()
+                    .map(|rate| match cell.kind {
+                        Kind::Throughput { .. } => rate.bytes_per_sec / 1e6,
+                        _ => rate.msgs_per_sec,
+                    })
+                    .collect();
+                let quartiles = Quartiles::of(&rates);
+                eprintln!(
+                    "    {server}: {} slices; lowest {}, median {}, upper quartile {}, highest {}",
+                    rates.len(),
+                    format_value(cell.kind, quartiles.lowest),
+                    format_value(cell.kind, quartiles.median),
+                    format_value(cell.kind, quartiles.upper),
+                    format_value(cell.kind, quartiles.highest),
+                );
                 Figure {
-                    value: match cell.kind {
-                        Kind::Throughput { .. } => result.bytes_per_sec / 1e6,
-                        _ => result.msgs_per_sec,
-                    },
-                    cpu: Some(result.cpu),
+                    value: quartiles.upper,
+                    cpu: Some(load.result().cpu),
                 }
             });
             (
@@ -336,6 +349,34 @@ fn measure_echo<'a>(
             )
         })
         .collect()
+}
+
+/// Order statistics of a server's slice rates.
+struct Quartiles {
+    lowest: f64,
+    median: f64,
+    /// The rate a quarter of the slices reached or beat: background load only ever slows
+    /// a slice down, so the upper quartile is nearer what the server can do than the mean,
+    /// and steadier than the highest.
+    upper: f64,
+    highest: f64,
+}
+
+impl Quartiles {
+    fn of(rates: &[f64]) -> Self {
+        let mut sorted = rates.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let at = |fraction: f64| {
+            let index = ((sorted.len().saturating_sub(1)) as f64 * fraction).round() as usize;
+            sorted.get(index).copied().unwrap_or(0.0)
+        };
+        Self {
+            lowest: at(0.0),
+            median: at(0.5),
+            upper: at(0.75),
+            highest: at(1.0),
+        }
+    }
 }
 
 /// Measures the idle-memory or handshake cell on one server.
@@ -433,7 +474,7 @@ fn main() {
         baseline: args.get("--baseline"),
         warmup: Duration::from_secs_f64(args.get("--warmup").unwrap_or(0.5)),
         duration: Duration::from_secs_f64(args.get("--duration").unwrap_or(3.0)),
-        slices: args.get::<usize>("--slices").unwrap_or(6).max(1),
+        slices: args.get::<usize>("--slices").unwrap_or(12).max(1),
         idle_conns: args.get("--idle-conns").unwrap_or(10_000),
         handshake_concurrency: args.get("--handshake-concurrency").unwrap_or(32),
         server_core: args.get("--server-core").unwrap_or_else(|| "0".to_owned()),

@@ -9,11 +9,15 @@
 
 mod hooks;
 mod shared;
+#[cfg(test)]
+mod tests;
 
+use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::io::IoSlice;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -30,10 +34,10 @@ pub(crate) use hooks::Hooks;
 use shared::Inner;
 pub(crate) use shared::{Events, Handle, Shared, TrySendError};
 
-/// Size of the buffer each read fills. It lives on the stack for the duration of one read,
-/// so an idle connection holds no read buffer at all. (Reading straight into the core's
-/// input buffer instead saved no CPU and cost 1 MiB echoes 10 % of their throughput: reads
-/// came smaller and more often.)
+/// Size of the buffer each read fills: one per thread ([`with_read_buffer`]), so an idle
+/// connection holds no read buffer at all. (Reading straight into the core's input buffer
+/// instead saved no CPU and cost 1 MiB echoes 10 % of their throughput: reads came smaller
+/// and more often.)
 const READ_CHUNK: usize = 64 * 1024;
 /// Slices handed to one vectored write.
 const WRITE_SLICES: usize = 64;
@@ -149,6 +153,43 @@ pub(crate) async fn run_with<S: Transport>(
     .await;
 }
 
+/// What [`read_into_core`] did.
+enum ReadInto<'a> {
+    /// Bytes went to the core (or were dropped, while lingering); the lock is still held,
+    /// for the events they made.
+    Core(MutexGuard<'a, Inner>),
+    /// The peer closed its side.
+    Eof,
+    /// The socket failed.
+    Failed,
+    /// Nothing to read yet; the socket has our waker.
+    Pending,
+}
+
+/// One read from the socket, fed to the core unless `lingering`.
+fn read_into_core<'a, S: Transport>(
+    stream: &mut S,
+    shared: &'a Shared,
+    cx: &mut Context<'_>,
+    lingering: bool,
+) -> ReadInto<'a> {
+    with_read_buffer(|storage| {
+        let mut buf = ReadBuf::uninit(storage);
+        match Pin::new(stream).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => ReadInto::Eof,
+            Poll::Ready(Ok(())) => {
+                let mut inner = shared.lock();
+                if !lingering {
+                    inner.core.receive_with_clock(buf.filled(), Instant::now);
+                }
+                ReadInto::Core(inner)
+            }
+            Poll::Ready(Err(_)) => ReadInto::Failed,
+            Poll::Pending => ReadInto::Pending,
+        }
+    })
+}
+
 /// What [`Driver::settle`] found.
 enum Settled {
     /// The connection is over.
@@ -224,11 +265,9 @@ impl<S: Transport> Driver<S> {
         // A source that returned Pending has our waker and nothing done in this poll can
         // make it ready, so it is skipped until the next poll.
         self.read_idle = false;
-        {
-            let mut inner = self.shared.lock();
-            inner.driver_polling = true;
-            self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
-        }
+        // No lock here: `read_allowed` is as the last lock left it, and taking output
+        // (after the first read) or settling brings it up to date.
+        self.shared.driver_polling.store(true, Ordering::SeqCst);
         let mut poke_companion = true;
         // Handles in other tasks may have written before this poll.
         self.output_hint = true;
@@ -256,7 +295,7 @@ impl<S: Transport> Driver<S> {
                 Settled::Parked => return Poll::Pending,
             }
         }
-        self.shared.lock().driver_polling = false;
+        self.shared.driver_polling.store(false, Ordering::SeqCst);
         cx.waker().wake_by_ref();
         Poll::Pending
     }
@@ -282,30 +321,28 @@ impl<S: Transport> Driver<S> {
         if !self.read_allowed && !lingering {
             return (false, false);
         }
-        let mut storage = [MaybeUninit::<u8>::uninit(); READ_CHUNK];
-        let mut buf = ReadBuf::uninit(&mut storage);
-        match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
-            Poll::Ready(Ok(())) => {
+        match read_into_core(&mut self.stream, &self.shared, cx, lingering) {
+            ReadInto::Core(inner) => {
                 self.read_since_release_armed = true;
-                let mut inner = self.shared.lock();
-                if buf.filled().is_empty() {
-                    self.peer_eof = true;
-                    inner.core.receive_eof();
-                } else if !lingering {
-                    inner.core.receive(buf.filled(), Instant::now());
-                }
                 let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, cx);
-                (true, delivered)
+                return (true, delivered);
             }
-            Poll::Ready(Err(_)) => {
-                self.fail_io();
-                (true, false)
+            ReadInto::Eof => {
+                self.read_since_release_armed = true;
+                self.peer_eof = true;
+                let mut inner = self.shared.lock();
+                inner.core.receive_eof();
+                let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, cx);
+                return (true, delivered);
             }
-            Poll::Pending => {
+            ReadInto::Pending => {
                 self.read_idle = true;
-                (false, false)
+                return (false, false);
             }
+            ReadInto::Failed => {}
         }
+        self.fail_io();
+        (true, false)
     }
 
     /// Takes the core's output when the last batch is written, and records what is
@@ -422,9 +459,15 @@ impl<S: Transport> Driver<S> {
         }
         self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
         let done = self.is_done(&inner);
-        let (delivered, inner) = take_events(inner, &shared, &mut self.hooks, cx);
-        let Some(mut inner) = inner.filter(|_| !delivered) else {
-            return Settled::Delivered;
+        let mut inner = if inner.core.has_events() {
+            // Events the reader has made room for since.
+            let (delivered, inner) = take_events(inner, &shared, &mut self.hooks, cx);
+            match inner.filter(|_| !delivered) {
+                Some(inner) => inner,
+                None => return Settled::Delivered,
+            }
+        } else {
+            inner
         };
         if done {
             return Settled::Done;
@@ -447,7 +490,7 @@ impl<S: Transport> Driver<S> {
             self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
             return Settled::Work;
         }
-        inner.driver_polling = false;
+        self.shared.driver_polling.store(false, Ordering::SeqCst);
         match &inner.driver {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => inner.driver = Some(cx.waker().clone()),
@@ -552,6 +595,22 @@ impl<S> Drop for Driver<S> {
         // Handles waiting for the driver would otherwise wait forever on a dropped one.
         self.shared.lock().driver_finished();
     }
+}
+
+thread_local! {
+    static READ_BUFFER: RefCell<Box<[MaybeUninit<u8>]>> =
+        RefCell::new(Box::new_uninit_slice(READ_CHUNK));
+}
+
+/// Runs `read` with this thread's read buffer. The buffer is not on the stack: a poll
+/// holding 64 KiB there probed every page of it, every time, about a tenth of the
+/// driver's own CPU time with small messages.
+fn with_read_buffer<R>(read: impl FnOnce(&mut [MaybeUninit<u8>]) -> R) -> R {
+    READ_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => read(&mut buffer),
+        // A read inside a read on this thread (nothing does that): a buffer of its own.
+        Err(_) => read(&mut Box::new_uninit_slice(READ_CHUNK)),
+    })
 }
 
 /// Moves the core's events to the reader (or the hooks), up to the reader's capacity.

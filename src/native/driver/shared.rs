@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -32,6 +32,11 @@ pub(crate) struct Shared {
     write_high_water: usize,
     /// Events queued for the reader before the driver stops taking more from the core.
     event_capacity: usize,
+    /// Set while the driver is inside its poll: handles then leave `Inner::dirty` for it to
+    /// find instead of waking it (a wake from inside a poll costs a whole extra poll). An
+    /// atomic, so that starting a poll takes no lock; it is cleared under the lock, before
+    /// the driver stores its waker and parks.
+    pub(super) driver_polling: AtomicBool,
 }
 
 /// The connection's mutable state; see [`Shared`].
@@ -50,9 +55,7 @@ pub(super) struct Inner {
     driver_gone: bool,
     pub(super) pings: VecDeque<PendingPing>,
     pub(super) nodelay_requests: Vec<(bool, oneshot::Sender<io::Result<()>>)>,
-    /// Set while the driver is inside its poll: handles then leave `dirty` for it to find
-    /// instead of waking it (a wake from inside a poll costs a whole extra poll).
-    pub(super) driver_polling: bool,
+    /// Set by a handle that found the driver polling ([`Shared::driver_polling`]).
     pub(super) dirty: bool,
     pub(super) driver: Option<Waker>,
     reader: Option<Waker>,
@@ -82,7 +85,6 @@ impl Shared {
                 driver_gone: false,
                 pings: VecDeque::new(),
                 nodelay_requests: Vec::new(),
-                driver_polling: false,
                 dirty: false,
                 driver: None,
                 reader: None,
@@ -92,9 +94,11 @@ impl Shared {
             handles: AtomicUsize::new(1),
             write_high_water: write_high_water.max(1),
             event_capacity: event_capacity.max(1),
+            driver_polling: AtomicBool::new(false),
         }
     }
 
+    #[inline]
     pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
         // Nothing panics while holding the lock but the core's own bugs; its state is
         // then no worse than the panic left it.
@@ -103,6 +107,16 @@ impl Shared {
 
     pub(super) fn event_capacity(&self) -> usize {
         self.event_capacity
+    }
+
+    /// Makes the driver look at the state again: at the end of its current poll if it is
+    /// polling, else by waking it. `inner` is this connection's, locked.
+    pub(super) fn notify_driver(&self, inner: &mut Inner) {
+        if self.driver_polling.load(Ordering::SeqCst) {
+            inner.dirty = true;
+        } else if let Some(waker) = inner.driver.take() {
+            waker.wake();
+        }
     }
 
     /// Whether writes must fail: a close was sent or received.
@@ -157,7 +171,7 @@ impl Shared {
             return Err(WebSocketClosedError.into());
         }
         inner.core.close(frame, Instant::now())?;
-        inner.notify_driver();
+        self.notify_driver(&mut inner);
         Ok(())
     }
 
@@ -179,7 +193,7 @@ impl Shared {
             return Poll::Pending;
         }
         send(&mut inner.core)?;
-        inner.notify_driver();
+        self.notify_driver(&mut inner);
         coop.made_progress();
         Poll::Ready(Ok(()))
     }
@@ -188,16 +202,6 @@ impl Shared {
 impl Inner {
     pub(super) fn unwritten(&self) -> usize {
         self.core.buffered_amount() + self.in_flight
-    }
-
-    /// Makes the driver look at the state again: at the end of its current poll if it is
-    /// polling, else by waking it.
-    pub(super) fn notify_driver(&mut self) {
-        if self.driver_polling {
-            self.dirty = true;
-        } else if let Some(waker) = self.driver.take() {
-            waker.wake();
-        }
     }
 
     /// Whether the driver may take another event from the core for the reader.
@@ -267,7 +271,6 @@ impl Inner {
     /// The driver is done: records an abnormal close if none was, and fails every waiter.
     pub(super) fn driver_finished(&mut self) {
         self.driver_gone = true;
-        self.driver_polling = false;
         let closed = self.core.closed().cloned().unwrap_or_else(abnormal);
         self.record_closed(closed);
         self.nodelay_requests.clear();
@@ -338,7 +341,7 @@ impl Drop for Handle {
                 reason: String::new(),
             };
             if inner.core.close(Some(normal), Instant::now()).is_ok() {
-                inner.notify_driver();
+                self.shared.notify_driver(&mut inner);
             }
         }
     }
@@ -382,7 +385,7 @@ impl Handle {
             .core
             .send_encoded_shared(frame.clone())
             .map_err(|_| TrySendError::Closed)?;
-        inner.notify_driver();
+        self.shared.notify_driver(&mut inner);
         Ok(())
     }
 
@@ -395,7 +398,7 @@ impl Handle {
             }
             let id = inner.core.ping(payload)?;
             inner.pings.push_back((id, Instant::now(), ack));
-            inner.notify_driver();
+            self.shared.notify_driver(&mut inner);
         }
         done.await.map_err(|_| WebSocketClosedError)?
     }
@@ -421,7 +424,7 @@ impl Handle {
                 return Err(WebSocketClosedError.into());
             }
             inner.nodelay_requests.push((nodelay, ack));
-            inner.notify_driver();
+            self.shared.notify_driver(&mut inner);
         }
         Ok(done.await.map_err(|_| WebSocketClosedError)??)
     }
@@ -450,7 +453,7 @@ impl Stream for Events {
             coop.made_progress();
             if inner.inbox.len() + 1 == self.shared.event_capacity {
                 // The driver may have stopped taking events for want of room.
-                inner.notify_driver();
+                self.shared.notify_driver(&mut inner);
             }
             return Poll::Ready(Some(incoming));
         }
@@ -471,6 +474,6 @@ impl Drop for Events {
         inner.reader_gone = true;
         inner.reader = None;
         inner.inbox.clear();
-        inner.notify_driver();
+        self.shared.notify_driver(&mut inner);
     }
 }
