@@ -251,6 +251,8 @@ fn start(config: &Config, server: &str) -> Result<Server, String> {
 struct Figure {
     value: f64,
     cpu: Option<CpuUse>,
+    /// For echo cells, the spread of the slices the value was taken from.
+    slices: Option<Quartiles>,
 }
 
 /// Measures an echo cell on every server in `order` at once: each server is started and
@@ -330,17 +332,10 @@ fn measure_echo<'a>(
                     })
                     .collect();
                 let quartiles = Quartiles::of(&rates);
-                eprintln!(
-                    "    {server}: {} slices; lowest {}, median {}, upper quartile {}, highest {}",
-                    rates.len(),
-                    format_value(cell.kind, quartiles.lowest),
-                    format_value(cell.kind, quartiles.median),
-                    format_value(cell.kind, quartiles.upper),
-                    format_value(cell.kind, quartiles.highest),
-                );
                 Figure {
                     value: quartiles.upper,
                     cpu: Some(load.result().cpu),
+                    slices: Some(quartiles),
                 }
             });
             (
@@ -352,6 +347,7 @@ fn measure_echo<'a>(
 }
 
 /// Order statistics of a server's slice rates.
+#[derive(Clone, Copy, Debug)]
 struct Quartiles {
     lowest: f64,
     median: f64,
@@ -396,6 +392,7 @@ fn measure_alone(config: &Config, cell: &Cell, server: &str) -> Result<Figure, S
                     Figure {
                         value: r.kib_per_conn(),
                         cpu: None,
+                        slices: None,
                     }
                 }),
             Kind::Handshakes => load::run_handshakes(
@@ -413,6 +410,7 @@ fn measure_alone(config: &Config, cell: &Cell, server: &str) -> Result<Figure, S
                 Figure {
                     value: r.per_sec,
                     cpu: Some(r.cpu),
+                    slices: None,
                 }
             }),
             Kind::Msgs { .. } | Kind::Throughput { .. } => unreachable!("an echo cell"),
@@ -533,6 +531,16 @@ fn main() {
                                 c.generator * 100.0
                             ))
                         );
+                        if let Some(q) = figure.slices {
+                            eprintln!(
+                                "{:>52}slices: lowest {}, median {}, upper quartile {}, highest {}",
+                                "",
+                                format_value(cell.kind, q.lowest),
+                                format_value(cell.kind, q.median),
+                                format_value(cell.kind, q.upper),
+                                format_value(cell.kind, q.highest),
+                            );
+                        }
                         let entry = best.entry((cell.id, server)).or_insert(figure);
                         if better(cell.kind, figure.value, entry.value) {
                             *entry = figure;
@@ -555,10 +563,15 @@ fn print_table(
     config: &Config,
 ) {
     println!(
-        "Best of {rounds} round(s), {:.1} s counted after {:.1} s warm-up per figure; server on core {}, generator on the other.\n",
-        config.duration.as_secs_f64(),
+        "Best of {rounds} round(s); server on core {}, generator on the other. Echo cells: every \
+         server warmed up {:.1} s, then {} slices of {:.2} s each, servers taken in turn; a \
+         figure is the upper quartile of its server's slices. Idle memory and handshakes: one \
+         server at a time, {:.1} s counted.\n",
+        config.server_core,
         config.warmup.as_secs_f64(),
-        config.server_core
+        config.slices,
+        config.duration.as_secs_f64() / config.slices as f64,
+        config.duration.as_secs_f64(),
     );
     let mut header = String::from("| cell |");
     let mut rule = String::from("| --- |");
