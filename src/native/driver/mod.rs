@@ -267,7 +267,7 @@ impl<S: Transport> Driver<S> {
         self.read_idle = false;
         // No lock here: `read_allowed` is as the last lock left it, and taking output
         // (after the first read) or settling brings it up to date.
-        self.shared.driver_polling.store(true, Ordering::SeqCst);
+        self.shared.driver_polling.store(true, Ordering::Relaxed);
         let mut poke_companion = true;
         // Handles in other tasks may have written before this poll.
         self.output_hint = true;
@@ -295,7 +295,7 @@ impl<S: Transport> Driver<S> {
                 Settled::Parked => return Poll::Pending,
             }
         }
-        self.shared.driver_polling.store(false, Ordering::SeqCst);
+        self.shared.driver_polling.store(false, Ordering::Relaxed);
         cx.waker().wake_by_ref();
         Poll::Pending
     }
@@ -490,7 +490,7 @@ impl<S: Transport> Driver<S> {
             self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
             return Settled::Work;
         }
-        self.shared.driver_polling.store(false, Ordering::SeqCst);
+        self.shared.driver_polling.store(false, Ordering::Relaxed);
         match &inner.driver {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => inner.driver = Some(cx.waker().clone()),

@@ -34,8 +34,10 @@ pub(crate) struct Shared {
     event_capacity: usize,
     /// Set while the driver is inside its poll: handles then leave `Inner::dirty` for it to
     /// find instead of waking it (a wake from inside a poll costs a whole extra poll). An
-    /// atomic, so that starting a poll takes no lock; it is cleared under the lock, before
-    /// the driver stores its waker and parks.
+    /// atomic, so that starting a poll takes no lock. Relaxed ordering is enough: handles
+    /// read it under the lock, and either answer is safe while the driver polls (`dirty`
+    /// is checked under the lock before parking; a wake costs one more poll); parking
+    /// clears it under the lock, so a handle that comes after always sees it cleared.
     pub(super) driver_polling: AtomicBool,
 }
 
@@ -112,7 +114,7 @@ impl Shared {
     /// Makes the driver look at the state again: at the end of its current poll if it is
     /// polling, else by waking it. `inner` is this connection's, locked.
     pub(super) fn notify_driver(&self, inner: &mut Inner) {
-        if self.driver_polling.load(Ordering::SeqCst) {
+        if self.driver_polling.load(Ordering::Relaxed) {
             inner.dirty = true;
         } else if let Some(waker) = inner.driver.take() {
             waker.wake();
