@@ -27,7 +27,7 @@ use crate::procfs::CpuSnapshot;
 const READ_BUF: usize = 256 * 1024;
 /// How long a slice runs before counting starts: the first echoes of a slice come one
 /// round trip late, which would count against a server that is only being switched on.
-const SETTLE: Duration = Duration::from_millis(100);
+pub(crate) const SETTLE: Duration = Duration::from_millis(100);
 /// How long a switched-off load may take to get its last echoes back.
 const QUIET_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
 use crate::client;
+use crate::echo::SETTLE;
 use crate::procfs::{self, CpuSnapshot};
 
 /// Handshakes in flight while opening many connections.
@@ -25,16 +26,6 @@ pub struct CpuUse {
     pub generator: f64,
     /// The server (0 without a pid).
     pub server: f64,
-}
-
-impl CpuUse {
-    fn between(before: CpuSnapshot, after: CpuSnapshot, wall: Duration) -> Self {
-        let wall = wall.as_secs_f64();
-        Self {
-            generator: (after.generator - before.generator) / wall,
-            server: (after.server - before.server) / wall,
-        }
-    }
 }
 
 /// Opens `n` connections, `CONNECT_CONCURRENCY` handshakes at a time.
@@ -114,8 +105,120 @@ pub struct HandshakeResult {
     pub cpu: CpuUse,
 }
 
-/// `concurrency` workers each connect, complete the opening handshake, send a close frame
-/// and wait for the server to close TCP, in a loop.
+/// Handshake traffic to one server, run a slice at a time (as [`crate::echo::EchoLoad`]):
+/// during a slice, `concurrency` workers each connect, complete the opening handshake, send a
+/// close frame and wait for the server to close TCP, in a loop; between slices, none.
+pub struct HandshakeLoad {
+    addr: SocketAddr,
+    request: Arc<[u8]>,
+    concurrency: usize,
+    server_pid: Option<u32>,
+    /// Each slice's cycles per second.
+    rates: Vec<f64>,
+    /// Counted so far: cycles, failures, seconds, CPU seconds (generator, server).
+    counted: (u64, u64, f64, f64, f64),
+}
+
+impl HandshakeLoad {
+    /// A load against `addr`; `server_pid` adds the server's CPU use to the results.
+    pub fn new(addr: SocketAddr, concurrency: usize, server_pid: Option<u32>) -> Self {
+        Self {
+            addr,
+            request: client::upgrade_request(addr, "/").into(),
+            concurrency,
+            server_pid,
+            rates: Vec::new(),
+            counted: Default::default(),
+        }
+    }
+
+    /// Runs the load for `duration` without counting it.
+    pub async fn warm_up(&mut self, duration: Duration) {
+        self.run(duration, false).await;
+    }
+
+    /// Runs the load, counts `duration` of it after a short settling time, and waits for
+    /// the cycles in flight to end.
+    pub async fn slice(&mut self, duration: Duration) {
+        self.run(duration, true).await;
+    }
+
+    /// Each slice's handshake cycles per second so far, in order.
+    pub fn slice_rates(&self) -> &[f64] {
+        &self.rates
+    }
+
+    /// What the slices so far measured.
+    pub fn result(&self) -> HandshakeResult {
+        let (cycles, failures, secs, generator, server) = self.counted;
+        let secs = secs.max(f64::MIN_POSITIVE);
+        HandshakeResult {
+            per_sec: cycles as f64 / secs,
+            failures,
+            cpu: CpuUse {
+                generator: generator / secs,
+                server: server / secs,
+            },
+        }
+    }
+
+    async fn run(&mut self, duration: Duration, count: bool) {
+        let done = Arc::new(AtomicU64::new(0));
+        let failures = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut workers = JoinSet::new();
+        for _ in 0..self.concurrency {
+            let (addr, request, done, failures, stop) = (
+                self.addr,
+                Arc::clone(&self.request),
+                Arc::clone(&done),
+                Arc::clone(&failures),
+                Arc::clone(&stop),
+            );
+            workers.spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let cycle = async {
+                        let stream = client::connect(addr, &request).await?;
+                        client::close(stream, Duration::from_secs(2)).await
+                    };
+                    match cycle.await {
+                        Ok(()) => done.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => failures.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            });
+        }
+        if count {
+            tokio::time::sleep(SETTLE).await;
+        }
+        let sample = || {
+            (
+                done.load(Ordering::Relaxed),
+                failures.load(Ordering::Relaxed),
+                Instant::now(),
+                CpuSnapshot::take(self.server_pid),
+            )
+        };
+        let (n0, f0, t0, c0) = sample();
+        tokio::time::sleep(duration).await;
+        let (n1, f1, t1, c1) = sample();
+        stop.store(true, Ordering::Relaxed);
+        while workers.join_next().await.is_some() {}
+        if count {
+            let secs = (t1 - t0).as_secs_f64();
+            self.rates.push((n1 - n0) as f64 / secs);
+            let (cycles, failed, total, generator, server) = &mut self.counted;
+            *cycles += n1 - n0;
+            *failed += f1 - f0;
+            *total += secs;
+            *generator += c1.generator - c0.generator;
+            *server += c1.server - c0.server;
+        }
+    }
+}
+
+/// Runs the handshake cell against one server: warm-up, then `duration` counted in one
+/// slice.
 ///
 /// # Errors
 /// Never at present; kept fallible like the other cells.
@@ -126,51 +229,8 @@ pub async fn run_handshakes(
     duration: Duration,
     server_pid: Option<u32>,
 ) -> io::Result<HandshakeResult> {
-    let request: Arc<[u8]> = client::upgrade_request(addr, "/").into();
-    let done = Arc::new(AtomicU64::new(0));
-    let failures = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut workers = JoinSet::new();
-    for _ in 0..concurrency {
-        let (request, done, failures, stop) = (
-            Arc::clone(&request),
-            Arc::clone(&done),
-            Arc::clone(&failures),
-            Arc::clone(&stop),
-        );
-        workers.spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                let cycle = async {
-                    let stream = client::connect(addr, &request).await?;
-                    client::close(stream, Duration::from_secs(2)).await
-                };
-                match cycle.await {
-                    Ok(()) => done.fetch_add(1, Ordering::Relaxed),
-                    Err(_) => failures.fetch_add(1, Ordering::Relaxed),
-                };
-            }
-        });
-    }
-    tokio::time::sleep(warmup).await;
-    let (n0, f0, t0, c0) = (
-        done.load(Ordering::Relaxed),
-        failures.load(Ordering::Relaxed),
-        Instant::now(),
-        CpuSnapshot::take(server_pid),
-    );
-    tokio::time::sleep(duration).await;
-    let (n1, f1, t1, c1) = (
-        done.load(Ordering::Relaxed),
-        failures.load(Ordering::Relaxed),
-        Instant::now(),
-        CpuSnapshot::take(server_pid),
-    );
-    stop.store(true, Ordering::Relaxed);
-    while workers.join_next().await.is_some() {}
-    let wall = t1 - t0;
-    Ok(HandshakeResult {
-        per_sec: (n1 - n0) as f64 / wall.as_secs_f64(),
-        failures: f1 - f0,
-        cpu: CpuUse::between(c0, c1, wall),
-    })
+    let mut load = HandshakeLoad::new(addr, concurrency, server_pid);
+    load.warm_up(warmup).await;
+    load.slice(duration).await;
+    Ok(load.result())
 }

@@ -15,20 +15,22 @@
 //! may); the runner itself is the load generator, so start it on the other core
 //! (`bench/run.sh` does).
 //!
-//! - **Echo cells** start every server of the cell at once and open each one's
-//!   connections. After a warm-up per server, the counted time (`--duration`) is split into
-//!   `--slices` slices per server, taken in turn (server A, B, C, ..., A, B, C, ...), each
-//!   round of slices starting with the next server. A slice switches its server's load on,
-//!   counts, and switches it off once every echo is back, so only one server works at a
-//!   time. Background load on a shared machine drifts over seconds; interleaved slices
-//!   spread it over every server alike, where one run after another hands it to whichever
-//!   server ran during it.
-//! - **Idle memory and handshakes** get a fresh server process each, one after another.
+//! - **Echo and handshake cells** start every server of the cell at once (and open each
+//!   one's echo connections). After a warm-up per server, the counted time (`--duration`) is
+//!   split into `--slices` slices per server, taken in turn (server A, B, C, ..., A, B, C,
+//!   ...), each pass starting with the next server. A slice switches its server's load on,
+//!   counts, and switches it off once every echo or handshake in flight is done, so only one
+//!   server works at a time. A figure is the upper quartile of its server's slices.
+//!   Background load on a shared machine drifts over seconds; interleaved slices spread it
+//!   over every server alike, where one run after another hands it to whichever server ran
+//!   during it.
+//! - **Idle memory** gets a fresh server process per figure, one after another.
 //!
 //! With several rounds each figure is the best one seen, and each round starts each cell
 //! with another server.
 
 use std::collections::HashMap;
+use std::io;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
@@ -36,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use squall_bench::cli::{self, Args};
 use squall_bench::echo::{EchoCell, EchoLoad};
-use squall_bench::load::{self, CpuUse};
+use squall_bench::load::{self, CpuUse, HandshakeLoad};
 
 /// Servers, in table order: squall, the three libraries, the ceiling.
 const SERVERS: [&str; 5] = [
@@ -255,41 +257,105 @@ struct Figure {
     slices: Option<Quartiles>,
 }
 
-/// Measures an echo cell on every server in `order` at once: each server is started and
-/// its connections opened, and then `config.slices` short slices go to each server in
-/// turn (each slice starting with another), so every server sees the same drift in
-/// background load.
-fn measure_echo<'a>(
-    config: &Config,
-    cell: &Cell,
-    order: &[&'a str],
-) -> Vec<(&'a str, Result<Figure, String>)> {
-    let (conns, size, depth, text) = match cell.kind {
-        Kind::Msgs {
+/// A cell's load on one server, measured in slices.
+enum Load {
+    Echo(EchoLoad),
+    Handshakes(HandshakeLoad),
+}
+
+impl Load {
+    async fn open(config: &Config, cell: &Cell, addr: SocketAddr, pid: u32) -> io::Result<Self> {
+        let (conns, size, depth, text) = match cell.kind {
+            Kind::Msgs {
+                conns,
+                size,
+                depth,
+                text,
+            } => (conns, size, depth, text),
+            Kind::Throughput { size } => (1, size, 1, false),
+            Kind::Handshakes => {
+                let load = HandshakeLoad::new(addr, config.handshake_concurrency, Some(pid));
+                return Ok(Self::Handshakes(load));
+            }
+            Kind::Idle => unreachable!("idle memory is not measured in slices"),
+        };
+        let cell = EchoCell {
             conns,
             size,
             depth,
             text,
-        } => (conns, size, depth, text),
-        Kind::Throughput { size } => (1, size, 1, false),
-        Kind::Idle | Kind::Handshakes => unreachable!("not an echo cell"),
-    };
-    let echo_cell = EchoCell {
-        conns,
-        size,
-        depth,
-        text,
-        warmup: config.warmup,
-        duration: config.duration,
-    };
+            warmup: config.warmup,
+            duration: config.duration,
+        };
+        Ok(Self::Echo(EchoLoad::open(addr, cell, Some(pid)).await?))
+    }
+
+    async fn warm_up(&mut self, duration: Duration) -> io::Result<()> {
+        match self {
+            Self::Echo(load) => load.warm_up(duration).await,
+            Self::Handshakes(load) => {
+                load.warm_up(duration).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn slice(&mut self, duration: Duration) -> io::Result<()> {
+        match self {
+            Self::Echo(load) => load.slice(duration).await,
+            Self::Handshakes(load) => {
+                load.slice(duration).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Each slice's figure, in the cell's unit.
+    fn rates(&self, kind: Kind) -> Vec<f64> {
+        match self {
+            Self::Echo(load) => load
+                .slice_rates()
+                .iter()
+                .map(|rate| match kind {
+                    Kind::Throughput { .. } => rate.bytes_per_sec / 1e6,
+                    _ => rate.msgs_per_sec,
+                })
+                .collect(),
+            Self::Handshakes(load) => load.slice_rates().to_vec(),
+        }
+    }
+
+    fn cpu(&self) -> CpuUse {
+        match self {
+            Self::Echo(load) => load.result().cpu,
+            Self::Handshakes(load) => {
+                let result = load.result();
+                if result.failures > 0 {
+                    eprintln!("    {} handshake cycles failed", result.failures);
+                }
+                result.cpu
+            }
+        }
+    }
+}
+
+/// Measures a cell on every server in `order` at once: each server is started and its
+/// load set up (an echo cell's connections opened), and then `config.slices` short slices
+/// go to each server in turn (each pass starting with another), so every server sees the
+/// same drift in background load.
+fn measure_sliced<'a>(
+    config: &Config,
+    cell: &Cell,
+    order: &[&'a str],
+) -> Vec<(&'a str, Result<Figure, String>)> {
     let slice = config.duration.div_f64(config.slices as f64);
-    let mut outcomes: Vec<(&str, Result<EchoLoad, String>)> = Vec::new();
+    let mut outcomes: Vec<(&str, Result<Load, String>)> = Vec::new();
     let mut running = Vec::new();
     cli::runtime().block_on(async {
         for &server in order {
             let load = match start(config, server) {
                 Ok(process) => {
-                    let load = EchoLoad::open(process.addr, echo_cell, Some(process.child.id()))
+                    let load = Load::open(config, cell, process.addr, process.child.id())
                         .await
                         .map_err(|e| e.to_string());
                     running.push(process);
@@ -323,18 +389,10 @@ fn measure_echo<'a>(
         .into_iter()
         .map(|(server, load)| {
             let figure = load.map(|load| {
-                let rates: Vec<f64> = load
-                    .slice_rates()
-                    .iter()
-                    .map(|rate| match cell.kind {
-                        Kind::Throughput { .. } => rate.bytes_per_sec / 1e6,
-                        _ => rate.msgs_per_sec,
-                    })
-                    .collect();
-                let quartiles = Quartiles::of(&rates);
+                let quartiles = Quartiles::of(&load.rates(cell.kind));
                 Figure {
                     value: quartiles.upper,
-                    cpu: Some(load.result().cpu),
+                    cpu: Some(load.cpu()),
                     slices: Some(quartiles),
                 }
             });
@@ -375,46 +433,25 @@ impl Quartiles {
     }
 }
 
-/// Measures the idle-memory or handshake cell on one server.
-fn measure_alone(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String> {
+/// Measures the idle-memory cell on one server.
+fn measure_idle(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String> {
     let running = start(config, server)?;
     let pid = running.child.id();
     let addr = running.addr;
     let result = cli::runtime().block_on(async {
-        match cell.kind {
-            Kind::Idle => load::run_idle(addr, config.idle_conns, Duration::from_millis(500), pid)
-                .await
-                .map(|r| {
-                    eprintln!(
-                        "    {server}: {} connections in {:.1} s, RSS {} -> {} KiB",
-                        r.conns, r.open_secs, r.rss_before_kib, r.rss_after_kib
-                    );
-                    Figure {
-                        value: r.kib_per_conn(),
-                        cpu: None,
-                        slices: None,
-                    }
-                }),
-            Kind::Handshakes => load::run_handshakes(
-                addr,
-                config.handshake_concurrency,
-                config.warmup,
-                config.duration,
-                Some(pid),
-            )
+        load::run_idle(addr, config.idle_conns, Duration::from_millis(500), pid)
             .await
             .map(|r| {
-                if r.failures > 0 {
-                    eprintln!("    {server}: {} handshake cycles failed", r.failures);
-                }
+                eprintln!(
+                    "    {server}: {} connections in {:.1} s, RSS {} -> {} KiB",
+                    r.conns, r.open_secs, r.rss_before_kib, r.rss_after_kib
+                );
                 Figure {
-                    value: r.per_sec,
-                    cpu: Some(r.cpu),
+                    value: r.kib_per_conn(),
+                    cpu: None,
                     slices: None,
                 }
-            }),
-            Kind::Msgs { .. } | Kind::Throughput { .. } => unreachable!("an echo cell"),
-        }
+            })
     });
     drop(running);
     result.map_err(|e| format!("{server}, {}: {e}", cell.label))
@@ -509,12 +546,12 @@ fn main() {
             let mut order = servers.clone();
             order.rotate_left((round - 1) % servers.len().max(1));
             let figures = match cell.kind {
-                Kind::Msgs { .. } | Kind::Throughput { .. } => measure_echo(&config, cell, &order),
-                Kind::Idle | Kind::Handshakes => order
+                Kind::Idle => order
                     .iter()
-                    .filter(|&&server| !(cell.kind == Kind::Idle && server == "near-free"))
-                    .map(|&server| (server, measure_alone(&config, cell, server)))
+                    .filter(|&&server| server != "near-free")
+                    .map(|&server| (server, measure_idle(&config, cell, server)))
                     .collect(),
+                _ => measure_sliced(&config, cell, &order),
             };
             for (server, figure) in figures {
                 match figure {
@@ -563,15 +600,13 @@ fn print_table(
     config: &Config,
 ) {
     println!(
-        "Best of {rounds} round(s); server on core {}, generator on the other. Echo cells: every \
-         server warmed up {:.1} s, then {} slices of {:.2} s each, servers taken in turn; a \
-         figure is the upper quartile of its server's slices. Idle memory and handshakes: one \
-         server at a time, {:.1} s counted.\n",
+        "Best of {rounds} round(s); server on core {}, generator on the other. Every cell but \
+         idle memory: every server warmed up {:.1} s, then {} slices of {:.2} s each, servers \
+         taken in turn; a figure is the upper quartile of its server's slices.\n",
         config.server_core,
         config.warmup.as_secs_f64(),
         config.slices,
         config.duration.as_secs_f64() / config.slices as f64,
-        config.duration.as_secs_f64(),
     );
     let mut header = String::from("| cell |");
     let mut rule = String::from("| --- |");
