@@ -83,7 +83,6 @@ struct Counters {
 
 /// Echo traffic to one server, switched on for a slice at a time.
 pub struct EchoLoad {
-    cell: EchoCell,
     /// Payload bytes per byte on the wire, to turn bytes read into payload bytes.
     payload_share: f64,
     counters: Arc<Counters>,
@@ -143,7 +142,6 @@ impl EchoLoad {
             tasks.spawn(connection.run(on.clone()));
         }
         Ok(Self {
-            cell,
             payload_share: cell.size as f64 / frame.len() as f64,
             counters,
             switch,
@@ -209,11 +207,6 @@ impl EchoLoad {
     /// Each slice's rates so far, in order.
     pub fn slice_rates(&self) -> &[SliceRate] {
         &self.rates
-    }
-
-    /// The cell this load runs.
-    pub fn cell(&self) -> EchoCell {
-        self.cell
     }
 
     fn sample(&self) -> (u64, u64, Instant, CpuSnapshot) {
