@@ -97,7 +97,6 @@ pub(crate) fn connect<S: Transport>(
         release_at: None,
         output_hint: true,
         wbuf: Output::new(),
-        drained_unrecorded: false,
         timer: None,
         eof_requested: false,
         shutdown_done: false,
@@ -155,31 +154,32 @@ pub(crate) async fn run_with<S: Transport>(
 
 /// What [`read_into_core`] did.
 enum ReadInto<'a> {
-    /// Bytes went to the core (or were dropped, while lingering); the lock is still held,
-    /// for the events they made.
+    /// Bytes (or the peer's EOF) went to the core, or were dropped while lingering; the
+    /// lock is still held, for the events they made.
     Core(MutexGuard<'a, Inner>),
-    /// The peer closed its side.
-    Eof,
     /// The socket failed.
     Failed,
     /// Nothing to read yet; the socket has our waker.
     Pending,
 }
 
-/// One read from the socket, fed to the core unless `lingering`.
+/// One read from the socket, fed to the core unless `lingering`; an EOF sets `peer_eof`.
 fn read_into_core<'a, S: Transport>(
     stream: &mut S,
     shared: &'a Shared,
+    peer_eof: &mut bool,
     cx: &mut Context<'_>,
     lingering: bool,
 ) -> ReadInto<'a> {
     with_read_buffer(|storage| {
         let mut buf = ReadBuf::uninit(storage);
         match Pin::new(stream).poll_read(cx, &mut buf) {
-            Poll::Ready(Ok(())) if buf.filled().is_empty() => ReadInto::Eof,
             Poll::Ready(Ok(())) => {
                 let mut inner = shared.lock();
-                if !lingering {
+                if buf.filled().is_empty() {
+                    *peer_eof = true;
+                    inner.core.receive_eof();
+                } else if !lingering {
                     inner.core.receive_with_clock(buf.filled(), Instant::now);
                 }
                 ReadInto::Core(inner)
@@ -221,8 +221,6 @@ pub(crate) struct Driver<S> {
     output_hint: bool,
     /// Bytes taken from the core's output and not yet written.
     wbuf: Output,
-    /// `wbuf` drained since the lock last recorded its length in `Inner::in_flight`.
-    drained_unrecorded: bool,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     /// Every byte before the EOF is in `wbuf`: shut down once it is written.
     eof_requested: bool,
@@ -321,17 +319,10 @@ impl<S: Transport> Driver<S> {
         if !self.read_allowed && !lingering {
             return (false, false);
         }
-        match read_into_core(&mut self.stream, &self.shared, cx, lingering) {
+        let peer_eof = &mut self.peer_eof;
+        match read_into_core(&mut self.stream, &self.shared, peer_eof, cx, lingering) {
             ReadInto::Core(inner) => {
                 self.read_since_release_armed = true;
-                let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, cx);
-                return (true, delivered);
-            }
-            ReadInto::Eof => {
-                self.read_since_release_armed = true;
-                self.peer_eof = true;
-                let mut inner = self.shared.lock();
-                inner.core.receive_eof();
                 let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, cx);
                 return (true, delivered);
             }
@@ -349,7 +340,6 @@ impl<S: Transport> Driver<S> {
     /// unwritten. Returns whether a writer in this task got room (it needs polling).
     fn take_output(&mut self, cx: &Context<'_>) -> bool {
         let mut inner = self.shared.lock();
-        self.drained_unrecorded = false;
         if self.wbuf.is_empty() {
             self.wbuf.reset(KEEP_WRITE_BUFFER);
             self.write_blocked_since = None;
@@ -383,7 +373,6 @@ impl<S: Transport> Driver<S> {
             }
             if self.wbuf.is_empty() {
                 if progress {
-                    self.drained_unrecorded = true;
                     self.write_blocked_since = None;
                 }
                 break;
@@ -450,7 +439,8 @@ impl<S: Transport> Driver<S> {
                 let _ = ack.send(self.stream.set_nodelay(nodelay));
             }
         }
-        if std::mem::take(&mut self.drained_unrecorded) {
+        if inner.in_flight != self.unwritten() {
+            // Written since the last record (see `poll_write`).
             inner.in_flight = self.unwritten();
             if inner.release_writers(self.config.write_high_water, cx) {
                 // A writer in this task got room: the companion needs polling.
