@@ -113,14 +113,17 @@ fn main() {
     };
     let runtime = match options.threads {
         Some(1) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+            .enable_io()
+            .enable_time()
             .build(),
         Some(n) => tokio::runtime::Builder::new_multi_thread()
             .worker_threads(n)
-            .enable_all()
+            .enable_io()
+            .enable_time()
             .build(),
         None => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
+            .enable_io()
+            .enable_time()
             .build(),
     };
     let runtime = runtime.unwrap_or_else(|e| {

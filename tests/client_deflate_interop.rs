@@ -7,24 +7,14 @@
 #![cfg(feature = "deflate")]
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-use std::process::Stdio;
+#[path = "common/python.rs"]
+mod python;
+
 use std::time::Duration;
 
+use python::PythonPeer;
 use squall::{websocket_connect, CompressionOptions, ConnectOptions, Message};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("SQUALL_PYTHON") {
-        return python.into();
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
-}
+use tokio::io::AsyncWriteExt;
 
 fn messages() -> Vec<Message> {
     vec![
@@ -62,24 +52,15 @@ async fn exchange(port: u64) -> bool {
 
 #[tokio::test]
 async fn squall_client_against_python_websockets_server() {
-    let mut child = tokio::process::Command::new(python())
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/deflate_peer.py"))
-        .arg("server")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python3 with the websockets package (run scripts/setup.sh)");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut peer = PythonPeer::spawn(&["server"]);
     let mut results = Vec::new();
     let run_all = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
+        while let Some(line) = peer.lines.next_line().await.unwrap() {
             let announced: serde_json::Value = serde_json::from_str(&line).unwrap();
             let port = announced["port"].as_u64().unwrap();
             let ok = exchange(port).await;
             results.push((announced["params"].clone(), ok));
-            stdin
+            peer.stdin
                 .write_all(format!("{{\"ok\": {ok}}}\n").as_bytes())
                 .await
                 .unwrap();
@@ -88,7 +69,7 @@ async fn squall_client_against_python_websockets_server() {
     tokio::time::timeout(Duration::from_secs(120), run_all)
         .await
         .expect("the peer finished");
-    let status = child.wait().await.unwrap();
+    let status = peer.wait().await;
     assert_eq!(
         results.len(),
         64,

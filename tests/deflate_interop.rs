@@ -5,12 +5,13 @@
 //! `websockets` in `target/interop-venv`); the test fails if it cannot run.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-use std::process::Stdio;
+#[path = "common/python.rs"]
+mod python;
+
 use std::time::Duration;
 
+use python::PythonPeer;
 use squall::{Application, CompressionOptions, Message, WebSocket, WebSocketHandler};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 struct Echo;
 
@@ -25,22 +26,6 @@ impl WebSocketHandler for Echo {
     }
 }
 
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("SQUALL_PYTHON") {
-        return python.into();
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
-}
-
-fn peer_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/deflate_peer.py")
-}
-
 #[tokio::test]
 async fn python_websockets_client_against_squall_server() {
     let server = Application::new()
@@ -49,24 +34,17 @@ async fn python_websockets_client_against_squall_server() {
         .await
         .unwrap();
     let url = format!("ws://{}/echo", server.local_addr());
-    let mut child = tokio::process::Command::new(python())
-        .arg(peer_script())
-        .args(["client", &url])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python3 with the websockets package (run scripts/setup.sh)");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut peer = PythonPeer::spawn(&["client", &url]);
     let mut results = Vec::new();
     let read_all = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
+        while let Some(line) = peer.lines.next_line().await.unwrap() {
             results.push(line);
         }
     };
     tokio::time::timeout(Duration::from_secs(120), read_all)
         .await
         .expect("the peer finished");
-    let status = child.wait().await.unwrap();
+    let status = peer.wait().await;
     assert_eq!(
         results.len(),
         64,
