@@ -88,3 +88,55 @@ async fn messages_are_handled_in_order() {
     }
     let _ = server.next().await;
 }
+
+/// A handler that is slow now and then, and reports what it saw.
+struct SlowReader {
+    seen: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+impl squall::WebSocketHandler for SlowReader {
+    async fn on_message(&mut self, _ws: &squall::WebSocket, message: Message) {
+        let text = message.as_text().unwrap().to_owned();
+        if text.ends_with('0') {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        let _ = self.seen.send(text);
+    }
+
+    async fn on_close(&mut self, ws: &squall::WebSocket) {
+        let _ = self.seen.send(format!("closed {:?}", ws.close_code()));
+    }
+}
+
+#[tokio::test]
+async fn a_slow_handler_gets_every_message_in_order_and_the_close_last() {
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let server = squall::Application::new()
+        .route("/slow", move || SlowReader {
+            seen: seen_tx.clone(),
+        })
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
+    let url = format!("ws://{}/slow", server.local_addr());
+    let (mut client, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    // More than the handler's queue and the protocol core's together, sent before the
+    // handler has read any: reading stops and resumes while the handler catches up.
+    for i in 0..600 {
+        client.feed(TMessage::text(format!("m{i}"))).await.unwrap();
+    }
+    let normal = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+        code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Normal,
+        reason: "".into(),
+    };
+    client.send(TMessage::Close(Some(normal))).await.unwrap();
+    for i in 0..600 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), seen.recv());
+        assert_eq!(next.await.unwrap().unwrap(), format!("m{i}"));
+    }
+    let last = tokio::time::timeout(std::time::Duration::from_secs(10), seen.recv());
+    assert_eq!(
+        last.await.unwrap().unwrap(),
+        format!("closed {:?}", Some(squall::CloseCode::NORMAL))
+    );
+}

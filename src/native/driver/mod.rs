@@ -8,6 +8,7 @@
 //! message is read, handled, answered and written in a single poll of a single task.
 
 mod hooks;
+mod inline;
 mod shared;
 #[cfg(test)]
 mod tests;
@@ -27,10 +28,12 @@ use tokio::io::ReadBuf;
 use tokio::time::Sleep;
 
 use super::transport::Transport;
-use crate::protocol::{Connection, Event, Output, State, Transmit};
+use crate::protocol::{Connection, Output, State, Transmit};
 use crate::{Message, ProtocolError};
 
 pub(crate) use hooks::Hooks;
+pub(crate) use inline::next_inline;
+use inline::InlineInbox;
 use shared::Inner;
 pub(crate) use shared::{Events, Handle, Shared, TrySendError};
 
@@ -69,16 +72,30 @@ pub(crate) struct DriverConfig {
     pub(crate) write_timeout: Option<Duration>,
 }
 
-/// Builds a driver and the handle and event stream that talk to it.
-///
-/// The driver comes boxed: the futures that run it move it around (into `select!`,
-/// `instrument`), and each move reserves another copy of it in the enclosing future's
-/// state; a box makes each of those copies one pointer instead of the whole driver.
+/// Builds a driver and the handle and event stream that talk to it, for a reader in any
+/// task (the client).
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 pub(crate) fn connect<S: Transport>(
     stream: S,
     core: Connection,
     config: DriverConfig,
 ) -> (Box<Driver<S>>, Handle, Events) {
+    let (driver, handle) = connect_inline(stream, core, config);
+    let events = Events::new(Arc::clone(&driver.shared));
+    (driver, handle, events)
+}
+
+/// Builds a driver and the handle that talks to it, for a handler run in the driver's own
+/// poll by [`run_with`] (the server): events go to [`next_inline`], not to an event stream.
+///
+/// The driver comes boxed: the futures that run it move it around (into `select!`,
+/// `instrument`), and each move reserves another copy of it in the enclosing future's
+/// state; a box makes each of those copies one pointer instead of the whole driver.
+pub(crate) fn connect_inline<S: Transport>(
+    stream: S,
+    core: Connection,
+    config: DriverConfig,
+) -> (Box<Driver<S>>, Handle) {
     let shared = Arc::new(Shared::new(
         core,
         config.write_high_water,
@@ -106,17 +123,16 @@ pub(crate) fn connect<S: Transport>(
         io_failed: false,
         finished: false,
     };
-    (
-        Box::new(driver),
-        Handle::new(Arc::clone(&shared)),
-        Events::new(shared),
-    )
+    (Box::new(driver), Handle::new(shared))
 }
 
-/// Runs `driver` and `companion` (a handler loop reading the driver's events) as one
-/// future, inside `span`: each poll runs the driver, then the companion, then the driver
-/// again while the companion left it work. Completes when both are done, or when `stop`, if
-/// any (it may start a close meanwhile), completes.
+/// Runs `driver` and `companion` (a handler loop reading the driver's events with
+/// [`next_inline`]) as one future, inside `span`: each poll runs the driver, then the
+/// companion, then the driver again while the companion left it work. Completes when both
+/// are done, or when `stop`, if any (it may start a close meanwhile), completes.
+///
+/// Events reach the companion through a queue only this future touches (see
+/// [`InlineInbox`]), not through the connection's lock.
 pub(crate) async fn run_with<S: Transport>(
     mut driver: Box<Driver<S>>,
     mut companion: Pin<&mut impl Future<Output = ()>>,
@@ -125,23 +141,33 @@ pub(crate) async fn run_with<S: Transport>(
 ) {
     let mut companion_done = false;
     let mut driver_done = false;
-    poll_fn(|cx| {
+    // Owned by the closure, not borrowed by it: a borrow of a RefCell held across the
+    // await would make this future !Send.
+    let inbox = RefCell::new(InlineInbox::default());
+    poll_fn(move |cx| {
         let _entered = span.enter();
         if let Some(stop) = stop.as_mut() {
             if stop.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(());
             }
         }
+        let mut poll_companion = |cx: &mut Context<'_>| {
+            if !companion_done {
+                companion_done =
+                    inline::with_inbox(&inbox, || companion.as_mut().poll(cx)).is_ready();
+            }
+        };
         if !driver_done {
-            let mut poll_companion = |cx: &mut Context<'_>| {
-                if !companion_done {
-                    companion_done = companion.as_mut().poll(cx).is_ready();
-                }
-            };
-            driver_done = driver.poll_joined(cx, &mut poll_companion).is_ready();
+            driver_done = driver
+                .poll_joined(cx, &mut poll_companion, Some(&inbox))
+                .is_ready();
+            if driver_done {
+                // Nothing more will come: the handler's next event is the end.
+                inbox.borrow_mut().end();
+            }
         }
-        if driver_done && !companion_done {
-            companion_done = companion.as_mut().poll(cx).is_ready();
+        if driver_done {
+            poll_companion(cx);
         }
         if driver_done && companion_done {
             Poll::Ready(())
@@ -238,7 +264,7 @@ impl<S: Transport> Future for Driver<S> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().poll_joined(cx, &mut |_| {})
+        self.get_mut().poll_joined(cx, &mut |_| {}, None)
     }
 }
 
@@ -252,10 +278,12 @@ impl<S: Transport> Driver<S> {
 
     /// One poll of the driver. `companion` runs in the same poll: first after the first
     /// read, then again whenever the driver gave it something (events, or room to write).
+    /// Events go to `inline` when given, else to the event stream or the hooks.
     fn poll_joined(
         &mut self,
         cx: &mut Context<'_>,
         companion: &mut dyn FnMut(&mut Context<'_>),
+        inline: Option<&RefCell<InlineInbox>>,
     ) -> Poll<()> {
         if self.finished {
             return Poll::Ready(());
@@ -270,7 +298,7 @@ impl<S: Transport> Driver<S> {
         // Handles in other tasks may have written before this poll.
         self.output_hint = true;
         for _ in 0..POLL_BUDGET {
-            let (read, delivered) = self.poll_read(cx);
+            let (read, delivered) = self.poll_read(cx, inline);
             self.output_hint |= read;
             if poke_companion || delivered {
                 companion(cx);
@@ -283,7 +311,7 @@ impl<S: Transport> Driver<S> {
             }
             // Nothing moved on the socket: the rarer work, then park unless someone left
             // work meanwhile.
-            match self.settle(cx) {
+            match self.settle(cx, inline) {
                 Settled::Done => {
                     self.finish();
                     return Poll::Ready(());
@@ -311,7 +339,11 @@ impl<S: Transport> Driver<S> {
 
     /// Reads once into the core and hands the events that came of it on. Returns whether
     /// the socket made progress, and whether events were delivered.
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> (bool, bool) {
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        inline: Option<&RefCell<InlineInbox>>,
+    ) -> (bool, bool) {
         if self.read_idle || self.io_failed || self.peer_eof {
             return (false, false);
         }
@@ -323,7 +355,7 @@ impl<S: Transport> Driver<S> {
         match read_into_core(&mut self.stream, &self.shared, peer_eof, cx, lingering) {
             ReadInto::Core(inner) => {
                 self.read_since_release_armed = true;
-                let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, cx);
+                let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, inline, cx);
                 return (true, delivered);
             }
             ReadInto::Pending => {
@@ -430,7 +462,7 @@ impl<S: Transport> Driver<S> {
     /// The work left when the socket is quiet, all under one lock: socket options, the
     /// done check, events the reader made room for, timers; then parks the driver (its
     /// waker stored) unless a handle left work meanwhile.
-    fn settle(&mut self, cx: &mut Context<'_>) -> Settled {
+    fn settle(&mut self, cx: &mut Context<'_>, inline: Option<&RefCell<InlineInbox>>) -> Settled {
         // A clone of the handle (two atomic operations), so the guard does not borrow self.
         let shared = Arc::clone(&self.shared);
         let mut inner = shared.lock();
@@ -451,7 +483,7 @@ impl<S: Transport> Driver<S> {
         let done = self.is_done(&inner);
         let mut inner = if inner.core.has_events() {
             // Events the reader has made room for since.
-            let (delivered, inner) = take_events(inner, &shared, &mut self.hooks, cx);
+            let (delivered, inner) = take_events(inner, &shared, &mut self.hooks, inline, cx);
             match inner.filter(|_| !delivered) {
                 Some(inner) => inner,
                 None => return Settled::Delivered,
@@ -603,15 +635,22 @@ fn with_read_buffer<R>(read: impl FnOnce(&mut [MaybeUninit<u8>]) -> R) -> R {
     })
 }
 
-/// Moves the core's events to the reader (or the hooks), up to the reader's capacity.
-/// Returns whether any were delivered, and the lock unless it had to be released (for the
-/// hooks, which may write, or to record the close).
+/// Moves the core's events to the reader (`inline`, else the event stream or the hooks),
+/// up to the reader's capacity. Returns whether any were delivered, and the lock unless it
+/// had to be released (for the hooks, which may write, or to record the close).
 fn take_events<'a>(
     mut inner: MutexGuard<'a, Inner>,
     shared: &Shared,
     hooks: &mut Option<Hooks>,
+    inline: Option<&RefCell<InlineInbox>>,
     cx: &Context<'_>,
 ) -> (bool, Option<MutexGuard<'a, Inner>>) {
+    if let Some(inline) = inline {
+        let delivered = inline
+            .borrow_mut()
+            .fill(&mut inner, shared.event_capacity());
+        return (delivered, Some(inner));
+    }
     let mut delivered = false;
     let mut for_hooks = Vec::new();
     let mut closed = None;
@@ -621,19 +660,9 @@ fn take_events<'a>(
         let Some(event) = inner.core.poll_event() else {
             break;
         };
-        let incoming = match event {
-            Event::Message(message) => Incoming::Message(message),
-            Event::Ping(payload) => Incoming::Ping(payload),
-            Event::Pong {
-                payload,
-                acknowledged,
-            } => {
-                if let Some(id) = acknowledged {
-                    inner.resolve_pings(id);
-                }
-                Incoming::Pong(payload)
-            }
-            Event::Closed(event) => {
+        let incoming = match inner.incoming(event) {
+            Ok(incoming) => incoming,
+            Err(event) => {
                 closed = Some(event);
                 continue;
             }

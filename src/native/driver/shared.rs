@@ -15,7 +15,7 @@ use futures_core::Stream;
 use tokio::sync::oneshot;
 
 use super::Incoming;
-use crate::protocol::{Closed, Connection, State};
+use crate::protocol::{Closed, Connection, Event, State};
 use crate::{CloseCode, CloseFrame, Error, Message, WebSocketClosedError};
 
 /// A ping waiting for its pong: id, when it was sent, and who wants the round-trip time.
@@ -236,6 +236,25 @@ impl Inner {
             }
         }
         current
+    }
+
+    /// What the application sees of a core event: a pong also resolves the pings it
+    /// answers; `Err` is the close, which ends the events.
+    pub(super) fn incoming(&mut self, event: Event) -> Result<Incoming, Closed> {
+        Ok(match event {
+            Event::Message(message) => Incoming::Message(message),
+            Event::Ping(payload) => Incoming::Ping(payload),
+            Event::Pong {
+                payload,
+                acknowledged,
+            } => {
+                if let Some(id) = acknowledged {
+                    self.resolve_pings(id);
+                }
+                Incoming::Pong(payload)
+            }
+            Event::Closed(closed) => return Err(closed),
+        })
     }
 
     pub(super) fn resolve_pings(&mut self, acknowledged: u64) {

@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::handler::{PathArgs, WebSocketHandler};
@@ -242,7 +241,6 @@ pub(crate) struct Established<H, S> {
     driver: Box<driver::Driver<S>>,
     handler: H,
     ws: WebSocket,
-    events: driver::Events,
     args: PathArgs,
     shutdown: Shutdown,
 }
@@ -281,13 +279,12 @@ pub(crate) fn establish<H: WebSocketHandler, S: Transport>(
         event_capacity: 16,
         write_timeout: settings.write_timeout,
     };
-    let (driver, handle, events) = driver::connect(stream, core, driver_config);
+    let (driver, handle) = driver::connect_inline(stream, core, driver_config);
     let ws = WebSocket::new(handle, request, agreement.subprotocol, agreement.extensions);
     Established {
         driver,
         handler,
         ws,
-        events,
         args,
         shutdown,
     }
@@ -299,15 +296,10 @@ impl<H: WebSocketHandler, S: Transport> Established<H, S> {
     pub(crate) async fn run(mut self) {
         // Fields are used in place, not destructured: each copy would stay reserved in
         // this future's state for the connection's whole life.
-        let (handler, ws, events, args) = (
-            &mut self.handler,
-            &self.ws,
-            &mut self.events,
-            &mut self.args,
-        );
+        let (handler, ws, args) = (&mut self.handler, &self.ws, &mut self.args);
         let handler_loop = async {
             handler.open(ws, std::mem::take(args)).await;
-            while let Some(incoming) = events.next().await {
+            while let Some(incoming) = driver::next_inline().await {
                 match incoming {
                     Incoming::Message(message) => handler.on_message(ws, message).await,
                     Incoming::Ping(data) => handler.on_ping(ws, data),
