@@ -8,13 +8,16 @@
 //! message is read, handled, answered and written in a single poll of a single task.
 
 mod hooks;
+// The inline inbox serves the server's handlers; a client-only build keeps its type (the
+// driver's signatures name it) but never fills it.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 mod inline;
 mod shared;
 #[cfg(test)]
 mod tests;
 
 use std::cell::RefCell;
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::io::IoSlice;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
@@ -32,10 +35,13 @@ use crate::protocol::{Connection, Output, State, Transmit};
 use crate::{Message, ProtocolError};
 
 pub(crate) use hooks::Hooks;
+#[cfg(feature = "server")]
 pub(crate) use inline::next_inline;
 use inline::InlineInbox;
 use shared::Inner;
-pub(crate) use shared::{Events, Handle, Shared, TrySendError};
+#[cfg(feature = "server")]
+pub(crate) use shared::TrySendError;
+pub(crate) use shared::{Events, Handle, Shared};
 
 /// Size of the buffer each read fills: one per thread ([`with_read_buffer`]), so an idle
 /// connection holds no read buffer at all. (Reading straight into the core's input buffer
@@ -133,6 +139,7 @@ pub(crate) fn connect_inline<S: Transport>(
 ///
 /// Events reach the companion through a queue only this future touches (see
 /// [`InlineInbox`]), not through the connection's lock.
+#[cfg(feature = "server")]
 pub(crate) async fn run_with<S: Transport>(
     mut driver: Box<Driver<S>>,
     mut companion: Pin<&mut impl Future<Output = ()>>,
@@ -144,7 +151,7 @@ pub(crate) async fn run_with<S: Transport>(
     // Owned by the closure, not borrowed by it: a borrow of a RefCell held across the
     // await would make this future !Send.
     let inbox = RefCell::new(InlineInbox::default());
-    poll_fn(move |cx| {
+    std::future::poll_fn(move |cx| {
         let _entered = span.enter();
         if let Some(stop) = stop.as_mut() {
             if stop.as_mut().poll(cx).is_ready() {
