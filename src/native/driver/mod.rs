@@ -26,8 +26,8 @@ use std::sync::{Arc, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes};
-use tokio::io::ReadBuf;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, ReadBuf};
 use tokio::time::Sleep;
 
 use super::transport::Transport;
@@ -43,10 +43,12 @@ use shared::Inner;
 pub(crate) use shared::TrySendError;
 pub(crate) use shared::{Events, Handle, Shared};
 
-/// Size of the buffer each read fills: one per thread ([`with_read_buffer`]), so an idle
-/// connection holds no read buffer at all. (Reading straight into the core's input buffer
-/// instead saved no CPU and cost 1 MiB echoes 10 % of their throughput: reads came smaller
-/// and more often.)
+/// Most bytes one read takes. Small-message connections read into one buffer per thread
+/// ([`with_read_buffer`]), so an idle connection holds no read buffer at all; a connection
+/// whose input buffer large frames grew reads straight into it ([`read_into_core`]). Both
+/// read this much at most: a read that fills it leaves tokio's readiness set, so the next
+/// read follows without a trip through `epoll` (reads sized to the whole missing frame
+/// drained the socket each time and cost 1 MiB echoes 10 % of their throughput).
 const READ_CHUNK: usize = 64 * 1024;
 /// Slices handed to one vectored write.
 const WRITE_SLICES: usize = 64;
@@ -120,6 +122,7 @@ pub(crate) fn connect_inline<S: Transport>(
         release_at: None,
         output_hint: true,
         wbuf: Output::new(),
+        lent_input: None,
         timer: None,
         eof_requested: false,
         shutdown_done: false,
@@ -197,13 +200,44 @@ enum ReadInto<'a> {
 }
 
 /// One read from the socket, fed to the core unless `lingering`; an EOF sets `peer_eof`.
+///
+/// The read goes into the core's own input buffer when the core lent it (`lent`: large
+/// frames grew it), else into this thread's read buffer, copied into the core after.
+/// Either way at most [`READ_CHUNK`] bytes, so reads come the same size.
 fn read_into_core<'a, S: Transport>(
     stream: &mut S,
     shared: &'a Shared,
+    lent: &mut Option<BytesMut>,
     peer_eof: &mut bool,
     cx: &mut Context<'_>,
     lingering: bool,
 ) -> ReadInto<'a> {
+    if let Some(input) = lent.as_mut() {
+        // Reserved now, not when lent: the message last parsed out of it has been answered
+        // and dropped since, so this reuses its memory (still in cache) instead of
+        // allocating.
+        input.reserve(READ_CHUNK);
+        let read = std::pin::pin!(stream.read_buf(&mut input.limit(READ_CHUNK))).poll(cx);
+        let read = match read {
+            Poll::Ready(Ok(read)) => read,
+            Poll::Ready(Err(_)) => return ReadInto::Failed,
+            Poll::Pending => return ReadInto::Pending,
+        };
+        let mut inner = shared.lock();
+        let mut input = lent.take().unwrap_or_default();
+        if read == 0 {
+            *peer_eof = true;
+            inner.core.restore_input(input);
+            inner.core.receive_eof();
+        } else if lingering {
+            input.truncate(input.len() - read);
+            inner.core.restore_input(input);
+        } else {
+            inner.core.receive_lent(input, Instant::now);
+        }
+        *lent = inner.core.lend_input();
+        return ReadInto::Core(inner);
+    }
     with_read_buffer(|storage| {
         let mut buf = ReadBuf::uninit(storage);
         match Pin::new(stream).poll_read(cx, &mut buf) {
@@ -214,6 +248,7 @@ fn read_into_core<'a, S: Transport>(
                     inner.core.receive_eof();
                 } else if !lingering {
                     inner.core.receive_with_clock(buf.filled(), Instant::now);
+                    *lent = inner.core.lend_input();
                 }
                 ReadInto::Core(inner)
             }
@@ -254,6 +289,8 @@ pub(crate) struct Driver<S> {
     output_hint: bool,
     /// Bytes taken from the core's output and not yet written.
     wbuf: Output,
+    /// The core's input buffer, lent for reading straight into it (see [`read_into_core`]).
+    lent_input: Option<BytesMut>,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     /// Every byte before the EOF is in `wbuf`: shut down once it is written.
     eof_requested: bool,
@@ -359,7 +396,15 @@ impl<S: Transport> Driver<S> {
             return (false, false);
         }
         let peer_eof = &mut self.peer_eof;
-        match read_into_core(&mut self.stream, &self.shared, peer_eof, cx, lingering) {
+        let lent = &mut self.lent_input;
+        match read_into_core(
+            &mut self.stream,
+            &self.shared,
+            lent,
+            peer_eof,
+            cx,
+            lingering,
+        ) {
             ReadInto::Core(inner) => {
                 self.read_since_release_armed = true;
                 let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, inline, cx);
@@ -578,6 +623,9 @@ impl<S: Transport> Driver<S> {
             // new deadline while the buffers are still large.
             self.release_at = None;
             if !self.read_since_release_armed {
+                if let Some(input) = self.lent_input.take() {
+                    inner.core.restore_input(input);
+                }
                 inner.core.release_buffers();
                 if self.wbuf.is_empty() {
                     self.wbuf = Output::new();

@@ -1,21 +1,26 @@
 //! The driver's own timing: buffers that large messages grew are given back once the
 //! connection has been quiet for [`BUFFER_IDLE`], and not while messages keep coming.
 
-use std::sync::Arc;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncWriteExt, DuplexStream};
 
-use super::{connect, DriverConfig, Incoming, Shared, BUFFER_IDLE};
+use super::{connect, Driver, DriverConfig, Incoming, Shared, BUFFER_IDLE};
 use crate::protocol::{Config, Connection, Role};
 use crate::Message;
 
 const LARGE: usize = 1 << 20;
 
+/// The driver, polled by its task and open to the test's inspection between polls.
+type SharedDriver = Arc<Mutex<Box<Driver<DuplexStream>>>>;
+
 /// A server-side driver on an in-memory pipe, running on its own task: the pipe's other
-/// end, the connection's shared state and its events.
-fn server() -> (DuplexStream, Arc<Shared>, super::Events) {
+/// end, the connection's shared state, its events and the driver itself.
+fn server() -> (DuplexStream, Arc<Shared>, super::Events, SharedDriver) {
     let (ours, theirs) = tokio::io::duplex(4 * LARGE);
     let config = Config {
         max_message_size: Some(4 * LARGE),
@@ -30,12 +35,14 @@ fn server() -> (DuplexStream, Arc<Shared>, super::Events) {
     };
     let (driver, handle, events) = connect(ours, core, driver_config);
     let shared = Arc::clone(&handle.shared);
+    let driver = Arc::new(Mutex::new(driver));
+    let polled = Arc::clone(&driver);
     // The handle stays alive with the driver: dropping the last one would close.
     tokio::spawn(async move {
-        driver.await;
+        poll_fn(|cx| Pin::new(&mut **polled.lock().unwrap()).poll(cx)).await;
         drop(handle);
     });
-    (theirs, shared, events)
+    (theirs, shared, events, driver)
 }
 
 /// A masked client frame carrying `len` bytes.
@@ -58,13 +65,27 @@ async fn receive(events: &mut super::Events, len: usize) {
 
 #[tokio::test]
 async fn a_quiet_connection_gives_back_what_a_large_message_grew() {
-    let (mut peer, shared, mut events) = server();
+    let (mut peer, shared, mut events, driver) = server();
     peer.write_all(&client_frame(LARGE)).await.unwrap();
     receive(&mut events, LARGE).await;
     assert!(shared.lock().core.holds_large_buffers());
+    let lent = driver
+        .lock()
+        .unwrap()
+        .lent_input
+        .as_ref()
+        .map(|b| b.capacity());
+    assert!(
+        lent.is_some(),
+        "reads go straight into the grown input buffer"
+    );
 
     tokio::time::sleep(BUFFER_IDLE * 2).await;
     assert!(!shared.lock().core.holds_large_buffers());
+    assert!(
+        driver.lock().unwrap().lent_input.is_none(),
+        "the lent buffer is freed too"
+    );
 
     // And it still works: the next large message grows them again.
     peer.write_all(&client_frame(LARGE)).await.unwrap();
@@ -73,7 +94,7 @@ async fn a_quiet_connection_gives_back_what_a_large_message_grew() {
 
 #[tokio::test]
 async fn a_busy_connection_keeps_its_buffers() {
-    let (mut peer, shared, mut events) = server();
+    let (mut peer, shared, mut events, _driver) = server();
     peer.write_all(&client_frame(LARGE)).await.unwrap();
     receive(&mut events, LARGE).await;
     // Small messages, more often than BUFFER_IDLE, for twice BUFFER_IDLE: the large

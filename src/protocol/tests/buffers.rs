@@ -96,6 +96,59 @@ fn a_large_message_reuses_the_buffer_the_previous_one_gave_back() {
     );
 }
 
+/// Feeds `bytes` as the tokio driver does once large frames grew the input buffer: each
+/// read of up to 64 KiB goes straight into the lent buffer, with room reserved just before.
+fn receive_lent_in_reads(conn: &mut Connection, bytes: &[u8], now: Instant) {
+    for read in bytes.chunks(64 * 1024) {
+        let mut input = conn.lend_input().expect("large frames grew the buffer");
+        input.reserve(64 * 1024);
+        input.extend_from_slice(read);
+        conn.receive_lent(input, || now);
+    }
+}
+
+#[test]
+fn frames_read_into_the_lent_buffer_come_out_whole_in_any_split() {
+    let (mut s, now) = server();
+    assert!(s.lend_input().is_none(), "small connections read elsewhere");
+    receive_in_reads(&mut s, &from_client(true, 0x2, &vec![3; LARGE]), now);
+    assert_eq!(binary_payload(s.poll_event()).len(), LARGE);
+    // A large frame, a small one and a fragmented text message back to back, cut so that
+    // headers and payloads straddle reads.
+    let mut wire = from_client(true, 0x2, &vec![4; LARGE + 5]);
+    wire.extend(from_client(true, 0x2, b"tiny"));
+    wire.extend(from_client(false, 0x1, "é".repeat(40_000).as_bytes()));
+    wire.extend(from_client(true, 0x0, b"!"));
+    for cut in [1, 7, 4096, 65_535] {
+        let (head, tail) = wire.split_at(cut);
+        receive_lent_in_reads(&mut s, head, now);
+        receive_lent_in_reads(&mut s, tail, now);
+        let payload = binary_payload(s.poll_event());
+        assert_eq!(payload.len(), LARGE + 5);
+        assert!(payload.iter().all(|&b| b == 4));
+        assert_eq!(binary_payload(s.poll_event()), &b"tiny"[..]);
+        let expected = format!("{}!", "é".repeat(40_000));
+        assert_eq!(
+            s.poll_event(),
+            Some(Event::Message(Message::Text(expected)))
+        );
+        assert_eq!(s.poll_event(), None);
+    }
+}
+
+#[test]
+fn a_failed_connection_lends_nothing_and_drops_what_comes_back() {
+    let (mut s, now) = server();
+    receive_in_reads(&mut s, &from_client(true, 0x2, &vec![3; LARGE]), now);
+    let _ = s.poll_event();
+    let mut input = s.lend_input().unwrap();
+    // An unmasked client frame: a protocol error (1002).
+    input.extend_from_slice(&[0x82, 0x01, 0xFF]);
+    s.receive_lent(input, || now);
+    assert!(s.lend_input().is_none());
+    assert_eq!(s.inbuf.capacity(), 0);
+}
+
 #[test]
 fn large_buffers_are_released_on_request_only_when_empty() {
     let (mut s, now) = server();
