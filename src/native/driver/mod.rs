@@ -5,7 +5,8 @@
 //! The core lives in [`Shared`], behind one lock: handles encode messages straight into its
 //! output, and the driver writes that output, reads into the core and moves its events to
 //! the reader. A server runs its handler in the driver's own poll ([`run_with`]), so a
-//! message is read, handled, answered and written in a single poll of a single task.
+//! message is read, handled, answered and written in a single poll of a single task, and
+//! its events reach the handler without the lock ([`next_inline`]).
 
 mod hooks;
 // The inline inbox serves the server's handlers; a client-only build keeps its type (the
@@ -207,24 +208,24 @@ enum ReadInto<'a> {
 fn read_into_core<'a, S: Transport>(
     stream: &mut S,
     shared: &'a Shared,
-    lent: &mut Option<BytesMut>,
+    lent: &mut Option<Box<BytesMut>>,
     peer_eof: &mut bool,
     cx: &mut Context<'_>,
     lingering: bool,
 ) -> ReadInto<'a> {
-    if let Some(input) = lent.as_mut() {
+    if let Some(slot) = lent.as_mut() {
         // Reserved now, not when lent: the message last parsed out of it has been answered
         // and dropped since, so this reuses its memory (still in cache) instead of
         // allocating.
-        input.reserve(READ_CHUNK);
-        let read = std::pin::pin!(stream.read_buf(&mut input.limit(READ_CHUNK))).poll(cx);
+        slot.reserve(READ_CHUNK);
+        let read = std::pin::pin!(stream.read_buf(&mut slot.limit(READ_CHUNK))).poll(cx);
         let read = match read {
             Poll::Ready(Ok(read)) => read,
             Poll::Ready(Err(_)) => return ReadInto::Failed,
             Poll::Pending => return ReadInto::Pending,
         };
         let mut inner = shared.lock();
-        let mut input = lent.take().unwrap_or_default();
+        let mut input = std::mem::take(&mut **slot);
         if read == 0 {
             *peer_eof = true;
             inner.core.restore_input(input);
@@ -235,7 +236,11 @@ fn read_into_core<'a, S: Transport>(
         } else {
             inner.core.receive_lent(input, Instant::now);
         }
-        *lent = inner.core.lend_input();
+        // The box is kept for the next loan: one allocation per connection, not per read.
+        match inner.core.lend_input() {
+            Some(again) => **slot = again,
+            None => *lent = None,
+        }
         return ReadInto::Core(inner);
     }
     with_read_buffer(|storage| {
@@ -248,7 +253,7 @@ fn read_into_core<'a, S: Transport>(
                     inner.core.receive_eof();
                 } else if !lingering {
                     inner.core.receive_with_clock(buf.filled(), Instant::now);
-                    *lent = inner.core.lend_input();
+                    *lent = inner.core.lend_input().map(Box::new);
                 }
                 ReadInto::Core(inner)
             }
@@ -290,7 +295,8 @@ pub(crate) struct Driver<S> {
     /// Bytes taken from the core's output and not yet written.
     wbuf: Output,
     /// The core's input buffer, lent for reading straight into it (see [`read_into_core`]).
-    lent_input: Option<BytesMut>,
+    /// Boxed: most connections never have one, and an idle one should not carry its size.
+    lent_input: Option<Box<BytesMut>>,
     timer: Option<(Instant, Pin<Box<Sleep>>)>,
     /// Every byte before the EOF is in `wbuf`: shut down once it is written.
     eof_requested: bool,
@@ -624,7 +630,7 @@ impl<S: Transport> Driver<S> {
             self.release_at = None;
             if !self.read_since_release_armed {
                 if let Some(input) = self.lent_input.take() {
-                    inner.core.restore_input(input);
+                    inner.core.restore_input(*input);
                 }
                 inner.core.release_buffers();
                 if self.wbuf.is_empty() {
