@@ -9,10 +9,14 @@
 //! Python comes from `SQUALL_PYTHON` or `target/interop-venv` (made by scripts/setup.sh).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "../tests/common/python.rs"]
+mod python;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use python::python;
 use squall::protocol::deflate::DeflateParams;
 use squall::protocol::{Config, Connection, Event, Role};
 use squall::{CompressionOptions, Message};
@@ -77,18 +81,6 @@ fn squall_round(payloads: &[String]) -> (Duration, Duration, usize, usize) {
     }
     let inflate = start.elapsed();
     (compress, inflate, wire.len(), received)
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("SQUALL_PYTHON") {
-        return p.into();
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
 }
 
 fn main() {
