@@ -214,34 +214,11 @@ fn read_into_core<'a, S: Transport>(
     lingering: bool,
 ) -> ReadInto<'a> {
     if let Some(slot) = lent.as_mut() {
-        // Reserved now, not when lent: the message last parsed out of it has been answered
-        // and dropped since, so this reuses its memory (still in cache) instead of
-        // allocating.
-        slot.reserve(READ_CHUNK);
-        let read = std::pin::pin!(stream.read_buf(&mut slot.limit(READ_CHUNK))).poll(cx);
-        let read = match read {
-            Poll::Ready(Ok(read)) => read,
-            Poll::Ready(Err(_)) => return ReadInto::Failed,
-            Poll::Pending => return ReadInto::Pending,
-        };
-        let mut inner = shared.lock();
-        let mut input = std::mem::take(&mut **slot);
-        if read == 0 {
-            *peer_eof = true;
-            inner.core.restore_input(input);
-            inner.core.receive_eof();
-        } else if lingering {
-            input.truncate(input.len() - read);
-            inner.core.restore_input(input);
-        } else {
-            inner.core.receive_lent(input, Instant::now);
+        let (read, still_lent) = read_into_lent(stream, shared, slot, peer_eof, cx, lingering);
+        if !still_lent {
+            *lent = None;
         }
-        // The box is kept for the next loan: one allocation per connection, not per read.
-        match inner.core.lend_input() {
-            Some(again) => **slot = again,
-            None => *lent = None,
-        }
-        return ReadInto::Core(inner);
+        return read;
     }
     with_read_buffer(|storage| {
         let mut buf = ReadBuf::uninit(storage);
@@ -261,6 +238,49 @@ fn read_into_core<'a, S: Transport>(
             Poll::Pending => ReadInto::Pending,
         }
     })
+}
+
+/// [`read_into_core`] into the input buffer the core lent (`slot`), which goes back to
+/// the core with the bytes read and is borrowed again into `slot`; the flag tells whether
+/// the core still lends it.
+fn read_into_lent<'a, S: Transport>(
+    stream: &mut S,
+    shared: &'a Shared,
+    slot: &mut BytesMut,
+    peer_eof: &mut bool,
+    cx: &mut Context<'_>,
+    lingering: bool,
+) -> (ReadInto<'a>, bool) {
+    // Reserved now, not when lent: the message last parsed out of it has been answered
+    // and dropped since, so this reuses its memory (still in cache) instead of allocating.
+    slot.reserve(READ_CHUNK);
+    let read = std::pin::pin!(stream.read_buf(&mut slot.limit(READ_CHUNK))).poll(cx);
+    let read = match read {
+        Poll::Ready(Ok(read)) => read,
+        Poll::Ready(Err(_)) => return (ReadInto::Failed, true),
+        Poll::Pending => return (ReadInto::Pending, true),
+    };
+    let mut inner = shared.lock();
+    let mut input = std::mem::take(slot);
+    if read == 0 {
+        *peer_eof = true;
+        inner.core.restore_input(input);
+        inner.core.receive_eof();
+    } else if lingering {
+        input.truncate(input.len() - read);
+        inner.core.restore_input(input);
+    } else {
+        inner.core.receive_lent(input, Instant::now);
+    }
+    // Into the same box: one allocation per connection, not per read.
+    let still_lent = match inner.core.lend_input() {
+        Some(again) => {
+            *slot = again;
+            true
+        }
+        None => false,
+    };
+    (ReadInto::Core(inner), still_lent)
 }
 
 /// What [`Driver::settle`] found.
