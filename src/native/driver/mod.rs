@@ -203,8 +203,9 @@ enum ReadInto<'a> {
 /// One read from the socket, fed to the core unless `lingering`; an EOF sets `peer_eof`.
 ///
 /// The read goes into the core's own input buffer when the core lent it (`lent`: large
-/// frames grew it), else into this thread's read buffer, copied into the core after.
-/// Either way at most [`READ_CHUNK`] bytes, so reads come the same size.
+/// frames grew it) and the bytes are wanted, else into this thread's read buffer, copied
+/// into the core after. Either way at most [`READ_CHUNK`] bytes, so reads come the same
+/// size.
 fn read_into_core<'a, S: Transport>(
     stream: &mut S,
     shared: &'a Shared,
@@ -213,8 +214,8 @@ fn read_into_core<'a, S: Transport>(
     cx: &mut Context<'_>,
     lingering: bool,
 ) -> ReadInto<'a> {
-    if let Some(slot) = lent.as_mut() {
-        let (read, still_lent) = read_into_lent(stream, shared, slot, peer_eof, cx, lingering);
+    if let Some(slot) = lent.as_mut().filter(|_| !lingering) {
+        let (read, still_lent) = read_into_lent(stream, shared, slot, peer_eof, cx);
         if !still_lent {
             *lent = None;
         }
@@ -249,7 +250,6 @@ fn read_into_lent<'a, S: Transport>(
     slot: &mut BytesMut,
     peer_eof: &mut bool,
     cx: &mut Context<'_>,
-    lingering: bool,
 ) -> (ReadInto<'a>, bool) {
     // Reserved now, not when lent: the message last parsed out of it has been answered
     // and dropped since, so this reuses its memory (still in cache) instead of allocating.
@@ -261,14 +261,11 @@ fn read_into_lent<'a, S: Transport>(
         Poll::Pending => return (ReadInto::Pending, true),
     };
     let mut inner = shared.lock();
-    let mut input = std::mem::take(slot);
+    let input = std::mem::take(slot);
     if read == 0 {
         *peer_eof = true;
         inner.core.restore_input(input);
         inner.core.receive_eof();
-    } else if lingering {
-        input.truncate(input.len() - read);
-        inner.core.restore_input(input);
     } else {
         inner.core.receive_lent(input, Instant::now);
     }
