@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::connection::{Connection, State, MAX_CONTROL_PAYLOAD};
 use super::event::{Closed, Event};
@@ -157,10 +157,9 @@ impl Connection {
             return Ok(false);
         }
         self.largest_frame = self.largest_frame.max(header_len + payload_len);
-        let mut payload = self
-            .inbuf
-            .split_to(header_len + payload_len)
-            .split_off(header_len);
+        let mut payload = self.inbuf.split_to(header_len + payload_len);
+        // Past the header in place: a second split would cost another handle on the buffer.
+        payload.advance(header_len);
         if let Some(mask) = header.mask {
             apply_mask(&mut payload, mask, 0);
         }
