@@ -205,6 +205,7 @@ impl Connection {
     }
 
     /// Where the close handshake stands.
+    #[inline]
     pub fn state(&self) -> State {
         self.state
     }
@@ -226,17 +227,20 @@ impl Connection {
 
     /// Whether the driver should read more bytes: false once the peer's EOF arrived, or
     /// while many events wait for [`poll_event`](Self::poll_event) (back-pressure).
+    #[inline]
     pub fn wants_read(&self) -> bool {
         !self.eof_received && self.events.len() < MAX_QUEUED_EVENTS
     }
 
     /// Bytes queued for the wire and not yet taken by [`poll_transmit`](Self::poll_transmit).
+    #[inline]
     pub fn buffered_amount(&self) -> usize {
         self.out.len()
     }
 
     /// Whether large messages grew this connection's buffers, which
     /// [`release_buffers`](Self::release_buffers) can give back once it is quiet.
+    #[inline]
     pub fn holds_large_buffers(&self) -> bool {
         #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
         if self.scratch.capacity() > MIN_RESERVE {
@@ -248,6 +252,7 @@ impl Connection {
     /// Whether nothing is left to do: the connection is closed, its last bytes and EOF
     /// have been handed out (or the peer's EOF arrived), and every event was polled.
     /// The driver then drops the socket.
+    #[inline]
     pub fn is_finished(&self) -> bool {
         self.state == State::Closed
             && self.out.is_empty()
@@ -387,6 +392,7 @@ impl Connection {
     ///
     /// # Errors
     /// [`WebSocketClosedError`] once a close frame was sent or received.
+    #[inline]
     pub fn send_message(
         &mut self,
         message: Message,
@@ -546,6 +552,7 @@ impl Connection {
     /// with [`send_message`](Self::send_message) move over without being copied, for a
     /// vectored write.
     #[must_use]
+    #[inline]
     pub fn poll_transmit_output(&mut self, out: &mut Output) -> Option<Transmit> {
         if !self.out.is_empty() {
             out.append(&mut self.out);
@@ -564,6 +571,7 @@ impl Connection {
 
     /// The next instant at which [`handle_timeout`](Self::handle_timeout) must be called.
     #[must_use]
+    #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let keepalive = self
             .keepalive
@@ -582,12 +590,14 @@ impl Connection {
 
     /// The next event for the application, oldest first.
     #[must_use]
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
     /// Whether [`poll_event`](Self::poll_event) has an event to give.
     #[must_use]
+    #[inline]
     pub fn has_events(&self) -> bool {
         !self.events.is_empty()
     }

@@ -112,6 +112,7 @@ impl FrameHeader {
 /// here only what the header alone decides: reserved opcodes and 64-bit lengths with the
 /// top bit set. The connection checks the rest (RSV bits, masking, control frame rules),
 /// since those depend on the role and negotiated extensions.
+#[inline]
 pub fn parse_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
     let [b0, b1, ..] = *buf else {
         return Ok(None);
@@ -159,6 +160,7 @@ pub fn parse_header(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, Protocol
 }
 
 /// Appends the encoded `header` to `out`, using the shortest length form.
+#[inline]
 pub fn encode_header(header: &FrameHeader, out: &mut Vec<u8>) {
     let mut b0 = header.opcode.as_u8();
     for (flag, bit) in [

@@ -53,16 +53,19 @@ impl Output {
     }
 
     /// Unwritten bytes in all (the same as [`remaining`](Buf::remaining)).
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether every byte has been written.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Whether the bytes are in more than one piece (a vectored write helps).
+    #[inline]
     pub fn is_fragmented(&self) -> bool {
         self.rest.as_ref().is_some_and(|rest| !rest.is_empty())
     }
@@ -100,6 +103,7 @@ impl Output {
     }
 
     /// Moves every byte of `other` to the end of this output; `other` is left empty.
+    #[inline]
     pub fn append(&mut self, other: &mut Self) {
         if self.is_empty() {
             // Nothing to keep here but capacity: take `other` whole.
@@ -135,6 +139,7 @@ impl Output {
     }
 
     /// Forgets every byte, keeping the copied run's capacity.
+    #[inline]
     pub fn clear(&mut self) {
         self.head.clear();
         self.pos = 0;
@@ -156,6 +161,7 @@ impl Output {
         ),
         allow(dead_code)
     )]
+    #[inline]
     pub(crate) fn reset(&mut self, keep: usize) {
         let used = self.head.len();
         if used > 0 && self.head.capacity() > keep && used < self.head.capacity() / 4 {
@@ -171,10 +177,12 @@ impl Output {
 }
 
 impl Buf for Output {
+    #[inline]
     fn remaining(&self) -> usize {
         self.len
     }
 
+    #[inline]
     fn chunk(&self) -> &[u8] {
         if self.pos < self.head.len() {
             return &self.head[self.pos..];
@@ -199,6 +207,7 @@ impl Buf for Output {
         filled
     }
 
+    #[inline]
     fn advance(&mut self, mut n: usize) {
         assert!(n <= self.len, "advance past the end of the output");
         self.len -= n;

@@ -79,6 +79,7 @@ impl Connection {
     /// server.receive_lent(input, || now);
     /// assert!(matches!(server.poll_event(), Some(Event::Message(m)) if m.as_bytes() == [1, 2, 3]));
     /// ```
+    #[inline]
     pub fn lend_input(&mut self) -> Option<BytesMut> {
         if self.discarding || self.largest_frame <= MIN_RESERVE {
             return None;
@@ -182,6 +183,7 @@ impl Connection {
     }
 
     /// Everything the header alone decides, before any payload is buffered.
+    #[inline]
     fn check_header(&self, header: &FrameHeader) -> Result<(), ProtocolError> {
         match (self.role, header.mask.is_some()) {
             (Role::Server, false) => return Err(ProtocolError::UnmaskedClientFrame),
@@ -235,6 +237,7 @@ impl Connection {
         Ok(())
     }
 
+    #[inline]
     fn on_data(&mut self, header: &FrameHeader, payload: BytesMut) -> Result<(), ProtocolError> {
         if self.state != State::Open {
             // After sending a close, data still arriving is read and dropped (RFC 6455 §1.4).

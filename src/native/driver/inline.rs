@@ -25,6 +25,7 @@ pub(crate) struct InlineInbox {
 impl InlineInbox {
     /// Moves the core's events here, up to `capacity` queued. Returns whether any event
     /// was taken (the handler then needs polling).
+    #[inline]
     pub(super) fn fill(&mut self, inner: &mut Inner, capacity: usize) -> bool {
         let mut taken = false;
         while !self.ended && self.queue.len() < capacity {

@@ -716,6 +716,7 @@ fn with_read_buffer<R>(read: impl FnOnce(&mut [MaybeUninit<u8>]) -> R) -> R {
 /// Moves the core's events to the reader (`inline`, else the event stream or the hooks),
 /// up to the reader's capacity. Returns whether any were delivered, and the lock unless it
 /// had to be released (for the hooks, which may write, or to record the close).
+#[inline]
 fn take_events<'a>(
     mut inner: MutexGuard<'a, Inner>,
     shared: &Shared,

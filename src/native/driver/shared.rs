@@ -107,12 +107,14 @@ impl Shared {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    #[inline]
     pub(super) fn event_capacity(&self) -> usize {
         self.event_capacity
     }
 
     /// Makes the driver look at the state again: at the end of its current poll if it is
     /// polling, else by waking it. `inner` is this connection's, locked.
+    #[inline]
     pub(super) fn notify_driver(&self, inner: &mut Inner) {
         if self.driver_polling.load(Ordering::Relaxed) {
             inner.dirty = true;
@@ -202,11 +204,13 @@ impl Shared {
 }
 
 impl Inner {
+    #[inline]
     pub(super) fn unwritten(&self) -> usize {
         self.core.buffered_amount() + self.in_flight
     }
 
     /// Whether the driver may take another event from the core for the reader.
+    #[inline]
     pub(super) fn inbox_has_room(&self, capacity: usize) -> bool {
         self.reader_gone || self.inbox.len() < capacity
     }
@@ -223,6 +227,7 @@ impl Inner {
 
     /// Wakes writers waiting for room, once there is some. Returns whether one of them
     /// runs in the task now polling (`cx`): it is not woken, the caller polls it.
+    #[inline]
     pub(super) fn release_writers(&mut self, write_high_water: usize, cx: &Context<'_>) -> bool {
         if self.writers.is_empty() || self.unwritten() >= write_high_water {
             return false;
@@ -240,6 +245,7 @@ impl Inner {
 
     /// What the application sees of a core event: a pong also resolves the pings it
     /// answers; `Err` is the close, which ends the events.
+    #[inline]
     pub(super) fn incoming(&mut self, event: Event) -> Result<Incoming, Closed> {
         Ok(match event {
             Event::Message(message) => Incoming::Message(message),
