@@ -44,6 +44,9 @@ RUSTDOCFLAGS="-D warnings -D rustdoc::broken_intra_doc_links" cargo doc --no-dep
 step "unit, integration and doc tests"
 cargo test --all-features
 
+step "the benchmark crate's own tests (its load generator's frame counting, the runner's statistics)"
+cargo test -p squall-bench
+
 step "fuzz targets compile and lint (the corpus itself replays in tests/fuzz_corpus.rs)"
 (cd fuzz && cargo clippy --quiet -- -D warnings)
 

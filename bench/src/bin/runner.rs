@@ -24,6 +24,11 @@
 //!   Background load on a shared machine drifts over seconds; interleaved slices spread it
 //!   over every server alike, where one run after another hands it to whichever server ran
 //!   during it.
+//! - **The two ratios.** `squall ÷ best` divides squall's figure by the best library's.
+//!   `paired` is the median, over every pass of every round, of squall's slice rate over
+//!   that library's slice rate in the same pass: two slices measured next to each other in
+//!   time, so load that drifts between passes divides out, where it can still tilt the
+//!   ratio of two upper quartiles.
 //! - **Idle memory** gets a fresh server process per figure, one after another.
 //!
 //! With several rounds each figure is the best one seen, and each round starts each cell
@@ -249,12 +254,15 @@ fn start(config: &Config, server: &str) -> Result<Server, String> {
 }
 
 /// One measured figure (higher is better except for `Idle`) and the CPU use beside it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Figure {
     value: f64,
     cpu: Option<CpuUse>,
     /// For echo cells, the spread of the slices the value was taken from.
     slices: Option<Quartiles>,
+    /// For sliced cells, each slice's rate in pass order: index `p` of every server's
+    /// rates was measured in the same pass, next to each other in time.
+    rates: Vec<f64>,
 }
 
 /// A cell's load on one server, measured in slices.
@@ -389,11 +397,13 @@ fn measure_sliced<'a>(
         .into_iter()
         .map(|(server, load)| {
             let figure = load.map(|load| {
-                let quartiles = Quartiles::of(&load.rates(cell.kind));
+                let rates = load.rates(cell.kind);
+                let quartiles = Quartiles::of(&rates);
                 Figure {
                     value: quartiles.upper,
                     cpu: Some(load.cpu()),
                     slices: Some(quartiles),
+                    rates,
                 }
             });
             (
@@ -402,6 +412,29 @@ fn measure_sliced<'a>(
             )
         })
         .collect()
+}
+
+/// Squall's rate over another server's in each pass that measured both. The two slices of
+/// a pass ran next to each other in time, so background load that drifts over seconds
+/// mostly divides out of their ratio, where it stays in the ratio of two figures each
+/// taken over the whole cell.
+fn paired_ratios<'a>(squall: &'a [f64], other: &'a [f64]) -> impl Iterator<Item = f64> + 'a {
+    squall
+        .iter()
+        .zip(other)
+        .filter(|(_, &other)| other > 0.0)
+        .map(|(squall, other)| squall / other)
+}
+
+/// The middle value (the mean of the two middle ones for an even count); 0 when empty.
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
 }
 
 /// Order statistics of a server's slice rates.
@@ -450,6 +483,7 @@ fn measure_idle(config: &Config, cell: &Cell, server: &str) -> Result<Figure, St
                     value: r.kib_per_conn(),
                     cpu: None,
                     slices: None,
+                    rates: Vec::new(),
                 }
             })
     });
@@ -538,6 +572,8 @@ fn main() {
     };
     let started = Instant::now();
     let mut best: HashMap<(&str, &str), Figure> = HashMap::new();
+    // Squall's rate over each other server's, one per pass, pooled over the rounds.
+    let mut paired: HashMap<(&str, &str), Vec<f64>> = HashMap::new();
     for round in 1..=rounds {
         for cell in &cells {
             // Each round starts each cell with another server: the first one measured after
@@ -553,6 +589,12 @@ fn main() {
                     .collect(),
                 _ => measure_sliced(&config, cell, &order),
             };
+            let squall_rates = figures
+                .iter()
+                .find(|(server, _)| *server == "squall")
+                .and_then(|(_, figure)| figure.as_ref().ok())
+                .map(|figure| figure.rates.clone())
+                .unwrap_or_default();
             for (server, figure) in figures {
                 match figure {
                     Ok(figure) => {
@@ -578,7 +620,22 @@ fn main() {
                                 format_value(cell.kind, q.highest),
                             );
                         }
-                        let entry = best.entry((cell.id, server)).or_insert(figure);
+                        if server != "squall" && !squall_rates.is_empty() {
+                            let ratios: Vec<f64> =
+                                paired_ratios(&squall_rates, &figure.rates).collect();
+                            if !ratios.is_empty() {
+                                eprintln!(
+                                    "{:>52}paired: squall ÷ {server} median {:.3} over {} passes",
+                                    "",
+                                    median(&ratios),
+                                    ratios.len(),
+                                );
+                            }
+                            paired.entry((cell.id, server)).or_default().extend(ratios);
+                        }
+                        let entry = best
+                            .entry((cell.id, server))
+                            .or_insert_with(|| figure.clone());
                         if better(cell.kind, figure.value, entry.value) {
                             *entry = figure;
                         }
@@ -588,7 +645,7 @@ fn main() {
             }
         }
     }
-    print_table(&cells, &servers, &best, rounds, &config);
+    print_table(&cells, &servers, &best, &paired, rounds, &config);
     eprintln!("total {:.0} s", started.elapsed().as_secs_f64());
 }
 
@@ -596,6 +653,7 @@ fn print_table(
     cells: &[Cell],
     servers: &[&str],
     best: &HashMap<(&str, &str), Figure>,
+    paired: &HashMap<(&str, &str), Vec<f64>>,
     rounds: usize,
     config: &Config,
 ) {
@@ -614,8 +672,8 @@ fn print_table(
         header.push_str(&format!(" {server} |"));
         rule.push_str(" ---: |");
     }
-    header.push_str(" best of the 3 libraries | squall ÷ best |");
-    rule.push_str(" ---: | ---: |");
+    header.push_str(" best of the 3 libraries | squall ÷ best | paired |");
+    rule.push_str(" ---: | ---: | ---: |");
     println!("{header}\n{rule}");
     for cell in cells {
         let mut row = format!("| {} |", cell.label);
@@ -625,14 +683,11 @@ fn print_table(
                 .map_or_else(|| "—".to_owned(), |f| format_value(cell.kind, f.value));
             row.push_str(&format!(" {text} |"));
         }
-        let libs: Vec<f64> = LIBRARIES
+        let top_library = LIBRARIES
             .iter()
-            .filter_map(|lib| best.get(&(cell.id, *lib)).map(|f| f.value))
-            .collect();
-        let top = libs
-            .iter()
-            .copied()
-            .reduce(|a, b| if better(cell.kind, a, b) { a } else { b });
+            .filter_map(|&lib| best.get(&(cell.id, lib)).map(|f| (lib, f.value)))
+            .reduce(|a, b| if better(cell.kind, a.1, b.1) { a } else { b });
+        let top = top_library.map(|(_, value)| value);
         let squall = best.get(&(cell.id, "squall")).map(|f| f.value);
         let ratio = match (squall, top) {
             // A ratio above 1 always means squall does better (memory: best ÷ squall).
@@ -640,8 +695,15 @@ fn print_table(
             (Some(s), Some(t)) if t > 0.0 => format!("{:.2}x", s / t),
             _ => "—".to_owned(),
         };
+        let paired_ratio = top_library
+            .and_then(|(lib, _)| paired.get(&(cell.id, lib)))
+            .filter(|ratios| !ratios.is_empty())
+            .map_or_else(
+                || "—".to_owned(),
+                |ratios| format!("{:.2}x", median(ratios)),
+            );
         row.push_str(&format!(
-            " {} | {ratio} |",
+            " {} | {ratio} | {paired_ratio} |",
             top.map_or_else(|| "—".to_owned(), |t| format_value(cell.kind, t))
         ));
         println!("{row}");
@@ -697,5 +759,33 @@ fn print_grid(cells: &[Cell], servers: &[&str], text: impl Fn(&Cell, &str) -> Op
             row.push_str(&format!(" {text} |"));
         }
         println!("{row}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_even_count_is_mean_of_middle_two() {
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[]), 0.0);
+    }
+
+    #[test]
+    fn paired_ratios_pair_slices_of_the_same_pass() {
+        // Background load halves both servers' second pass: the pairs keep their 1.1 ratio.
+        let squall = [110.0, 55.0, 110.0];
+        let other = [100.0, 50.0, 100.0];
+        let ratios: Vec<f64> = paired_ratios(&squall, &other).collect();
+        assert_eq!(ratios.len(), 3);
+        assert!(ratios.iter().all(|r| (r - 1.1).abs() < 1e-9), "{ratios:?}");
+    }
+
+    #[test]
+    fn paired_ratios_skip_failed_slices_and_unmatched_passes() {
+        let ratios: Vec<f64> = paired_ratios(&[10.0, 10.0, 10.0], &[5.0, 0.0]).collect();
+        assert_eq!(ratios, [2.0]);
     }
 }
