@@ -25,10 +25,11 @@
 //!   over every server alike, where one run after another hands it to whichever server ran
 //!   during it.
 //! - **The two ratios.** `squall ÷ best` divides squall's figure by the best library's.
-//!   `paired` is the median, over every pass of every round, of squall's slice rate over
-//!   that library's slice rate in the same pass: two slices measured next to each other in
-//!   time, so load that drifts between passes divides out, where it can still tilt the
-//!   ratio of two upper quartiles.
+//!   `paired` takes, for each library, the median over every pass of every round of
+//!   squall's slice rate over that library's slice rate in the same pass (two slices
+//!   measured next to each other in time, so load that drifts between passes divides out,
+//!   where it can still tilt the ratio of two upper quartiles), and shows the lowest of the
+//!   three.
 //! - **Idle memory** gets a fresh server process per figure, one after another.
 //!
 //! With several rounds each figure is the best one seen, and each round starts each cell
@@ -625,8 +626,9 @@ fn main() {
                                 paired_ratios(&squall_rates, &figure.rates).collect();
                             if !ratios.is_empty() {
                                 eprintln!(
-                                    "{:>52}paired: squall ÷ {server} median {:.3} over {} passes",
+                                    "{:>52}paired, {}: squall ÷ {server} median {:.3} over {} passes",
                                     "",
+                                    cell.label,
                                     median(&ratios),
                                     ratios.len(),
                                 );
@@ -683,11 +685,10 @@ fn print_table(
                 .map_or_else(|| "—".to_owned(), |f| format_value(cell.kind, f.value));
             row.push_str(&format!(" {text} |"));
         }
-        let top_library = LIBRARIES
+        let top = LIBRARIES
             .iter()
-            .filter_map(|&lib| best.get(&(cell.id, lib)).map(|f| (lib, f.value)))
-            .reduce(|a, b| if better(cell.kind, a.1, b.1) { a } else { b });
-        let top = top_library.map(|(_, value)| value);
+            .filter_map(|lib| best.get(&(cell.id, *lib)).map(|f| f.value))
+            .reduce(|a, b| if better(cell.kind, a, b) { a } else { b });
         let squall = best.get(&(cell.id, "squall")).map(|f| f.value);
         let ratio = match (squall, top) {
             // A ratio above 1 always means squall does better (memory: best ÷ squall).
@@ -695,13 +696,15 @@ fn print_table(
             (Some(s), Some(t)) if t > 0.0 => format!("{:.2}x", s / t),
             _ => "—".to_owned(),
         };
-        let paired_ratio = top_library
-            .and_then(|(lib, _)| paired.get(&(cell.id, lib)))
+        // Against the library squall does worst against pass by pass, which need not be
+        // the one with the best figure.
+        let paired_ratio = LIBRARIES
+            .iter()
+            .filter_map(|&lib| paired.get(&(cell.id, lib)))
             .filter(|ratios| !ratios.is_empty())
-            .map_or_else(
-                || "—".to_owned(),
-                |ratios| format!("{:.2}x", median(ratios)),
-            );
+            .map(|ratios| median(ratios))
+            .min_by(f64::total_cmp)
+            .map_or_else(|| "—".to_owned(), |ratio| format!("{ratio:.2}x"));
         row.push_str(&format!(
             " {} | {ratio} | {paired_ratio} |",
             top.map_or_else(|| "—".to_owned(), |t| format_value(cell.kind, t))
