@@ -8,7 +8,7 @@
 # Every server is built with the same Cargo profile: `release-lto` (release with fat LTO and one
 # codegen unit), or BENCH_PROFILE=release for the default release build.
 # CARGO_TARGET_DIR is honoured (default: target/). Extra options go to the runner; see
-# bench/src/bin/runner.rs. With the defaults the measuring takes about 5.5 minutes per round.
+# bench/src/bin/runner.rs. With the defaults the measuring takes about 6 minutes per round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"

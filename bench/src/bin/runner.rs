@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! runner --bin-dir target/release --squall target/release/examples/echo_server
-//!        [--rounds 1] [--warmup 0.5] [--duration 3] [--slices 12] [--idle-conns 10000]
+//!        [--rounds 1] [--warmup 0.5] [--duration 3] [--slices 24] [--idle-conns 10000]
 //!        [--handshake-concurrency 32] [--server-core 0]
 //!        [--servers squall,tokio-tungstenite,...] [--cells 1c16,100c16,...]
 //!        [--baseline OTHER_SQUALL_ECHO_SERVER]
@@ -544,7 +544,7 @@ fn main() {
         baseline: args.get("--baseline"),
         warmup: Duration::from_secs_f64(args.get("--warmup").unwrap_or(0.5)),
         duration: Duration::from_secs_f64(args.get("--duration").unwrap_or(3.0)),
-        slices: args.get::<usize>("--slices").unwrap_or(12).max(1),
+        slices: args.get::<usize>("--slices").unwrap_or(24).max(1),
         idle_conns: args.get("--idle-conns").unwrap_or(10_000),
         handshake_concurrency: args.get("--handshake-concurrency").unwrap_or(32),
         server_core: args.get("--server-core").unwrap_or_else(|| "0".to_owned()),
