@@ -277,11 +277,11 @@ async fn handle_connection(
     let settings = &app.settings;
     let accepted = tokio::time::timeout(settings.handshake_timeout, async {
         let mut stream = open_transport(app, stream).await?;
-        let (request, leftover) = upgrade::read_request(&mut stream, settings).await?;
-        Some((stream, request, leftover))
+        let (request, head, leftover) = upgrade::read_request(&mut stream, settings).await?;
+        Some((stream, request, head, leftover))
     })
     .await;
-    let Ok(Some((mut stream, request, leftover))) = accepted else {
+    let Ok(Some((mut stream, request, head, leftover))) = accepted else {
         tracing::debug!(%peer, "handshake failed or timed out");
         return None;
     };
@@ -308,6 +308,7 @@ async fn handle_connection(
         &app.router,
         stream,
         request,
+        head,
         Some(peer),
         leftover,
         Arc::clone(&app.settings),

@@ -69,9 +69,12 @@ pub trait WebSocketHandler: Send + 'static {
     /// must equal the `Host` header.
     fn check_origin(&self, origin: &str, request: &Request) -> bool {
         request
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|host| host.to_str().ok())
+            .header(&http::header::HOST)
+            .and_then(|host| {
+                std::str::from_utf8(host)
+                    .ok()
+                    .filter(|host| host.is_ascii())
+            })
             .is_some_and(|host| origin_matches_host(origin, host))
     }
 

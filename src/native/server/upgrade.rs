@@ -41,12 +41,13 @@ pub(crate) type ConnectionFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub(crate) type ServeFn =
     dyn Fn(Upgrade) -> Pin<Box<dyn Future<Output = Option<ConnectionFuture>> + Send>> + Send + Sync;
 
-/// Reads the request head within the settings' limits; `None` if the peer went away or
-/// sent garbage (already answered).
+/// Reads the request head within the settings' limits: the parsed request, the head's
+/// bytes and the bytes read after it; `None` if the peer went away or sent garbage (already
+/// answered).
 pub(crate) async fn read_request(
     stream: &mut AnyStream,
     settings: &Settings,
-) -> Option<(http::Request<()>, Vec<u8>)> {
+) -> Option<(http::Request<()>, Box<[u8]>, Vec<u8>)> {
     let limits = HeadLimits {
         max_head_bytes: settings.max_head_bytes,
         max_headers: settings.max_headers,
@@ -56,7 +57,7 @@ pub(crate) async fn read_request(
         match handshake::parse_request(&buf, &limits) {
             Ok(Some((request, consumed))) => {
                 let leftover = buf.split_off(consumed);
-                return Some((request, leftover));
+                return Some((request, buf.into_boxed_slice(), leftover));
             }
             Ok(None) => {}
             Err(error) => {
@@ -93,6 +94,7 @@ pub(crate) async fn dispatch(
     router: &Router,
     mut stream: AnyStream,
     request: http::Request<()>,
+    head: Box<[u8]>,
     peer_addr: Option<SocketAddr>,
     leftover: Vec<u8>,
     settings: Arc<Settings>,
@@ -113,8 +115,10 @@ pub(crate) async fn dispatch(
             return None;
         }
     };
+    // The parsed headers go: the handler's request parses them again from the head's bytes
+    // if it is asked for them, which is cheaper to keep for a connection's whole life.
     let (parts, ()) = request.into_parts();
-    let request = Request::new(parts.method, parts.uri, parts.headers, peer_addr);
+    let request = Request::from_head(parts.method, parts.uri, head, peer_addr);
     serve(Upgrade {
         stream,
         request,

@@ -76,6 +76,41 @@ pub fn parse_request(
     Ok(Some((request, len)))
 }
 
+/// The header fields of `head`, a complete request head that [`parse_request`] accepted,
+/// as name/value pairs borrowed from it (none if it is not such a head).
+#[cfg(feature = "server")]
+pub(crate) fn request_header_fields(head: &[u8]) -> Vec<(&str, &[u8])> {
+    // Every field takes a line of its own, so that many slots are enough.
+    let lines = head.iter().filter(|&&byte| byte == b'\n').count();
+    let mut slots = vec![httparse::EMPTY_HEADER; lines];
+    let mut parsed = httparse::Request::new(&mut slots);
+    match parsed.parse(head) {
+        Ok(httparse::Status::Complete(_)) => parsed
+            .headers
+            .iter()
+            .map(|header| (header.name, header.value))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The headers of `head` (as [`request_header_fields`]) as a map.
+#[cfg(feature = "server")]
+pub(crate) fn request_header_map(head: &[u8]) -> HeaderMap {
+    let fields = request_header_fields(head);
+    let mut map = HeaderMap::with_capacity(fields.len());
+    for (name, value) in fields {
+        // `parse_request` accepted every name and value of this head before.
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
 /// Parses an HTTP/1.x response head from the start of `buf`.
 ///
 /// Returns `Ok(None)` when more bytes are needed, and `Ok(Some((response, n)))` once the

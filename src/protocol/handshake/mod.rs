@@ -62,6 +62,8 @@ mod tests;
 pub use client::{check_response, is_valid_subprotocol, AcceptedResponse, ClientRequest};
 pub use error::HandshakeError;
 pub use head::{parse_request, parse_response, HeadLimits};
+#[cfg(feature = "server")]
+pub(crate) use head::{request_header_fields, request_header_map};
 pub use key::{derive_accept_key, generate_key};
 pub use server::{
     accept_response, origin_matches_host, validate_request, Rejection, UpgradeRequest,
