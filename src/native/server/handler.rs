@@ -69,13 +69,9 @@ pub trait WebSocketHandler: Send + 'static {
     /// must equal the `Host` header.
     fn check_origin(&self, origin: &str, request: &Request) -> bool {
         request
-            .header(&http::header::HOST)
-            .and_then(|host| {
-                std::str::from_utf8(host)
-                    .ok()
-                    .filter(|host| host.is_ascii())
-            })
-            .is_some_and(|host| origin_matches_host(origin, host))
+            .header("host")
+            .filter(|host| host.is_ascii())
+            .is_some_and(|host| origin_matches_host(origin, &host))
     }
 
     /// Picks one of the subprotocols the client offered (an empty slice when it offered

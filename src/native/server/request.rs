@@ -2,24 +2,24 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
-use http::{HeaderMap, HeaderName, Method, Uri};
+use http::{HeaderMap, Method, Uri};
 
 use crate::protocol::handshake::{request_header_fields, request_header_map};
 
 /// The HTTP request that opened a WebSocket connection.
-#[derive(Clone)]
 pub struct Request {
     pub(crate) method: Method,
     pub(crate) uri: Uri,
     /// Parsed from `head` the first time they are asked for.
     headers: OnceLock<HeaderMap>,
-    /// The request head as the server received it (empty when built from parts). A
-    /// connection keeps these few hundred bytes for its whole life instead of a parsed
-    /// `HeaderMap`, which takes 1–1.5 KiB for the 7–11 headers a browser or Python's
-    /// `websockets` sends, and which most handlers never read.
-    head: Box<[u8]>,
+    /// The request head as the server received it, until the headers are parsed from it
+    /// (empty when built from parts). A connection keeps these few hundred bytes instead of
+    /// a parsed `HeaderMap`, which takes 1–1.5 KiB for the 7–11 headers a browser or
+    /// Python's `websockets` sends, and which most handlers never read; once parsed, the
+    /// bytes go, so a handler that reads the headers costs no more than the map.
+    head: Mutex<Box<[u8]>>,
     pub(crate) peer_addr: Option<SocketAddr>,
 }
 
@@ -35,7 +35,7 @@ impl Request {
             method,
             uri,
             headers: OnceLock::from(headers),
-            head: Box::default(),
+            head: Mutex::default(),
             peer_addr,
         }
     }
@@ -53,7 +53,7 @@ impl Request {
             method,
             uri,
             headers: OnceLock::new(),
-            head,
+            head: Mutex::new(head),
             peer_addr,
         }
     }
@@ -84,23 +84,60 @@ impl Request {
     /// keeps only the head's bytes until then, so a connection whose handler never reads
     /// them holds a few hundred bytes for them instead of a parsed map.
     pub fn headers(&self) -> &HeaderMap {
-        self.headers.get_or_init(|| request_header_map(&self.head))
+        self.headers
+            .get_or_init(|| request_header_map(&std::mem::take(&mut *self.head())))
     }
 
-    /// The first value of the header `name`, without parsing the others.
-    pub(crate) fn header(&self, name: &HeaderName) -> Option<&[u8]> {
-        if let Some(headers) = self.headers.get() {
-            return headers.get(name).map(|value| value.as_bytes());
+    /// The first value of the header `name` (any case), when it is UTF-8 text. Unlike
+    /// [`headers`](Self::headers), this does not parse the other headers, so a check that
+    /// needs one header (the default [`check_origin`](super::WebSocketHandler::check_origin)
+    /// reads `Host`) leaves the connection holding only the request's bytes.
+    ///
+    /// ```
+    /// use http::{HeaderMap, Method, Uri};
+    /// use squall::Request;
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("host", "example.org".parse().unwrap());
+    /// let request = Request::new(Method::GET, Uri::from_static("/"), headers, None);
+    /// assert_eq!(request.header("Host").as_deref(), Some("example.org"));
+    /// assert_eq!(request.header("cookie"), None);
+    /// ```
+    pub fn header(&self, name: &str) -> Option<String> {
+        if self.headers.get().is_none() {
+            let head = self.head();
+            // Empty: never had one, or the map is being built from it; `headers` waits.
+            if !head.is_empty() {
+                return request_header_fields(&head)
+                    .into_iter()
+                    .find(|(field, _)| field.eq_ignore_ascii_case(name))
+                    .and_then(|(_, value)| String::from_utf8(value.to_vec()).ok());
+            }
         }
-        request_header_fields(&self.head)
-            .into_iter()
-            .find(|(field, _)| field.eq_ignore_ascii_case(name.as_str()))
-            .map(|(_, value)| value)
+        let value = self.headers().get(name)?;
+        String::from_utf8(value.as_bytes().to_vec()).ok()
+    }
+
+    fn head(&self) -> MutexGuard<'_, Box<[u8]>> {
+        // Nothing panics while holding it; a poisoned head is still the bytes received.
+        self.head.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The address of the peer, when known.
     pub fn peer_addr(&self) -> Option<SocketAddr> {
         self.peer_addr
+    }
+}
+
+impl Clone for Request {
+    fn clone(&self) -> Self {
+        Self {
+            method: self.method.clone(),
+            uri: self.uri.clone(),
+            headers: self.headers.clone(),
+            head: Mutex::new(self.head().clone()),
+            peer_addr: self.peer_addr,
+        }
     }
 }
 
@@ -145,16 +182,22 @@ mod tests {
     #[test]
     fn one_header_is_found_without_parsing_the_map() {
         let request = from_head();
-        assert_eq!(
-            request.header(&http::header::HOST),
-            Some(&b"example.com:8080"[..])
-        );
-        assert_eq!(
-            request.header(&HeaderName::from_static("x-tag")),
-            Some(&b"a"[..])
-        );
-        assert_eq!(request.header(&http::header::ORIGIN), None);
+        assert_eq!(request.header("Host").as_deref(), Some("example.com:8080"));
+        assert_eq!(request.header("X-TAG").as_deref(), Some("a"));
+        assert_eq!(request.header("origin"), None);
         assert!(request.headers.get().is_none(), "the map was built");
+    }
+
+    #[test]
+    fn parsing_the_map_lets_the_head_go() {
+        let request = from_head();
+        let clone = request.clone();
+        assert_eq!(request.headers().len(), 7);
+        assert!(request.head().is_empty(), "the head is kept beside the map");
+        assert_eq!(request.header("Host").as_deref(), Some("example.com:8080"));
+        // A clone taken before keeps its own head and parses it on its own.
+        assert!(!clone.head().is_empty());
+        assert_eq!(clone.headers(), request.headers());
     }
 
     #[test]
@@ -163,10 +206,7 @@ mod tests {
         headers.insert(http::header::HOST, "example.org".parse().unwrap());
         let request = Request::new(Method::GET, Uri::from_static("/"), headers.clone(), None);
         assert_eq!(request.headers(), &headers);
-        assert_eq!(
-            request.header(&http::header::HOST),
-            Some(&b"example.org"[..])
-        );
+        assert_eq!(request.header("Host").as_deref(), Some("example.org"));
         let cloned = request.clone();
         assert_eq!(cloned.headers(), &headers);
         assert!(format!("{request:?}").contains("example.org"));
