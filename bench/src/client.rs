@@ -22,11 +22,22 @@ const MASK: [u8; 4] = [0x5a, 0x3c, 0x96, 0xe1];
 
 /// The opening handshake request (RFC 6455 §4.1) with the RFC's sample key.
 pub fn upgrade_request(addr: SocketAddr, path: &str) -> Vec<u8> {
-    format!(
+    upgrade_request_with(addr, path, &[])
+}
+
+/// [`upgrade_request`] with `extra` header lines (`"Name: value"`, no line breaks) after the
+/// five it always has, for requests the size of a browser's.
+pub fn upgrade_request_with(addr: SocketAddr, path: &str, extra: &[String]) -> Vec<u8> {
+    let mut request = format!(
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    .into_bytes()
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    );
+    for line in extra {
+        request.push_str(line);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    request.into_bytes()
 }
 
 /// Connects and completes the opening handshake; the stream is then ready for frames.
@@ -229,6 +240,21 @@ mod tests {
         }
         f.extend(std::iter::repeat_n(7u8, len));
         f
+    }
+
+    #[test]
+    fn extra_headers_go_before_the_blank_line() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let plain = upgrade_request(addr, "/");
+        let extra = ["User-Agent: test/1".to_owned(), "Pragma: no-cache".to_owned()];
+        let with = upgrade_request_with(addr, "/", &extra);
+        let text = String::from_utf8(with).unwrap();
+        assert!(text.ends_with("Pragma: no-cache\r\n\r\n"), "{text:?}");
+        assert_eq!(text.matches("\r\n\r\n").count(), 1);
+        assert_eq!(
+            text.len(),
+            plain.len() + "User-Agent: test/1\r\nPragma: no-cache\r\n".len()
+        );
     }
 
     #[test]

@@ -30,7 +30,15 @@ pub struct CpuUse {
 
 /// Opens `n` connections, `CONNECT_CONCURRENCY` handshakes at a time.
 pub(crate) async fn open_many(addr: SocketAddr, n: usize) -> io::Result<Vec<TcpStream>> {
-    let request: Arc<[u8]> = client::upgrade_request(addr, "/").into();
+    open_many_with(addr, n, client::upgrade_request(addr, "/").into()).await
+}
+
+/// [`open_many`] with `request` as each connection's upgrade request.
+async fn open_many_with(
+    addr: SocketAddr,
+    n: usize,
+    request: Arc<[u8]>,
+) -> io::Result<Vec<TcpStream>> {
     let mut streams = Vec::with_capacity(n);
     let mut pending = JoinSet::new();
     let mut started = 0;
@@ -77,10 +85,12 @@ pub async fn run_idle(
     conns: usize,
     hold: Duration,
     server_pid: u32,
+    extra_headers: &[String],
 ) -> io::Result<IdleResult> {
+    let request = client::upgrade_request_with(addr, "/", extra_headers).into();
     let rss_before_kib = procfs::rss_kib(server_pid)?;
     let started = Instant::now();
-    let streams = open_many(addr, conns).await?;
+    let streams = open_many_with(addr, conns, request).await?;
     let open_secs = started.elapsed().as_secs_f64();
     // Let the server finish whatever it does after the handshake.
     tokio::time::sleep(hold).await;

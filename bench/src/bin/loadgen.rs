@@ -3,11 +3,13 @@
 //! ```text
 //! loadgen --url ws://127.0.0.1:PORT/ [--server-pid PID] --cell echo
 //!         [--conns 1] [--size 16] [--depth 1] [--text] [--warmup 0.5] [--duration 3]
-//! loadgen --url ... --server-pid PID --cell idle [--conns 10000] [--hold 0.5]
+//! loadgen --url ... --server-pid PID --cell idle [--conns 10000] [--hold 0.5] [--header 'Name: value']...
 //! loadgen --url ... [--server-pid PID] --cell handshake [--concurrency 32] [--warmup 0.5] [--duration 3]
 //! ```
 //! Runs on one current-thread runtime; pin it with `taskset -c 1`, and raise its file limit
-//! (`prlimit --nofile=65536 --`) for the idle cell.
+//! (`prlimit --nofile=65536 --`) for the idle cell. `--header` adds a line to the idle cell's
+//! upgrade requests (repeat it for more), to measure a server holding requests the size of a
+//! browser's.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
@@ -40,6 +42,7 @@ fn main() {
         "--duration",
         "--concurrency",
         "--hold",
+        "--header",
         "--text",
     ];
     if let Some(unknown) = args.unknown(&known).first() {
@@ -83,7 +86,14 @@ fn main() {
                 let pid = pid.unwrap_or_else(|| cli::fail("--cell idle needs --server-pid"));
                 let conns = args.get("--conns").unwrap_or(10_000);
                 let hold = secs("--hold", 0.5);
-                match load::run_idle(addr, conns, hold, pid).await {
+                let headers = args.all("--header");
+                if let Some(bad) = headers
+                    .iter()
+                    .find(|h| h.contains(['\r', '\n']) || !h.contains(':'))
+                {
+                    cli::fail(&format!("--header {bad:?}: one `Name: value` line"));
+                }
+                match load::run_idle(addr, conns, hold, pid, &headers).await {
                     Ok(r) => println!(
                         "{} idle connections opened in {:.1} s; server RSS {} -> {} KiB: {:.1} KiB per connection",
                         r.conns,

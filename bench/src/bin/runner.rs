@@ -473,20 +473,26 @@ fn measure_idle(config: &Config, cell: &Cell, server: &str) -> Result<Figure, St
     let pid = running.child.id();
     let addr = running.addr;
     let result = cli::runtime().block_on(async {
-        load::run_idle(addr, config.idle_conns, Duration::from_millis(500), pid)
-            .await
-            .map(|r| {
-                eprintln!(
-                    "    {server}: {} connections in {:.1} s, RSS {} -> {} KiB",
-                    r.conns, r.open_secs, r.rss_before_kib, r.rss_after_kib
-                );
-                Figure {
-                    value: r.kib_per_conn(),
-                    cpu: None,
-                    slices: None,
-                    rates: Vec::new(),
-                }
-            })
+        load::run_idle(
+            addr,
+            config.idle_conns,
+            Duration::from_millis(500),
+            pid,
+            &[],
+        )
+        .await
+        .map(|r| {
+            eprintln!(
+                "    {server}: {} connections in {:.1} s, RSS {} -> {} KiB",
+                r.conns, r.open_secs, r.rss_before_kib, r.rss_after_kib
+            );
+            Figure {
+                value: r.kib_per_conn(),
+                cpu: None,
+                slices: None,
+                rates: Vec::new(),
+            }
+        })
     });
     drop(running);
     result.map_err(|e| format!("{server}, {}: {e}", cell.label))
