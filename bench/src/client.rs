@@ -246,7 +246,10 @@ mod tests {
     fn extra_headers_go_before_the_blank_line() {
         let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
         let plain = upgrade_request(addr, "/");
-        let extra = ["User-Agent: test/1".to_owned(), "Pragma: no-cache".to_owned()];
+        let extra = [
+            "User-Agent: test/1".to_owned(),
+            "Pragma: no-cache".to_owned(),
+        ];
         let with = upgrade_request_with(addr, "/", &extra);
         let text = String::from_utf8(with).unwrap();
         assert!(text.ends_with("Pragma: no-cache\r\n\r\n"), "{text:?}");
