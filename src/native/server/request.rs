@@ -104,6 +104,7 @@ impl Request {
     /// assert_eq!(request.header("cookie"), None);
     /// ```
     pub fn header(&self, name: &str) -> Option<String> {
+        let text = |value: &[u8]| std::str::from_utf8(value).ok().map(str::to_owned);
         if self.headers.get().is_none() {
             let head = self.head();
             // Empty: never had one, or the map is being built from it; `headers` waits.
@@ -111,11 +112,10 @@ impl Request {
                 return request_header_fields(&head)
                     .into_iter()
                     .find(|(field, _)| field.eq_ignore_ascii_case(name))
-                    .and_then(|(_, value)| String::from_utf8(value.to_vec()).ok());
+                    .and_then(|(_, value)| text(value));
             }
         }
-        let value = self.headers().get(name)?;
-        String::from_utf8(value.as_bytes().to_vec()).ok()
+        text(self.headers().get(name)?.as_bytes())
     }
 
     fn head(&self) -> MutexGuard<'_, Box<[u8]>> {

@@ -76,39 +76,40 @@ pub fn parse_request(
     Ok(Some((request, len)))
 }
 
-/// The header fields of `head`, a complete request head that [`parse_request`] accepted,
-/// as name/value pairs borrowed from it (none if it is not such a head).
+/// Runs `read` on the header fields of `head`, a complete request head that
+/// [`parse_request`] accepted (on none if it is not such a head).
 #[cfg(feature = "server")]
-pub(crate) fn request_header_fields(head: &[u8]) -> Vec<(&str, &[u8])> {
+fn with_request_fields<'b, R>(
+    head: &'b [u8],
+    read: impl FnOnce(&[httparse::Header<'b>]) -> R,
+) -> R {
     // Every field takes a line of its own, so that many slots are enough.
     let lines = head.iter().filter(|&&byte| byte == b'\n').count();
     let mut slots = vec![httparse::EMPTY_HEADER; lines];
     let mut parsed = httparse::Request::new(&mut slots);
     match parsed.parse(head) {
-        Ok(httparse::Status::Complete(_)) => parsed
-            .headers
-            .iter()
-            .map(|header| (header.name, header.value))
-            .collect(),
-        _ => Vec::new(),
+        Ok(httparse::Status::Complete(_)) => read(parsed.headers),
+        _ => read(&[]),
     }
 }
 
-/// The headers of `head` (as [`request_header_fields`]) as a map.
+/// The header fields of `head` (see [`with_request_fields`]) as name/value pairs borrowed
+/// from it.
+#[cfg(feature = "server")]
+pub(crate) fn request_header_fields(head: &[u8]) -> Vec<(&str, &[u8])> {
+    with_request_fields(head, |fields| {
+        fields
+            .iter()
+            .map(|field| (field.name, field.value))
+            .collect()
+    })
+}
+
+/// The headers of `head` (see [`with_request_fields`]) as the map [`parse_request`] built.
 #[cfg(feature = "server")]
 pub(crate) fn request_header_map(head: &[u8]) -> HeaderMap {
-    let fields = request_header_fields(head);
-    let mut map = HeaderMap::with_capacity(fields.len());
-    for (name, value) in fields {
-        // `parse_request` accepted every name and value of this head before.
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_bytes(value),
-        ) {
-            map.append(name, value);
-        }
-    }
-    map
+    // `parse_request` accepted every name and value of this head before.
+    with_request_fields(head, |fields| header_map(fields).unwrap_or_default())
 }
 
 /// Parses an HTTP/1.x response head from the start of `buf`.
