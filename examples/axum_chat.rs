@@ -5,7 +5,10 @@
 //!
 //! ```text
 //! cargo run --example axum_chat --features axum -- [--port PORT] [--www DIR]
+//! cargo run --example axum_chat --features axum,redis -- --redis redis://127.0.0.1:6379 [--node NAME]
 //! ```
+//!
+//! With `--redis`, every chat (this one or `chat_server`) on that Redis serves the same rooms.
 
 use std::net::SocketAddr;
 use std::path::{Component, Path as FsPath, PathBuf};
@@ -22,18 +25,18 @@ use squall::PathArgs;
 #[path = "common/chat.rs"]
 mod chat;
 
-pub use chat::{Chat, Rooms};
+pub use chat::{Args, Chat, Hub};
 
 #[derive(Clone)]
 struct AppState {
-    rooms: Rooms,
+    hub: Hub,
     www: Arc<PathBuf>,
 }
 
 /// The chat's routes: `/chat/{room}` upgrades, anything else is a file under `www`.
-pub fn app(rooms: Rooms, www: PathBuf) -> Router {
+pub fn app(hub: Hub, www: PathBuf) -> Router {
     let state = AppState {
-        rooms,
+        hub,
         www: Arc::new(www),
     };
     Router::new()
@@ -49,7 +52,7 @@ async fn chat(
     Path(room): Path<String>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let handler = Chat::new(state.rooms);
+    let handler = Chat::new(state.hub);
     let args = PathArgs {
         positional: vec![room],
         ..PathArgs::default()
@@ -87,31 +90,16 @@ fn content_type(file: &FsPath) -> &'static str {
     }
 }
 
-fn parse_args() -> Result<(u16, PathBuf), String> {
-    let mut port = 8888;
-    let mut www = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www");
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
-        match arg.as_str() {
-            "--port" => port = value.parse().map_err(|e| format!("--port: {e}"))?,
-            "--www" => www = PathBuf::from(value),
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    Ok((port, www))
-}
-
 #[tokio::main]
 async fn main() {
-    let (port, www) = parse_args().unwrap_or_else(|error| {
-        eprintln!("axum_chat: {error}\nusage: axum_chat [--port PORT] [--www DIR]");
-        std::process::exit(2);
-    });
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+    let args = Args::parse("axum_chat");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .unwrap_or_else(|error| {
-            eprintln!("axum_chat: cannot listen on 127.0.0.1:{port}: {error}");
+            eprintln!(
+                "axum_chat: cannot listen on 127.0.0.1:{}: {error}",
+                args.port
+            );
             std::process::exit(1);
         });
     let addr = listener.local_addr().unwrap_or_else(|error| {
@@ -120,7 +108,8 @@ async fn main() {
     });
     println!("listening on {addr}");
     println!("open http://{addr}/ in two browser tabs");
-    let service = app(Rooms::default(), www).into_make_service_with_connect_info::<SocketAddr>();
+    let hub = args.hub("axum_chat", addr.port());
+    let service = app(hub, args.www).into_make_service_with_connect_info::<SocketAddr>();
     if let Err(error) = axum::serve(listener, service).await {
         eprintln!("axum_chat: {error}");
         std::process::exit(1);

@@ -77,11 +77,12 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `server` | yes | `Application`, `WebSocketHandler`, `WebSocket`, `Broadcast` (native) |
+//! | `server` | yes | `Application`, `WebSocketHandler`, `WebSocket`, `Broadcast`, [`rooms`] (native) |
 //! | `client` | yes | `websocket_connect`, `WebSocketClientConnection` and [`reconnect`] (native and browser); HTTP proxies ([`Proxy`]) and redirects (native) |
 //! | `tls` | yes | `wss://` and TLS servers through rustls with the ring provider (native) |
 //! | `deflate` | yes | permessage-deflate (RFC 7692) |
 //! | `json` | yes | [`Message::json`], [`Message::parse_json`], `write_json` |
+//! | `redis` | no | [`rooms::Hub::redis`]: rooms that span server processes through Redis (native) |
 //! | `hyper`, `axum` | no | serving handlers inside hyper 1 or axum 0.8 servers |
 //!
 //! Guides: `docs/tornado.md` (coming from Tornado), `docs/browser.md` (what browsers can and
@@ -89,6 +90,15 @@
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+// The reconnect policy of the reconnecting client and of the rooms' Redis backend.
+#[cfg(any(
+    all(
+        feature = "client",
+        any(not(target_arch = "wasm32"), target_os = "unknown")
+    ),
+    all(feature = "redis", not(target_arch = "wasm32"))
+))]
+mod backoff;
 mod close;
 mod compression;
 mod error;
@@ -128,6 +138,10 @@ pub use native::client::{
 pub use native::integrations::axum;
 #[cfg(all(not(target_arch = "wasm32"), feature = "hyper"))]
 pub use native::integrations::hyper;
+#[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
+pub use native::rooms;
+#[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
+pub use native::rooms::Hub;
 #[cfg(all(not(target_arch = "wasm32"), feature = "server"))]
 pub use native::server::{
     Application, Broadcast, PathArgs, Request, Server, Settings, WebSocket, WebSocketHandler,

@@ -1,35 +1,30 @@
-//! The chat handler shared by `chat_server` and `axum_chat`: rooms created on first use,
-//! every text message broadcast to the room, permessage-deflate on.
+//! The chat shared by `chat_server` and `axum_chat`: rooms created on first use, every text
+//! message published to the room (on every node, with `--redis`), permessage-deflate on, and
+//! the command line both examples take.
 // Public for axum_chat, which re-exports it; private in chat_server.
-#![allow(unreachable_pub)]
+#![allow(unreachable_pub, dead_code)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::PathBuf;
 
-use squall::{Broadcast, CompressionOptions, Message, PathArgs, WebSocket, WebSocketHandler};
-
-/// The rooms, created on first use.
-#[derive(Clone, Debug, Default)]
-pub struct Rooms(Arc<Mutex<HashMap<String, Broadcast>>>);
-
-impl Rooms {
-    fn get(&self, name: &str) -> Broadcast {
-        let mut rooms = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        rooms.entry(name.to_owned()).or_default().clone()
-    }
-}
+pub use squall::rooms::Hub;
+#[cfg(feature = "redis")]
+use squall::rooms::{HubEvent, RedisOptions};
+use squall::{CompressionOptions, Message, PathArgs, WebSocket, WebSocketHandler};
 
 /// One chat connection; `open` takes the room from the route's first capture.
 #[derive(Debug)]
 pub struct Chat {
-    rooms: Rooms,
-    room: Option<(Broadcast, u64)>,
+    hub: Hub,
+    room: String,
 }
 
 impl Chat {
-    /// A connection that will join a room of `rooms`.
-    pub fn new(rooms: Rooms) -> Self {
-        Self { rooms, room: None }
+    /// A connection that will join a room of `hub`.
+    pub fn new(hub: Hub) -> Self {
+        Self {
+            hub,
+            room: String::new(),
+        }
     }
 }
 
@@ -39,20 +34,129 @@ impl WebSocketHandler for Chat {
     }
 
     async fn open(&mut self, ws: &WebSocket, args: PathArgs) {
-        let room = self.rooms.get(args.get(0).unwrap_or("lobby"));
-        let id = room.join(ws);
-        self.room = Some((room, id));
+        self.room = args.get(0).unwrap_or("lobby").to_owned();
+        // The membership ends by itself when the connection closes.
+        self.hub.join(&self.room, ws).await;
     }
 
     async fn on_message(&mut self, _ws: &WebSocket, message: Message) {
-        if let (Some((room, _)), Message::Text(_)) = (&self.room, &message) {
-            room.send(message);
+        if message.is_text() {
+            // Awaited: the sender's next message waits until this one is published.
+            if let Err(error) = self.hub.publish(&self.room, message).await {
+                eprintln!(
+                    "chat: a message to room {} was not published: {error}",
+                    self.room
+                );
+            }
         }
     }
+}
 
-    async fn on_close(&mut self, _ws: &WebSocket) {
-        if let Some((room, id)) = self.room.take() {
-            room.leave(id);
+/// The command line of the chat examples.
+#[derive(Debug)]
+pub struct Args {
+    pub port: u16,
+    pub www: PathBuf,
+    /// `--redis URL`: rooms shared with every node on that Redis.
+    pub redis: Option<String>,
+    /// `--node NAME`: this node's name in Redis's `CLIENT LIST` and the logs.
+    pub node: Option<String>,
+}
+
+impl Args {
+    pub const USAGE: &'static str =
+        "[--port PORT] [--www DIR] [--redis redis://HOST:PORT] [--node NAME]";
+
+    /// Parses the process's arguments; on an error prints it with the usage and exits 2.
+    pub fn parse(program: &str) -> Self {
+        Self::try_parse(std::env::args().skip(1)).unwrap_or_else(|error| {
+            eprintln!("{program}: {error}\nusage: {program} {}", Self::USAGE);
+            std::process::exit(2);
+        })
+    }
+
+    fn try_parse(mut args: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut parsed = Self {
+            port: 8888,
+            www: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www"),
+            redis: None,
+            node: None,
+        };
+        while let Some(arg) = args.next() {
+            let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+            match arg.as_str() {
+                "--port" => parsed.port = value.parse().map_err(|e| format!("--port: {e}"))?,
+                "--www" => parsed.www = PathBuf::from(value),
+                "--redis" => parsed.redis = Some(value),
+                "--node" => parsed.node = Some(value),
+                other => return Err(format!("unknown argument {other}")),
+            }
         }
+        Ok(parsed)
+    }
+
+    /// The rooms: in-process, or through Redis with `--redis`. State changes are printed on
+    /// stderr (`chat_server: redis connected`, `... redis disconnected: WHY`, `... gap in
+    /// room ROOM: WHAT`); on a gap, the room's members here get a `* ` notice to reload.
+    pub fn hub(&self, program: &'static str, port: u16) -> Hub {
+        let Some(url) = &self.redis else {
+            return Hub::new();
+        };
+        #[cfg(not(feature = "redis"))]
+        {
+            let _ = (url, port);
+            eprintln!("{program}: --redis needs the `redis` feature (cargo build --example {program} --features redis)");
+            std::process::exit(2);
+        }
+        #[cfg(feature = "redis")]
+        self.redis_hub(program, url, port)
+    }
+
+    #[cfg(feature = "redis")]
+    fn redis_hub(&self, program: &'static str, url: &str, port: u16) -> Hub {
+        let node = self
+            .node
+            .clone()
+            .unwrap_or_else(|| format!("127.0.0.1:{port}"));
+        let options = RedisOptions::new(url).unwrap_or_else(|error| {
+            eprintln!("{program}: {error}");
+            std::process::exit(2);
+        });
+        let options = options
+            .node_name(node)
+            .on_event(move |hub, event| match event {
+                HubEvent::Connected => eprintln!("{program}: redis connected"),
+                HubEvent::Disconnected { error } => {
+                    eprintln!("{program}: redis disconnected: {error}")
+                }
+                HubEvent::Gap(gap) => {
+                    eprintln!("{program}: gap in room {}: {gap}", gap.room);
+                    let notice =
+                        format!("* some messages of this room were lost ({gap}); reload to resync");
+                    hub.send_local(&gap.room, notice);
+                }
+                other => eprintln!("{program}: {other:?}"),
+            });
+        Hub::redis(options).unwrap_or_else(|error| {
+            eprintln!("{program}: {error}");
+            std::process::exit(1);
+        })
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn stop_signal() {
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                eprintln!("cannot watch SIGTERM: {error}");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
     }
 }

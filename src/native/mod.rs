@@ -6,6 +6,8 @@ pub(crate) mod driver;
 #[cfg(feature = "hyper")]
 pub(crate) mod integrations;
 #[cfg(feature = "server")]
+pub mod rooms;
+#[cfg(feature = "server")]
 pub(crate) mod server;
 #[cfg(feature = "tls")]
 pub mod tls;

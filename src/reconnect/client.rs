@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures_core::Stream;
 use http::{HeaderMap, Request, Uri};
 
-use super::backoff::{Backoff, Schedule};
 use super::platform::{sleep, BoxFuture, OptionsFactory, SharedCell, Sleep, Stopwatch};
+use crate::backoff::{Backoff, Schedule};
 use crate::protocol::Closed;
 use crate::{
     websocket_connect, ClientReader, ClientWriter, CloseCode, CloseFrame, ConnectOptions, Error,

@@ -20,9 +20,8 @@
 //! # Ok(()) }
 //! ```
 
-mod backoff;
 mod client;
 mod platform;
 
-pub use backoff::Backoff;
+pub use crate::backoff::Backoff;
 pub use client::{Event, ReconnectHandle, ReconnectingClient};

@@ -80,27 +80,12 @@ impl Broadcast {
     /// Members that are closed are removed; members over their high-water mark are removed and
     /// closed with 1013.
     pub fn send(&self, message: impl Into<Message>) -> usize {
-        let message = message.into();
-        let opcode = if message.is_text() {
-            OpCode::Text
-        } else {
-            OpCode::Binary
-        };
-        // Encoded once; large frames are then shared by every member's output, not copied.
-        let frame = Bytes::from(encode_frame(opcode, message.as_bytes()));
+        let frame = encode(&message.into());
         let mut delivered = 0;
-        self.members().retain(|_, ws| match ws.handle().try_send_encoded(&frame) {
-            Ok(()) => {
-                delivered += 1;
-                true
-            }
-            Err(TrySendError::Closed) => false,
-            Err(TrySendError::Full) => {
-                tracing::debug!(peer = ?ws.request().peer_addr(), "slow broadcast consumer closed with 1013");
-                let frame = CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "slow consumer").ok();
-                let _ = ws.handle().start_close(frame);
-                false
-            }
+        self.members().retain(|_, ws| {
+            let taken = offer(ws, &frame);
+            delivered += usize::from(taken);
+            taken
         });
         delivered
     }
@@ -111,5 +96,33 @@ impl Broadcast {
             .members
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A message's frame, encoded once for every member: large frames are then shared by every
+/// member's output, not copied.
+pub(crate) fn encode(message: &Message) -> Bytes {
+    encode_parts(message.is_text(), message.as_bytes())
+}
+
+/// [`encode`] for a payload held apart from a [`Message`].
+pub(crate) fn encode_parts(text: bool, payload: &[u8]) -> Bytes {
+    let opcode = if text { OpCode::Text } else { OpCode::Binary };
+    Bytes::from(encode_frame(opcode, payload))
+}
+
+/// Queues `frame` on `ws` without waiting; `false` when `ws` is closed or was too slow. The
+/// slow-consumer rule: a member with more than its write-buffer high-water mark unread is
+/// closed with 1013, so it can neither grow the server's memory nor hold back the others.
+pub(crate) fn offer(ws: &WebSocket, frame: &Bytes) -> bool {
+    match ws.handle().try_send_encoded(frame) {
+        Ok(()) => true,
+        Err(TrySendError::Closed) => false,
+        Err(TrySendError::Full) => {
+            tracing::debug!(peer = ?ws.request().peer_addr(), "slow consumer closed with 1013");
+            let frame = CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "slow consumer").ok();
+            let _ = ws.handle().start_close(frame);
+            false
+        }
     }
 }

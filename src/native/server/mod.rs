@@ -1,7 +1,7 @@
 //! The server: Tornado's `Application` and `WebSocketHandler` on tokio.
 
 mod application;
-mod broadcast;
+pub(crate) mod broadcast;
 mod handler;
 mod request;
 mod router;

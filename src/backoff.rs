@@ -1,12 +1,14 @@
 //! The reconnect policy: exponential backoff with jitter, pure arithmetic, and the count of
-//! attempts it applies to. No clock and no timer: delays come out, the caller sleeps.
+//! attempts it applies to. No clock and no timer: delays come out, the caller sleeps. Used by
+//! the reconnecting client and by the rooms' Redis backend.
 
 use std::time::Duration;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
-/// When a [`ReconnectingClient`](super::ReconnectingClient) tries again: exponential
+/// When a reconnecting client (`squall::reconnect::ReconnectingClient`) or the rooms' Redis
+/// backend (`squall::rooms::RedisOptions::backoff`) tries again: exponential
 /// backoff with jitter, a cap, an optional limit on attempts, and a reset once a connection
 /// stayed up long enough.
 ///

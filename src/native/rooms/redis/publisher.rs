@@ -1,0 +1,259 @@
+//! Publishing: a bounded queue of messages waiting for Redis, and the task that sends them in
+//! order, several per round trip, and sends them again after a reconnect.
+//!
+//! Every message gets this hub's next sequence number when queued. The publish script
+//! applies a message only if its number is above the highest already applied to the room
+//! for this hub, so resending after a lost reply applies nothing twice; and since one
+//! connection carries the messages in queue order, what Redis applied is always a prefix
+//! of what was sent: order holds too.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use redis::aio::MultiplexedConnection;
+use redis::Value;
+use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use super::stream::PUBLISH_SCRIPT;
+use super::{Role, Shared};
+use crate::backoff::Schedule;
+use crate::rooms::{HubError, HubInner};
+use crate::Message;
+
+/// At most this many messages per round trip.
+const MAX_BATCH: usize = 256;
+/// At most about this many payload bytes per round trip.
+const MAX_BATCH_BYTES: usize = 1 << 20;
+/// How often an idle publisher checks whether its hub is gone.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// Messages waiting for Redis, oldest first.
+#[derive(Debug)]
+pub(super) struct Queue {
+    state: Mutex<QueueState>,
+    wake: Notify,
+    /// Payload bytes that may wait; a publisher takes its message's share before queueing.
+    budget: Arc<Semaphore>,
+    budget_bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    next_sequence: u64,
+    items: VecDeque<Item>,
+}
+
+#[derive(Debug)]
+struct Item {
+    sequence: u64,
+    room: Arc<str>,
+    text: bool,
+    payload: Bytes,
+    deadline: Instant,
+    done: Option<oneshot::Sender<()>>,
+    _budget: OwnedSemaphorePermit,
+}
+
+impl Queue {
+    pub(super) fn new(budget_bytes: usize) -> Self {
+        let budget_bytes = budget_bytes.clamp(1, Semaphore::MAX_PERMITS);
+        Self {
+            state: Mutex::default(),
+            wake: Notify::new(),
+            budget: Arc::new(Semaphore::new(budget_bytes)),
+            budget_bytes,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.lock().items.len()
+    }
+
+    /// Queues `message` for `room` and waits until Redis holds it, at most `timeout`.
+    pub(super) async fn publish(
+        &self,
+        room: &str,
+        message: Message,
+        timeout: Duration,
+    ) -> Result<(), HubError> {
+        let deadline = Instant::now() + timeout;
+        let (text, payload) = match message {
+            Message::Text(text) => (true, Bytes::from(text)),
+            Message::Binary(data) => (false, data),
+        };
+        // A message larger than the whole budget waits for all of it, so it still goes.
+        let share = u32::try_from(payload.len().clamp(1, self.budget_bytes)).unwrap_or(u32::MAX);
+        let budget =
+            tokio::time::timeout_at(deadline, Arc::clone(&self.budget).acquire_many_owned(share))
+                .await
+                .map_err(|_| HubError::PublishTimeout(timeout))?
+                .map_err(|_| HubError::PublishTimeout(timeout))?;
+        let (done, acknowledged) = oneshot::channel();
+        {
+            let mut state = self.lock();
+            let sequence = state.next_sequence;
+            state.next_sequence += 1;
+            state.items.push_back(Item {
+                sequence,
+                room: room.into(),
+                text,
+                payload,
+                deadline,
+                done: Some(done),
+                _budget: budget,
+            });
+        }
+        self.wake.notify_one();
+        match tokio::time::timeout_at(deadline, acknowledged).await {
+            Ok(Ok(())) => Ok(()),
+            // Dropped unacknowledged: its deadline passed while the publisher held it.
+            Ok(Err(_)) | Err(_) => Err(HubError::PublishTimeout(timeout)),
+        }
+    }
+
+    /// Drops the messages whose publishers stopped waiting. One that was sent before may
+    /// still have been applied; one sent later can only be applied after it (sequence
+    /// numbers), so order holds either way.
+    fn drop_expired(&self) {
+        let now = Instant::now();
+        self.lock().items.retain(|item| item.deadline > now);
+    }
+
+    /// The oldest messages, up to a batch, to send now.
+    fn batch(&self) -> Vec<(u64, Arc<str>, bool, Bytes)> {
+        let mut bytes = 0;
+        self.lock()
+            .items
+            .iter()
+            .take(MAX_BATCH)
+            .take_while(|item| {
+                let take = bytes == 0 || bytes + item.payload.len() <= MAX_BATCH_BYTES;
+                bytes += item.payload.len();
+                take
+            })
+            .map(|item| {
+                (
+                    item.sequence,
+                    Arc::clone(&item.room),
+                    item.text,
+                    item.payload.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Redis applied the oldest `count` messages.
+    fn acknowledge(&self, count: usize) {
+        let done: Vec<Item> = {
+            let mut state = self.lock();
+            let count = count.min(state.items.len());
+            state.items.drain(..count).collect()
+        };
+        for mut item in done {
+            if let Some(done) = item.done.take() {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// The publishing task: connects (with backoff), sends the queue, reconnects on failure;
+/// ends when the hub is dropped.
+pub(super) async fn run(shared: Arc<Shared>, hub: Weak<HubInner>) {
+    let mut schedule = Schedule::new(shared.options.backoff.clone());
+    while hub.strong_count() > 0 {
+        schedule.start_attempt();
+        match connect(&shared).await {
+            Ok((connection, script)) => {
+                *shared
+                    .command
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
+                shared.up(Role::Publish, &hub);
+                let started = Instant::now();
+                let failed = send_queue(&shared, &hub, connection, &script).await;
+                *shared
+                    .command
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = None;
+                let Some(error) = failed else { return };
+                shared.down(Role::Publish, error, &hub);
+                schedule.connection_ended(started.elapsed());
+            }
+            Err(error) => shared.down(Role::Publish, error, &hub),
+        }
+        shared.queue.drop_expired();
+        let delay = schedule
+            .next_delay()
+            .unwrap_or(shared.options.backoff.delay(u32::MAX, 0.0));
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// A publishing connection with the script loaded (Redis forgets scripts when it restarts).
+async fn connect(shared: &Shared) -> Result<(MultiplexedConnection, String), String> {
+    let mut connection = shared
+        .connect(Role::Publish, shared.options.response_timeout)
+        .await?;
+    let script: String = redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg(PUBLISH_SCRIPT)
+        .query_async(&mut connection)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok((connection, script))
+}
+
+/// Sends the queue until the connection fails (its error) or the hub is gone (`None`).
+async fn send_queue(
+    shared: &Shared,
+    hub: &Weak<HubInner>,
+    mut connection: MultiplexedConnection,
+    script: &str,
+) -> Option<String> {
+    let ttl = shared.options.room_ttl.as_secs().max(1);
+    loop {
+        shared.queue.drop_expired();
+        let batch = shared.queue.batch();
+        if batch.is_empty() {
+            if hub.strong_count() == 0 {
+                return None;
+            }
+            let _ = tokio::time::timeout(IDLE_CHECK, shared.queue.wake.notified()).await;
+            continue;
+        }
+        let mut pipe = redis::pipe();
+        for (sequence, room, text, payload) in &batch {
+            pipe.cmd("EVALSHA")
+                .arg(script)
+                .arg(3)
+                .arg(shared.keys.stream(room))
+                .arg(shared.keys.counter(room))
+                .arg(shared.keys.publisher_mark(room, &shared.publisher))
+                .arg(*sequence)
+                .arg(if *text { "t" } else { "b" })
+                .arg(&payload[..])
+                .arg(shared.options.retention)
+                .arg(ttl);
+        }
+        let replies: Vec<Value> = match pipe.query_async(&mut connection).await {
+            Ok(replies) => replies,
+            Err(error) => return Some(error.to_string()),
+        };
+        if let Some(Value::ServerError(error)) = replies
+            .iter()
+            .find(|reply| matches!(reply, Value::ServerError(_)))
+        {
+            // Applied messages are no-ops when sent again; start over on a fresh connection.
+            return Some(format!("{error:?}"));
+        }
+        shared.queue.acknowledge(batch.len());
+    }
+}
