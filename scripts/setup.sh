@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 need_apt=()
 python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 command -v curl >/dev/null || need_apt+=(curl)
+# A real Redis for the rooms' Redis backend tests (tests/rooms_redis.rs, tests/scale_out.rs);
+# the tests start their own servers on free loopback ports, never the system service.
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

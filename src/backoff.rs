@@ -176,6 +176,7 @@ impl Schedule {
     }
 
     /// Attempts started since the last stable connection (or the start).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn attempts(&self) -> u32 {
         self.attempts
     }

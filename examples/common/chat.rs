@@ -55,7 +55,9 @@ impl WebSocketHandler for Chat {
 /// The command line of the chat examples.
 #[derive(Debug)]
 pub struct Args {
+    /// `--port PORT` on 127.0.0.1 (8888; 0 for any free port).
     pub port: u16,
+    /// `--www DIR`: the browser demo's files.
     pub www: PathBuf,
     /// `--redis URL`: rooms shared with every node on that Redis.
     pub redis: Option<String>,
@@ -64,6 +66,7 @@ pub struct Args {
 }
 
 impl Args {
+    /// The arguments, as the usage line shows them.
     pub const USAGE: &'static str =
         "[--port PORT] [--www DIR] [--redis redis://HOST:PORT] [--node NAME]";
 

@@ -137,13 +137,12 @@ impl Hub {
             .join(&Arc::downgrade(&self.inner), room, ws);
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.inner.redis {
+            // The room's first local member asks Redis where it stands; later ones wait for that.
             joined
                 .ready
                 .get_or_init(|| redis.open_room(&self.inner.table, room, joined.generation))
                 .await;
         }
-        #[cfg(not(feature = "redis"))]
-        let _ = (&joined.ready, joined.generation);
         Membership {
             hub: Arc::downgrade(&self.inner),
             room: room.into(),
@@ -183,7 +182,7 @@ impl Hub {
     /// The hub's state: backend, connection, backlog, gaps.
     pub fn status(&self) -> HubStatus {
         let (rooms, members) = self.inner.table.lock().counts();
-        let mut status = HubStatus {
+        let status = HubStatus {
             backend: "in-process",
             connected: true,
             rooms,
@@ -196,7 +195,7 @@ impl Hub {
         };
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.inner.redis {
-            redis.fill_status(&mut status);
+            return redis.status(status);
         }
         status
     }

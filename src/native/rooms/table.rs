@@ -49,7 +49,9 @@ pub(super) struct Room {
 /// A new membership, as [`Table::join`] made it.
 pub(super) struct Joined {
     pub(super) id: u64,
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(super) generation: u64,
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(super) ready: Arc<OnceCell<()>>,
     pub(super) key: ConnectionKey,
 }

@@ -8,14 +8,18 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures_util::FutureExt;
 use redis::aio::MultiplexedConnection;
 use redis::AsyncConnectionConfig;
 
 use super::table::Table;
 use super::{Hub, HubError, HubEvent, HubInner, HubStatus};
+use crate::backoff::Schedule;
 use crate::Message;
 pub use options::RedisOptions;
 pub(super) use stream::Cursor;
@@ -88,8 +92,19 @@ impl Backend {
 
     /// Starts the publishing and the reading task; they end when `hub` is dropped.
     pub(super) fn spawn(&self, hub: Weak<HubInner>, runtime: &tokio::runtime::Handle) {
-        runtime.spawn(publisher::run(Arc::clone(&self.shared), hub.clone()));
-        runtime.spawn(reader::run(Arc::clone(&self.shared), hub));
+        let shared = Arc::clone(&self.shared);
+        runtime.spawn(supervise(
+            shared,
+            hub.clone(),
+            Role::Publish,
+            publisher::session,
+        ));
+        runtime.spawn(supervise(
+            Arc::clone(&self.shared),
+            hub,
+            Role::Read,
+            reader::session,
+        ));
     }
 
     pub(super) async fn publish(&self, room: &str, message: Message) -> Result<(), HubError> {
@@ -123,7 +138,8 @@ impl Backend {
         shared.wake_reader().await;
     }
 
-    pub(super) fn fill_status(&self, status: &mut HubStatus) {
+    /// `status` with the backend's part filled in.
+    pub(super) fn status(&self, mut status: HubStatus) -> HubStatus {
         let health = self.shared.health();
         status.backend = "redis";
         status.connected = health.publisher_up && health.reader_up;
@@ -136,6 +152,7 @@ impl Backend {
         } else {
             health.last_error.clone()
         };
+        status
     }
 }
 
@@ -269,9 +286,60 @@ impl Shared {
             return;
         };
         let hub = Hub { inner };
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&hub, event))).is_err() {
+        if std::panic::catch_unwind(AssertUnwindSafe(|| hook(&hub, event))).is_err() {
             tracing::error!(target: "squall::rooms", ?event, "the hub's event hook panicked");
         }
+    }
+}
+
+/// How one connection of a backend task ended.
+enum Outcome {
+    /// The hub was dropped: the task ends.
+    HubGone,
+    /// Connecting or serving failed; `uptime` is how long the connection had served.
+    Failed {
+        error: String,
+        uptime: Option<Duration>,
+    },
+}
+
+impl Outcome {
+    fn failed(error: String) -> Self {
+        Self::Failed {
+            error,
+            uptime: None,
+        }
+    }
+}
+
+/// Runs a backend task: `session` connects and serves until it fails or the hub is gone;
+/// failures are reported and followed by the backoff's delay.
+async fn supervise<S, F>(shared: Arc<Shared>, hub: Weak<HubInner>, role: Role, mut session: S)
+where
+    S: FnMut(Arc<Shared>, Weak<HubInner>) -> F,
+    F: Future<Output = Outcome>,
+{
+    let mut schedule = Schedule::new(shared.options.backoff.clone());
+    while hub.strong_count() > 0 {
+        schedule.start_attempt();
+        // A bug in a session must not leave the node deaf: it counts as a failed connection.
+        let run = AssertUnwindSafe(session(Arc::clone(&shared), hub.clone())).catch_unwind();
+        let outcome = run
+            .await
+            .unwrap_or_else(|_| Outcome::failed("the backend task panicked".to_owned()));
+        match outcome {
+            Outcome::HubGone => return,
+            Outcome::Failed { error, uptime } => {
+                shared.down(role, error, &hub);
+                if let Some(uptime) = uptime {
+                    schedule.connection_ended(uptime);
+                }
+            }
+        }
+        let delay = schedule
+            .next_delay()
+            .unwrap_or_else(|| shared.options.backoff.delay(u32::MAX, 0.0));
+        tokio::time::sleep(delay).await;
     }
 }
 

@@ -18,8 +18,7 @@ use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::stream::PUBLISH_SCRIPT;
-use super::{Role, Shared};
-use crate::backoff::Schedule;
+use super::{Outcome, Role, Shared};
 use crate::rooms::{HubError, HubInner};
 use crate::Message;
 
@@ -164,36 +163,32 @@ impl Queue {
     }
 }
 
-/// The publishing task: connects (with backoff), sends the queue, reconnects on failure;
-/// ends when the hub is dropped.
-pub(super) async fn run(shared: Arc<Shared>, hub: Weak<HubInner>) {
-    let mut schedule = Schedule::new(shared.options.backoff.clone());
-    while hub.strong_count() > 0 {
-        schedule.start_attempt();
-        match connect(&shared).await {
-            Ok((connection, script)) => {
-                *shared
-                    .command
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
-                shared.up(Role::Publish, &hub);
-                let started = Instant::now();
-                let failed = send_queue(&shared, &hub, connection, &script).await;
-                *shared
-                    .command
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = None;
-                let Some(error) = failed else { return };
-                shared.down(Role::Publish, error, &hub);
-                schedule.connection_ended(started.elapsed());
-            }
-            Err(error) => shared.down(Role::Publish, error, &hub),
-        }
-        shared.queue.drop_expired();
-        let delay = schedule
-            .next_delay()
-            .unwrap_or(shared.options.backoff.delay(u32::MAX, 0.0));
-        tokio::time::sleep(delay).await;
+/// One publishing connection: connects, sends the queue until the connection fails or the
+/// hub is gone.
+pub(super) async fn session(shared: Arc<Shared>, hub: Weak<HubInner>) -> Outcome {
+    // While disconnected, messages whose publishers gave up go.
+    shared.queue.drop_expired();
+    let (connection, script) = match connect(&shared).await {
+        Ok(connected) => connected,
+        Err(error) => return Outcome::failed(error),
+    };
+    *shared
+        .command
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
+    shared.up(Role::Publish, &hub);
+    let started = Instant::now();
+    let failed = send_queue(&shared, &hub, connection, &script).await;
+    *shared
+        .command
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = None;
+    match failed {
+        None => Outcome::HubGone,
+        Some(error) => Outcome::Failed {
+            error,
+            uptime: Some(started.elapsed()),
+        },
     }
 }
 

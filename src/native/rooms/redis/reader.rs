@@ -9,8 +9,7 @@ use redis::aio::MultiplexedConnection;
 use tokio::time::Instant;
 
 use super::stream::{parse_xread, Entry, StreamId};
-use super::{client_id, unix_ms, Role, Shared};
-use crate::backoff::Schedule;
+use super::{client_id, unix_ms, Outcome, Role, Shared};
 use crate::native::server::broadcast::encode_parts;
 use crate::rooms::{Gap, HubInner};
 
@@ -20,48 +19,40 @@ const BLOCK: Duration = Duration::from_secs(1);
 /// Entries per stream per `XREAD`.
 const COUNT: usize = 512;
 
-/// The reading task: connects (with backoff), checks for data Redis lost while it was away,
-/// follows the streams; ends when the hub is dropped.
-pub(super) async fn run(shared: Arc<Shared>, hub: Weak<HubInner>) {
-    let mut schedule = Schedule::new(shared.options.backoff.clone());
-    while hub.strong_count() > 0 {
-        schedule.start_attempt();
-        let response_timeout = BLOCK + shared.options.response_timeout;
-        let connected = match shared.connect(Role::Read, response_timeout).await {
-            Ok(mut connection) => match client_id(&mut connection).await {
-                Ok(id) => Ok((connection, id)),
-                Err(error) => Err(error),
-            },
-            Err(error) => Err(error),
-        };
-        match connected {
-            Ok((mut connection, id)) => {
-                *shared
-                    .reader_id
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(id);
-                let started = Instant::now();
-                let failed = match check_counters(&shared, &hub, &mut connection).await {
-                    Ok(()) => {
-                        shared.up(Role::Read, &hub);
-                        follow(&shared, &hub, connection).await
-                    }
-                    Err(error) => Some(error),
-                };
-                *shared
-                    .reader_id
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = None;
-                let Some(error) = failed else { return };
-                shared.down(Role::Read, error, &hub);
-                schedule.connection_ended(started.elapsed());
-            }
-            Err(error) => shared.down(Role::Read, error, &hub),
+/// One reading connection: connects, checks for data Redis lost while this node was away,
+/// follows the streams until the connection fails or the hub is gone.
+pub(super) async fn session(shared: Arc<Shared>, hub: Weak<HubInner>) -> Outcome {
+    let response_timeout = BLOCK + shared.options.response_timeout;
+    let mut connection = match shared.connect(Role::Read, response_timeout).await {
+        Ok(connection) => connection,
+        Err(error) => return Outcome::failed(error),
+    };
+    let id = match client_id(&mut connection).await {
+        Ok(id) => id,
+        Err(error) => return Outcome::failed(error),
+    };
+    *shared
+        .reader_id
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(id);
+    let started = Instant::now();
+    let failed = match check_counters(&shared, &hub, &mut connection).await {
+        Ok(()) => {
+            shared.up(Role::Read, &hub);
+            follow(&shared, &hub, connection).await
         }
-        let delay = schedule
-            .next_delay()
-            .unwrap_or(shared.options.backoff.delay(u32::MAX, 0.0));
-        tokio::time::sleep(delay).await;
+        Err(error) => Some(error),
+    };
+    *shared
+        .reader_id
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = None;
+    match failed {
+        None => Outcome::HubGone,
+        Some(error) => Outcome::Failed {
+            error,
+            uptime: Some(started.elapsed()),
+        },
     }
 }
 
