@@ -137,8 +137,9 @@ impl Cursor {
     }
 
     /// After a reconnect: checks the room's counter against this position. A counter below
-    /// it means Redis lost the room's data (unless its keys expired while it was idle); the
-    /// entries written since are then read as they come.
+    /// it means the room's stream was created again, after Redis lost its data (a gap) or
+    /// after its keys expired while it was idle (none): every entry of the new stream is
+    /// then read from its start, whatever the ids of the old one were.
     pub(super) fn check_counter(
         &mut self,
         room: &str,
@@ -150,8 +151,12 @@ impl Cursor {
         if counter.unwrap_or(0) >= last {
             return None;
         }
-        self.number = None;
-        (!expired(self.id.ms, now_ms, ttl)).then(|| gap(room, GapReason::Reset, None))
+        let lost = !expired(self.id.ms, now_ms, ttl);
+        *self = Self {
+            id: StreamId::default(),
+            number: None,
+        };
+        lost.then(|| gap(room, GapReason::Reset, None))
     }
 }
 
