@@ -57,5 +57,20 @@ step "browser end-to-end: the chat demo in two Chromium pages"
 scripts/test-e2e.sh
 
 step "Autobahn conformance"
-cargo build --release --examples
-scripts/autobahn.sh
+# The suite's Python 3 harness lives beside this repository (../shared/autobahn) or where
+# AUTOBAHN_DIR points; a clone without it runs everything else and says what it skipped.
+autobahn_dir=${AUTOBAHN_DIR:-$root/../shared/autobahn}
+if [ -x "$autobahn_dir/test-server.sh" ]; then
+  cargo build --release --examples
+  scripts/autobahn.sh
+else
+  cat >&2 <<EOF
+SKIPPED: Autobahn conformance. No harness at $autobahn_dir.
+  The suite (PyPI autobahntestsuite) runs only on Python 2.7; squall runs it through a
+  Python 3 port with test-server.sh / test-client.sh wrappers. Point AUTOBAHN_DIR at such a
+  harness, or run the upstream suite by hand: wstest -m fuzzingclient against
+  'cargo run --release --example echo_server -- --port 9002', and wstest -m fuzzingserver
+  with 'cargo run --release --example autobahn_client -- --url ws://127.0.0.1:9001'.
+Every other test above ran.
+EOF
+fi
