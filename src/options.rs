@@ -21,7 +21,10 @@ pub type ControlCallback = Box<dyn FnMut(bytes::Bytes) + Send + 'static>;
 /// Options of [`websocket_connect`](crate::websocket_connect), with the names and defaults
 /// of Tornado's `websocket_connect` arguments.
 ///
-/// Fields are public for struct-update syntax; the builder methods read better in chains.
+/// Build it with [`ConnectOptions::new`] and the builder methods. The fields are public to
+/// read and to assign (`options.max_message_size = None;`); the struct is
+/// `#[non_exhaustive]`, so struct-literal and struct-update syntax (`..Default::default()`)
+/// do not compile outside squall, and new options can come without breaking callers.
 ///
 /// ```
 /// use std::time::Duration;
