@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# End-to-end test of the browser chat demo: builds www/ (www/build.sh) and the chat server
-# (release), starts it on a free port, opens the demo in two headless Chromium pages of the
-# same room with Playwright (playwright-core from npm, installed under target/e2e/node;
-# it downloads no browser and drives /usr/bin/chromium), sends lines from one page and
-# expects them in the other's #log, checks that Chromium negotiated permessage-deflate, and
-# saves target/e2e/chat.png. Exits non-zero on failure.
+# End-to-end test of the browser chat demo, in headless Chromium driven by Playwright
+# (playwright-core from npm, installed under target/e2e/node; it downloads no browser and
+# drives /usr/bin/chromium) through scripts/e2e-chat.cjs. Builds www/ (www/build.sh) and the
+# chat server (release), then:
+#
+#   one node   chat_server on a free port, two pages of the same room on it: lines from one
+#              reach both #logs in order, #node shows the node, Chromium negotiated
+#              permessage-deflate (saves target/e2e/chat.png);
+#   two nodes  a local redis-server on a free port (no persistence, its own temp dir) and
+#              two `chat_server --redis redis://127.0.0.1:R` on free ports, alice's page on
+#              the first and bob's on the second, same room: every line reaches both pages,
+#              in the same order, and each #node shows its own node (saves
+#              target/e2e/chat-redis.png and chat-redis-alice.png).
+#
+#   scripts/test-e2e.sh            # both; the chat server built with --features redis
+#   scripts/test-e2e.sh one-node   # only the first; the chat server built without it
+#   scripts/test-e2e.sh two-nodes  # only the second
+#
+# Installs chromium and redis-server with apt when missing. Every process it starts is
+# stopped on exit. Exits non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -12,9 +26,21 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="$ROOT/target/e2e"
 mkdir -p "$OUT"
 
-if ! command -v chromium >/dev/null; then
+MODE=${1:-all}
+case $MODE in
+  all | one-node | two-nodes) ;;
+  *) echo "usage: scripts/test-e2e.sh [all|one-node|two-nodes]" >&2; exit 2 ;;
+esac
+one_node=false two_nodes=false
+[ "$MODE" = two-nodes ] || one_node=true
+[ "$MODE" = one-node ] || two_nodes=true
+
+need_apt=()
+command -v chromium >/dev/null || need_apt+=(chromium)
+if $two_nodes && ! command -v redis-server >/dev/null; then need_apt+=(redis-server); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 PLAYWRIGHT_CORE="$OUT/node/node_modules/playwright-core"
 if [ ! -d "$PLAYWRIGHT_CORE" ]; then
@@ -22,16 +48,73 @@ if [ ! -d "$PLAYWRIGHT_CORE" ]; then
 fi
 
 www/build.sh
-cargo build --release --example chat_server
+if $two_nodes; then
+  cargo build --release --example chat_server --features redis
+else
+  cargo build --release --example chat_server
+fi
+SERVER_BIN="$CARGO_TARGET_DIR/release/examples/chat_server"
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-LOG="$OUT/chat_server.log"
-"$CARGO_TARGET_DIR/release/examples/chat_server" --port "$PORT" >"$LOG" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q '^listening on ' "$LOG" && break; sleep 0.1; done
-grep -q '^listening on ' "$LOG" || { cat "$LOG" >&2; exit 1; }
+PIDS=()
+TMP=$(mktemp -d)
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-CHAT_URL="http://127.0.0.1:$PORT" PLAYWRIGHT_CORE="$PLAYWRIGHT_CORE" \
-SCREENSHOT="$OUT/chat.png" node scripts/e2e-chat.cjs
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for PID LOG PATTERN NAME: until LOG has a line matching PATTERN (20 s at most).
+wait_for() {
+  local pid=$1 log=$2 pattern=$3 name=$4
+  for _ in $(seq 200); do
+    grep -qs -- "$pattern" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -qs -- "$pattern" "$log" && return 0
+  echo "test-e2e: $name did not start:" >&2
+  cat "$log" >&2
+  exit 1
+}
+
+# start_node NAME LOG ARGS...: starts the chat server, waits for "listening on".
+start_node() {
+  local name=$1 log=$2
+  shift 2
+  "$SERVER_BIN" "$@" >"$log" 2>&1 &
+  PIDS+=($!)
+  wait_for "$!" "$log" '^listening on ' "$name"
+}
+
+if $one_node; then
+  echo "test-e2e: one node"
+  PORT=$(free_port)
+  start_node chat_server "$OUT/chat_server.log" --port "$PORT"
+  CHAT_URL="http://127.0.0.1:$PORT" PLAYWRIGHT_CORE="$PLAYWRIGHT_CORE" \
+  SCREENSHOT="$OUT/chat.png" node scripts/e2e-chat.cjs
+fi
+
+if $two_nodes; then
+  echo "test-e2e: two nodes sharing one Redis"
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$TMP" >"$OUT/redis.log" 2>&1 &
+  PIDS+=($!)
+  wait_for "$!" "$OUT/redis.log" 'Ready to accept connections' redis-server
+  REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+  PORT1=$(free_port)
+  start_node "chat_server 1" "$OUT/chat_server-1.log" --port "$PORT1" --redis "$REDIS_URL"
+  PORT2=$(free_port)
+  start_node "chat_server 2" "$OUT/chat_server-2.log" --port "$PORT2" --redis "$REDIS_URL"
+  CHAT_URL="http://127.0.0.1:$PORT1" CHAT_URL_2="http://127.0.0.1:$PORT2" \
+  PLAYWRIGHT_CORE="$PLAYWRIGHT_CORE" SCREENSHOT="$OUT/chat-redis.png" node scripts/e2e-chat.cjs
+fi
 echo "test-e2e: passed"

@@ -4,8 +4,12 @@
 //! Enter pressed).
 //!
 //! Page contract: `#status` reads `open` once connected (then `closed (CODE)`), `#log` gets
-//! one child element per chat line received, in order, and `#extensions` shows what the
-//! browser and the server agreed to (`permessage-deflate; ...`).
+//! one child element per chat line received, in order, `#extensions` shows what the
+//! browser and the server agreed to (`permessage-deflate; ...`), `#room` shows the room, and
+//! `#node` shows the chat node the page is connected to: the WebSocket URL's host, which is
+//! the page's own origin (`127.0.0.1:8889`), since each node serves the page itself. With
+//! several nodes sharing one Redis (`chat_server --redis URL`), pages on different nodes
+//! are in one chat, and `#node` tells them apart.
 #![cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 
 use std::rc::Rc;
@@ -40,8 +44,10 @@ pub fn start() -> Result<(), JsValue> {
     } else {
         "ws"
     };
-    let url = format!("{scheme}://{}/chat/{room}", location.host()?);
+    let node = location.host()?;
+    let url = format!("{scheme}://{node}/chat/{room}");
     set_text(&document, "room", &room)?;
+    set_text(&document, "node", &node)?;
     spawn_local(async move {
         if let Err(err) = run(document.clone(), url).await {
             let _ = set_text(&document, "status", &format!("error: {}", describe(&err)));
