@@ -43,6 +43,11 @@ impl PathArgs {
 /// [`on_close`](Self::on_close) once. Each `on_message` is awaited before the next
 /// message is read, as in Tornado.
 ///
+/// A panic in `open`, `on_message`, `on_ping` or `on_pong` is logged (`tracing`, level
+/// error) and the connection closed with 1011 (internal error); the events still queued are
+/// dropped and `on_close` runs. A panic in `on_close` is logged. Either way the server
+/// goes on serving its other connections.
+///
 /// ```
 /// use squall::{Message, WebSocket, WebSocketHandler};
 ///
@@ -108,7 +113,8 @@ pub trait WebSocketHandler: Send + 'static {
     }
 
     /// The connection is closed; [`WebSocket::close_code`] and
-    /// [`WebSocket::close_reason`] tell how. Called exactly once after `open`.
+    /// [`WebSocket::close_reason`] tell how. Called exactly once after `open`, also when a
+    /// hook panicked.
     fn on_close(&mut self, ws: &WebSocket) -> impl Future<Output = ()> + Send {
         let _ = ws;
         async {}

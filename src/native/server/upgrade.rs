@@ -2,11 +2,13 @@
 
 use std::future::{pending, Future};
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures_util::FutureExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::handler::{PathArgs, WebSocketHandler};
@@ -20,6 +22,7 @@ use crate::native::transport::AnyStream;
 use crate::native::Transport;
 use crate::protocol::handshake::{self, HeadLimits, Rejection, UpgradeRequest};
 use crate::protocol::{Config, Connection, Role};
+use crate::{CloseCode, CloseFrame};
 
 /// A request that passed the protocol checks and matched a route.
 pub(crate) struct Upgrade {
@@ -302,15 +305,26 @@ impl<H: WebSocketHandler, S: Transport> Established<H, S> {
         // this future's state for the connection's whole life.
         let (handler, ws, args) = (&mut self.handler, &self.ws, &mut self.args);
         let handler_loop = async {
-            handler.open(ws, std::mem::take(args)).await;
+            // A hook that panics is logged and the connection closed with 1011; the events
+            // left are dropped, and on_close still runs, as Tornado does.
+            let mut healthy = contain(ws, "open", handler.open(ws, std::mem::take(args))).await;
             while let Some(incoming) = driver::next_inline().await {
-                match incoming {
-                    Incoming::Message(message) => handler.on_message(ws, message).await,
-                    Incoming::Ping(data) => handler.on_ping(ws, data),
-                    Incoming::Pong(data) => handler.on_pong(ws, data),
+                if !healthy {
+                    continue;
                 }
+                healthy = match incoming {
+                    Incoming::Message(message) => {
+                        contain(ws, "on_message", handler.on_message(ws, message)).await
+                    }
+                    Incoming::Ping(data) => {
+                        contain(ws, "on_ping", async { handler.on_ping(ws, data) }).await
+                    }
+                    Incoming::Pong(data) => {
+                        contain(ws, "on_pong", async { handler.on_pong(ws, data) }).await
+                    }
+                };
             }
-            handler.on_close(ws).await;
+            contain(ws, "on_close", handler.on_close(ws)).await;
         };
         // Registered with the server, which closes it on shutdown; or, behind hyper and
         // axum, a boxed future waiting on the signal.
@@ -342,6 +356,27 @@ impl<H: WebSocketHandler, S: Transport> Established<H, S> {
         span.in_scope(|| tracing::debug!(code = ?ws.close_code(), "closed"));
         drop(registration);
     }
+}
+
+/// Runs one handler hook; if it panics, logs the panic, starts the close with 1011 and
+/// returns `false`. The server goes on serving every other connection either way.
+async fn contain(ws: &WebSocket, hook: &'static str, call: impl Future<Output = ()>) -> bool {
+    let Err(panic) = AssertUnwindSafe(call).catch_unwind().await else {
+        return true;
+    };
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)");
+    tracing::error!(
+        hook,
+        panic = message,
+        "a WebSocket handler panicked; closing with 1011"
+    );
+    let frame = CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error").ok();
+    let _ = ws.handle().start_close(frame);
+    false
 }
 
 /// The permessage-deflate parameters and options for the core, when agreed.
