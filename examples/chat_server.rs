@@ -44,7 +44,9 @@ async fn main() {
     });
     println!("listening on {}", server.local_addr());
     println!("open http://{}/ in two browser tabs", server.local_addr());
-    chat::stop_signal().await;
-    eprintln!("chat_server: stopping");
-    server.shutdown(SHUTDOWN_GRACE).await;
+    let stop = async {
+        chat::stop_signal().await;
+        eprintln!("chat_server: stopping");
+    };
+    server.shutdown_on(stop, SHUTDOWN_GRACE).await;
 }

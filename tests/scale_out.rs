@@ -540,21 +540,13 @@ async fn redis_restarted_with_its_append_only_file_keeps_one_history() {
     let members = members(&nodes, 2, "aof").await;
     let publishers = members.len();
     let crash = async {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
         redis.kill();
         tokio::time::sleep(Duration::from_millis(500)).await;
         redis.restart().await;
     };
-    let run = traffic(
-        members,
-        "d",
-        publishers,
-        150,
-        Duration::from_millis(30),
-        false,
-        crash,
-    )
-    .await;
+    let pace = Duration::from_millis(10);
+    let run = traffic(members, "d", publishers, 300, pace, false, crash).await;
     let all: Vec<_> = (0..run.members())
         .map(|m| run.messages(m, false))
         .collect::<Result<_, _>>()
@@ -657,30 +649,28 @@ async fn redis_connections_killed_lose_and_double_nothing() {
     let nodes = start_nodes(&redis, 2).await;
     let nodes: Vec<&Node> = nodes.iter().collect();
     let members = members(&nodes, 2, "killed").await;
+    // Many messages in flight, so that some are cut between Redis taking them and the
+    // node hearing so: the retry must not double them.
     let kills = async {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let killed = redis.kill_clients().await;
         assert!(killed >= 2, "CLIENT KILL closed {killed} connections");
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let killed = redis.kill_clients_named("squall:node1:").await;
         assert!(killed >= 1, "node1 had no named connection to kill");
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let killed = redis.kill_clients().await;
         assert!(killed >= 2, "CLIENT KILL closed {killed} connections");
     };
-    let run = traffic(
-        members,
-        "k",
-        4,
-        150,
-        Duration::from_millis(30),
-        false,
-        kills,
-    )
-    .await;
+    let run = traffic(members, "k", 4, 500, Duration::from_millis(5), false, kills).await;
     if let Err(e) = run.check_complete() {
         fail(&nodes, &e);
     }
+    assert!(
+        run.sent_after.iter().all(|&s| s < run.count),
+        "the traffic ended before the last kill: {:?}",
+        run.sent_after
+    );
     assert_no_gap(&nodes);
 }
 

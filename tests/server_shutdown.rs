@@ -155,3 +155,58 @@ async fn no_connections_are_accepted_after_shutdown() {
     let url = format!("ws://{addr}/stream");
     assert!(tokio_tungstenite::connect_async(&url).await.is_err());
 }
+
+/// Echoes; for the shutdown-signal test.
+struct Echo;
+
+impl WebSocketHandler for Echo {
+    async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+        let _ = ws.write_message(message).await;
+    }
+}
+
+#[tokio::test]
+async fn shutdown_on_serves_until_the_signal_then_closes_with_1001() {
+    let server = Application::new()
+        .route("/echo", || Echo)
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
+    let url = format!("ws://{}/echo", server.local_addr());
+    let (signal, stop) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.shutdown_on(
+        async {
+            let _ = stop.await;
+        },
+        Duration::from_secs(2),
+    ));
+    let (mut client, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    futures_util::SinkExt::send(&mut client, TMessage::text("before"))
+        .await
+        .unwrap();
+    let echo = tokio::time::timeout(Duration::from_secs(5), client.next())
+        .await
+        .unwrap();
+    assert_eq!(echo.unwrap().unwrap(), TMessage::text("before"));
+    assert!(!serving.is_finished(), "serves until the signal");
+    signal.send(()).unwrap();
+    let close = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(message)) = client.next().await {
+            if let TMessage::Close(frame) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .unwrap();
+    assert_eq!(close, Some(1001));
+    tokio::time::timeout(Duration::from_secs(5), serving)
+        .await
+        .expect("shutdown_on returns after the shutdown")
+        .unwrap();
+    assert!(
+        tokio_tungstenite::connect_async(&url).await.is_err(),
+        "no longer listening"
+    );
+}

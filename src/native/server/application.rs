@@ -1,5 +1,6 @@
 //! `Application`: routes and settings, and the accept loop that serves them.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -184,6 +185,40 @@ impl Server {
     /// from a clone-free context, or a fatal listener error).
     pub async fn wait(self) {
         let _ = self.task.await;
+    }
+
+    /// Serves until `signal` resolves, then shuts down gracefully as
+    /// [`shutdown`](Self::shutdown) does, with `grace`: the "serve until Ctrl-C or
+    /// SIGTERM" of a server process. Also returns if the server ends by itself (a fatal
+    /// listener error).
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # use squall::{Application, Message, WebSocket, WebSocketHandler};
+    /// # struct Echo;
+    /// # impl WebSocketHandler for Echo {
+    /// #     async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+    /// #         let _ = ws.write_message(message).await;
+    /// #     }
+    /// # }
+    /// # async fn run() -> std::io::Result<()> {
+    /// let server = Application::new().route("/echo", || Echo).listen("127.0.0.1:8888").await?;
+    /// let ctrl_c = async {
+    ///     let _ = tokio::signal::ctrl_c().await;
+    /// };
+    /// // Clients get 1001 (going away) and 5 s to answer; then the process can exit.
+    /// server.shutdown_on(ctrl_c, Duration::from_secs(5)).await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn shutdown_on(self, signal: impl Future<Output = ()>, grace: Duration) {
+        let Self { stop, mut task, .. } = self;
+        tokio::select! {
+            _ = &mut task => {}
+            () = signal => {
+                stop.send_replace(Some(grace));
+                let _ = task.await;
+            }
+        }
     }
 }
 
