@@ -49,7 +49,7 @@
 //! have no effect here, as explained in [`squall::hyper`](crate::hyper).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::response::{IntoResponse, Response};
@@ -71,6 +71,9 @@ use crate::{PathArgs, Request, Settings, WebSocketHandler};
 pub struct WebSocketUpgrade {
     pending: Pending,
     upgrader: Upgrader,
+    /// No `Upgrader` extension reached the route and no `with_settings` replaced the
+    /// defaults: said once per process, as it is usually a layer in the wrong place.
+    default_settings: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
@@ -86,12 +89,12 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
             .map(|ConnectInfo(peer)| *peer)
             .or_else(|| parts.extensions.get::<SocketAddr>().copied());
         let pending = Pending::from_parts(parts, peer_addr)?;
-        let upgrader = parts
-            .extensions
-            .get::<Upgrader>()
-            .cloned()
-            .unwrap_or_default();
-        Ok(Self { pending, upgrader })
+        let upgrader = parts.extensions.get::<Upgrader>().cloned();
+        Ok(Self {
+            pending,
+            default_settings: upgrader.is_none(),
+            upgrader: upgrader.unwrap_or_default(),
+        })
     }
 }
 
@@ -105,6 +108,7 @@ impl WebSocketUpgrade {
     #[must_use]
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.upgrader.settings = Arc::new(settings);
+        self.default_settings = false;
         self
     }
 
@@ -125,8 +129,24 @@ impl WebSocketUpgrade {
     /// # Panics
     /// If the future is polled outside a tokio runtime (it spawns the connection's task).
     pub async fn serve<H: WebSocketHandler>(self, handler: H, args: PathArgs) -> Response {
+        if self.default_settings {
+            warn_default_settings_once();
+        }
         response(self.pending.answer(handler, args, self.upgrader).await)
     }
+}
+
+/// Logs, once per process, that a route serves WebSockets with the default [`Settings`].
+fn warn_default_settings_once() {
+    static WARNED: Once = Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            "squall::axum: no Upgrader extension reached this WebSocket route, so it uses the \
+             default Settings; add `.layer(axum::Extension(upgrader))` after the routes it \
+             should cover (a layer applies to the routes added before it), or call \
+             WebSocketUpgrade::with_settings"
+        );
+    });
 }
 
 /// A rejection answers the request with its status, headers and text body, so a route
