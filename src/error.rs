@@ -1,5 +1,6 @@
 //! The crate's error types.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::close::CloseCode;
@@ -30,8 +31,9 @@ pub enum Error {
     /// Connecting (DNS, TCP, TLS and the handshake together) took longer than `connect_timeout`.
     #[error("connecting timed out after {0:?}")]
     ConnectTimeout(Duration),
-    /// A close code that may not be sent (see [`CloseCode::is_sendable`]).
-    #[error("close code {0} may not be sent")]
+    /// A close code that may not be sent: one RFC 6455 reserves (see
+    /// [`CloseCode::is_sendable`]), or, in a browser, any but 1000 and 3000-4999.
+    #[error("{}", invalid_close_code(*.0))]
     InvalidCloseCode(CloseCode),
     /// A close reason longer than 123 bytes.
     #[error("close reason is {0} bytes; at most 123 fit in a close frame")]
@@ -51,13 +53,27 @@ pub enum Error {
     #[error("more than {0} redirects (the follow_redirects limit)")]
     TooManyRedirects(usize),
     /// An option or operation the current backend cannot provide (for example custom
-    /// headers in a browser); the message names it.
+    /// headers in a browser); the message names it, or every one of them when several
+    /// options are refused at once.
     #[error("not supported: {0}")]
-    Unsupported(&'static str),
+    Unsupported(Cow<'static, str>),
     /// A message was not valid JSON for the requested type, or a value could not be encoded.
     #[cfg(feature = "json")]
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// Says which rule refused a close code: RFC 6455's, or (for a code the RFC allows) the
+/// browser's.
+fn invalid_close_code(code: CloseCode) -> String {
+    if code.is_sendable() {
+        format!(
+            "close code {code} may not be sent from a browser: scripts may send only 1000 and \
+             3000-4999"
+        )
+    } else {
+        format!("close code {code} may not be sent (RFC 6455 reserves it)")
+    }
 }
 
 impl From<HandshakeError> for Error {
@@ -187,5 +203,25 @@ impl ProtocolError {
             Self::WriteTimeout => CloseCode::POLICY_VIOLATION,
             _ => CloseCode::PROTOCOL_ERROR,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_close_code_names_the_rule_that_refused_it() {
+        let reserved = Error::InvalidCloseCode(CloseCode::NO_STATUS).to_string();
+        assert_eq!(
+            reserved,
+            "close code 1005 may not be sent (RFC 6455 reserves it)"
+        );
+        // Only a browser refuses a code the RFC allows.
+        let browser = Error::InvalidCloseCode(CloseCode::GOING_AWAY).to_string();
+        assert!(
+            browser.contains("1001 may not be sent from a browser"),
+            "{browser}"
+        );
     }
 }

@@ -31,6 +31,11 @@ async fn forbidden_with_a_body() {
     )
     .await;
     let err = handshake_error(url, ConnectOptions::new()).await;
+    // The message a user sees carries the server's explanation, not only the status.
+    assert_eq!(
+        err.to_string(),
+        "server answered with status 403 Forbidden instead of 101 Switching Protocols: \"forbidden\""
+    );
     let HandshakeError::UnexpectedStatus {
         status,
         headers,
@@ -42,6 +47,35 @@ async fn forbidden_with_a_body() {
     assert_eq!(status, 403);
     assert_eq!(headers["content-type"], "text/plain");
     assert_eq!(body, "forbidden");
+}
+
+#[tokio::test]
+async fn a_refused_connection_names_the_address() {
+    // A port nothing listens on: bound, then closed.
+    let addr = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let err = within(websocket_connect(
+        format!("ws://{addr}/"),
+        ConnectOptions::new(),
+    ))
+    .await
+    .unwrap_err();
+    let Error::Io(io) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        io.kind(),
+        std::io::ErrorKind::ConnectionRefused,
+        "the kind is kept"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("cannot connect to {addr}")),
+        "{err}"
+    );
 }
 
 #[tokio::test]

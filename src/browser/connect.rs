@@ -121,8 +121,13 @@ fn refuse_native_options(options: &ConnectOptions) -> Result<(), Error> {
             "follow_redirects: browsers fail a WebSocket handshake answered with a redirect",
         ),
     ];
-    match refused.into_iter().find(|(set, _)| *set) {
-        Some((_, what)) => Err(Error::Unsupported(what)),
-        None => Ok(()),
+    let refused: Vec<&str> = refused
+        .into_iter()
+        .filter_map(|(set, what)| set.then_some(what))
+        .collect();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Unsupported(refused.join("; ").into()))
     }
 }

@@ -316,7 +316,7 @@ impl ClientWriter {
     ) -> Result<(), Error> {
         let _ = message.into();
         Err(Error::Unsupported(
-            "write_message_uncompressed: the browser decides what it compresses",
+            "write_message_uncompressed: the browser decides what it compresses".into(),
         ))
     }
 
@@ -336,7 +336,9 @@ impl ClientWriter {
     /// Always [`Error::Unsupported`]`("ping: …")`.
     pub async fn ping(&self, data: impl Into<Bytes>) -> Result<Duration, Error> {
         let _ = data.into();
-        Err(Error::Unsupported("ping: browsers cannot send pings"))
+        Err(Error::Unsupported(
+            "ping: browsers cannot send pings".into(),
+        ))
     }
 
     /// Starts the close handshake with Tornado's arguments (a reason without a code is sent
@@ -367,7 +369,7 @@ impl ClientWriter {
     pub async fn set_nodelay(&self, nodelay: bool) -> Result<(), Error> {
         let _ = nodelay;
         Err(Error::Unsupported(
-            "set_nodelay: browsers do not expose the TCP socket",
+            "set_nodelay: browsers do not expose the TCP socket".into(),
         ))
     }
 

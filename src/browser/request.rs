@@ -9,7 +9,7 @@ use crate::Error;
 pub(super) fn browser_url(request: &Request<()>) -> Result<String, Error> {
     if !request.headers().is_empty() {
         return Err(Error::Unsupported(
-            "custom headers: a browser sends only the URL, its cookies and the subprotocols",
+            "custom headers: a browser sends only the URL, its cookies and the subprotocols".into(),
         ));
     }
     let uri = request.uri();

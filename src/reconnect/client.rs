@@ -215,7 +215,7 @@ impl ReconnectingClient {
         let future: BoxFuture<_> = if options.on_message.is_some() {
             Box::pin(async {
                 Err(Error::Unsupported(
-                    "on_message_callback: a ReconnectingClient delivers messages as events",
+                    "on_message_callback: a ReconnectingClient delivers messages as events".into(),
                 ))
             })
         } else {

@@ -22,9 +22,9 @@ async fn connect(path: &str) -> WebSocketClientConnection {
         .unwrap_or_else(|err| panic!("connecting to {url}: {err}"))
 }
 
-fn unsupported(result: Result<WebSocketClientConnection, Error>) -> &'static str {
+fn unsupported(result: Result<WebSocketClientConnection, Error>) -> String {
     match result {
-        Err(Error::Unsupported(what)) => what,
+        Err(Error::Unsupported(what)) => what.into_owned(),
         other => panic!("expected Unsupported, got {other:?}"),
     }
 }
@@ -65,6 +65,15 @@ async fn native_only_options_are_refused_by_name() {
         let what = unsupported(websocket_connect(url.as_str(), options).await);
         assert!(what.starts_with(name), "{what:?} should name {name}");
     }
+    // Several refused at once are all named, not only the first.
+    let options = ConnectOptions::new()
+        .ping_interval(Duration::from_secs(1))
+        .follow_redirects(3);
+    let what = unsupported(websocket_connect(url.as_str(), options).await);
+    assert!(
+        what.contains("ping_interval") && what.contains("follow_redirects"),
+        "{what:?}"
+    );
     // Headers carried by the request itself.
     let mut request = url.as_str().into_client_request().unwrap();
     request
@@ -137,7 +146,11 @@ async fn only_1000_and_3000_to_4999_may_be_sent() {
     let conn = connect("/codes").await;
     for code in [1001u16, 1002, 1003, 1007, 1008, 1009, 1011, 1014] {
         match conn.close(CloseCode::from(code), "no").await {
-            Err(Error::InvalidCloseCode(refused)) => assert_eq!(refused.as_u16(), code),
+            Err(error @ Error::InvalidCloseCode(refused)) => {
+                assert_eq!(refused.as_u16(), code);
+                // The message names the browser's rule, not RFC 6455's reserved codes.
+                assert!(error.to_string().contains("from a browser"), "{error}");
+            }
             other => panic!("close({code}): {other:?}"),
         }
     }

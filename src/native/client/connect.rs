@@ -148,6 +148,15 @@ fn redirect_status(err: &HandshakeError) -> u16 {
     }
 }
 
+/// A connection error that names what it tried to reach ("connection refused" alone does
+/// not say where); the kind is kept for callers that match on it.
+fn naming(error: std::io::Error, address: &str) -> std::io::Error {
+    std::io::Error::new(
+        error.kind(),
+        format!("cannot connect to {address}: {error}"),
+    )
+}
+
 /// DNS, TCP (directly or through the proxy's tunnel), TLS and the handshake.
 async fn open(
     target: &Target,
@@ -160,8 +169,12 @@ async fn open(
         .and_then(|proxy| proxy.select(target.secure, &host, target.port));
     let tcp = match (proxy, target.address()) {
         (Some(proxy), _) => super::proxy::tunnel(proxy, target).await?,
-        (None, Address::Name(host, port)) => TcpStream::connect((host.as_str(), port)).await?,
-        (None, Address::Ip(addr)) => TcpStream::connect(addr).await?,
+        (None, Address::Name(name, port)) => TcpStream::connect((name.as_str(), port))
+            .await
+            .map_err(|error| naming(error, &format!("{name}:{port}")))?,
+        (None, Address::Ip(addr)) => TcpStream::connect(addr)
+            .await
+            .map_err(|error| naming(error, &addr.to_string()))?,
     };
     let mut stream = if target.secure {
         secure(tcp, target, options).await?
@@ -183,7 +196,7 @@ async fn secure(tcp: TcpStream, target: &Target, options: Dial<'_>) -> Result<An
 
 #[cfg(not(feature = "tls"))]
 async fn secure(_: TcpStream, _: &Target, _: Dial<'_>) -> Result<AnyStream, Error> {
-    Err(Error::Unsupported("wss:// needs the `tls` feature"))
+    Err(Error::Unsupported("wss:// needs the `tls` feature".into()))
 }
 
 /// Builds the protocol core and the driver, spawns the driver, and wraps the handle.

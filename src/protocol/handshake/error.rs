@@ -38,7 +38,10 @@ pub enum HandshakeError {
     },
     /// The server answered the upgrade request with a status other than 101 Switching
     /// Protocols (for example a 403, a 404 or a redirect, which is not followed).
-    #[error("server answered with status {status} instead of 101 Switching Protocols")]
+    #[error(
+        "server answered with status {status} instead of 101 Switching Protocols{}",
+        excerpt(body)
+    )]
     UnexpectedStatus {
         /// The status the server sent.
         status: StatusCode,
@@ -80,6 +83,25 @@ pub enum HandshakeError {
         /// The status sent back to the client.
         status: StatusCode,
     },
+}
+
+/// The start of a response body, for an error message: `: "text"`, or nothing when the body
+/// is empty or not text.
+fn excerpt(body: &Bytes) -> String {
+    const MAX_CHARS: usize = 200;
+    // A body cut mid-character by the read still shows its text up to there.
+    let text = std::str::from_utf8(body).unwrap_or_else(|error| {
+        std::str::from_utf8(&body[..error.valid_up_to()]).unwrap_or_default()
+    });
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
+    let mut shown: String = text.chars().take(MAX_CHARS).collect();
+    if shown.len() < text.len() {
+        shown.push_str("...");
+    }
+    format!(": {shown:?}")
 }
 
 impl From<&super::Rejection> for HandshakeError {

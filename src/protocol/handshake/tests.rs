@@ -130,6 +130,7 @@ fn rejection_reaches_the_client_as_unexpected_status() {
     assert_eq!(body, "Sec-WebSocket-Version must be 13.");
     assert_eq!(
         crate::Error::from(err).to_string(),
-        "server answered with status 426 Upgrade Required instead of 101 Switching Protocols"
+        "server answered with status 426 Upgrade Required instead of 101 Switching Protocols: \
+         \"Sec-WebSocket-Version must be 13.\""
     );
 }
