@@ -65,14 +65,15 @@ async fn wss_to_tokio_rustls_and_tungstenite() {
     // The server side is built with rustls directly, independently of squall's helper.
     let cert = rustls_pki_types::pem::PemObject::from_pem_slice(certs.cert_pem.as_bytes()).unwrap();
     let key = rustls_pki_types::pem::PemObject::from_pem_slice(certs.key_pem.as_bytes()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![cert], key)
-    .unwrap();
+    // ring, as squall uses (rustls 0.23.48 deprecates it for lacking post-quantum kx).
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let addr = serve_tcp(move |stream| {
         let acceptor = acceptor.clone();

@@ -5,6 +5,11 @@
 //! [`ConnectOptions::tls`](crate::ConnectOptions::tls) takes, trusting the given roots
 //! (for example a private CA). Without `ConnectOptions::tls`, `wss://` trusts the Mozilla
 //! roots of `webpki-roots`.
+//!
+//! The `ring` provider has no post-quantum key exchange (rustls 0.23.48 deprecates it for
+//! that); the `aws-lc-rs` provider has, but needs cmake and a C toolchain to build. For
+//! post-quantum key exchange, build the `rustls` configurations with that provider yourself
+//! and pass them to `Application::tls` and `ConnectOptions::tls`.
 
 use std::io;
 use std::sync::Arc;
@@ -15,6 +20,9 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 fn provider() -> Arc<CryptoProvider> {
+    // Deprecated in rustls 0.23.48 for lacking post-quantum key exchange; kept on purpose
+    // (module docs), and the warning would reach every build of the examples and tests.
+    #[allow(deprecated)]
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
