@@ -41,7 +41,9 @@ impl WebSocketHandler for Member {
                 let (room, body) = text.split_once(':').unwrap();
                 self.hub.publish(room, body).await.unwrap();
             }
-            None => self.hub.publish("binary", message).await.unwrap(),
+            None => {
+                self.hub.publish("binary", message).await.unwrap();
+            }
         }
     }
 }

@@ -147,7 +147,12 @@ async fn publishing_while_redis_is_unreachable_fails_after_the_timeout_with_boun
     let started = Instant::now();
     let publishes = (0..100).map(|i| {
         let hub = node.hub.clone();
-        tokio::spawn(async move { hub.publish("down", vec![i as u8; 1000]).await })
+        tokio::spawn(async move {
+            hub.publish("down", vec![i as u8; 1000])
+                .await?
+                .confirmed()
+                .await
+        })
     });
     let publishes: Vec<_> = publishes.collect();
     let mut most_pending = 0;
@@ -180,6 +185,28 @@ async fn publishing_while_redis_is_unreachable_fails_after_the_timeout_with_boun
         "a Redis down at start-up is said: {:?}",
         node.events()
     );
+    // Published without waiting for confirmation: when they expire, the hub says so (the
+    // count includes the ones above, whose waiters got the timeout).
+    let before = node.hub.status().dropped;
+    for i in 0..3 {
+        drop(
+            node.hub
+                .publish("down", format!("unwatched {i}"))
+                .await
+                .unwrap(),
+        );
+    }
+    wait_until(Duration::from_secs(10), || {
+        node.hub.status().dropped >= before + 3
+    })
+    .await;
+    assert!(
+        node.events()
+            .iter()
+            .any(|event| matches!(event, HubEvent::Dropped { .. })),
+        "{:?}",
+        node.events()
+    );
 }
 
 #[tokio::test]
@@ -196,7 +223,12 @@ async fn a_redis_that_is_down_at_start_up_is_used_once_it_comes_up() {
     .await;
     let mut member = node.member("late").await;
     let hub = node.hub.clone();
-    let published = tokio::spawn(async move { hub.publish("late", "waited for Redis").await });
+    let published = tokio::spawn(async move {
+        hub.publish("late", "waited for Redis")
+            .await?
+            .confirmed()
+            .await
+    });
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         !published.is_finished(),
@@ -293,7 +325,8 @@ async fn redis_work_grows_with_messages_not_with_members() {
         }
         let before = processed(commands().await);
         for i in 0..100 {
-            node.hub.publish(&room, format!("m{i}")).await.unwrap();
+            let published = node.hub.publish(&room, format!("m{i}")).await.unwrap();
+            published.confirmed().await.unwrap();
         }
         for client in &mut clients {
             for i in 0..100 {

@@ -54,6 +54,8 @@ pub use self::redis::RedisOptions;
 pub use crate::backoff::Backoff;
 pub use status::{Gap, GapReason, HubError, HubEvent, HubStatus};
 
+#[cfg(feature = "redis")]
+use self::redis::Confirmation;
 use crate::native::server::broadcast::encode;
 use crate::{Message, WebSocket};
 use table::{ConnectionKey, Table};
@@ -72,6 +74,22 @@ struct HubInner {
     table: Table,
     #[cfg(feature = "redis")]
     redis: Option<redis::Backend>,
+}
+
+/// Without the Redis backend, every publish is confirmed at once.
+#[cfg(not(feature = "redis"))]
+#[derive(Debug)]
+struct Confirmation;
+
+#[cfg(not(feature = "redis"))]
+impl Confirmation {
+    fn done() -> Self {
+        Self
+    }
+
+    async fn wait(self) -> Result<(), HubError> {
+        Ok(())
+    }
 }
 
 impl Default for Hub {
@@ -151,21 +169,28 @@ impl Hub {
         }
     }
 
-    /// Sends `message` (text or binary) to every member of `room`, on every node. In-process
-    /// it is delivered before this returns. With Redis it resolves once Redis holds it
-    /// (every node then delivers it, in the room's one order); while Redis is unreachable it
-    /// waits up to [`RedisOptions::publish_timeout`].
+    /// Sends `message` (text or binary) to every member of `room`, on every node, after
+    /// every message this hub published before it. In-process it is delivered before this
+    /// returns. With Redis it resolves once the message is queued for Redis, in order; the
+    /// returned [`Published`] tells when Redis holds it. A handler that awaits each publish
+    /// keeps its sender's messages in order without waiting a Redis round trip per message.
     ///
     /// # Errors
-    /// [`HubError::PublishTimeout`] (Redis backend only).
-    pub async fn publish(&self, room: &str, message: impl Into<Message>) -> Result<(), HubError> {
+    /// [`HubError::PublishTimeout`] (Redis backend only) when more than
+    /// [`RedisOptions::max_pending_bytes`] are waiting for Redis for longer than
+    /// [`RedisOptions::publish_timeout`].
+    pub async fn publish(
+        &self,
+        room: &str,
+        message: impl Into<Message>,
+    ) -> Result<Published, HubError> {
         let message = message.into();
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.inner.redis {
-            return redis.publish(room, message).await;
+            return redis.publish(room, message).await.map(Published);
         }
         self.send_local(room, message);
-        Ok(())
+        Ok(Published(Confirmation::done()))
     }
 
     /// Sends `message` to this node's members of `room` only, at once, bypassing the
@@ -188,6 +213,7 @@ impl Hub {
             rooms,
             members,
             pending_publishes: 0,
+            dropped: 0,
             lag: None,
             disconnects: 0,
             gaps: 0,
@@ -198,6 +224,25 @@ impl Hub {
             return redis.status(status);
         }
         status
+    }
+}
+
+/// A message [`Hub::publish`] took; [`confirmed`](Self::confirmed) waits until it is
+/// published. Dropping it is fine: the message goes on, and if Redis does not take it in
+/// time the hub reports it ([`HubEvent::Dropped`], [`HubStatus::dropped`]).
+#[derive(Debug)]
+pub struct Published(Confirmation);
+
+impl Published {
+    /// Resolves once every node can deliver the message: at once in-process; with Redis
+    /// once Redis holds it.
+    ///
+    /// # Errors
+    /// [`HubError::PublishTimeout`] when Redis did not take it within
+    /// [`RedisOptions::publish_timeout`] of the publish (it was not published, or, if it
+    /// had been sent when the connection failed, may have been; never twice).
+    pub async fn confirmed(self) -> Result<(), HubError> {
+        self.0.wait().await
     }
 }
 

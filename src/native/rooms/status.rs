@@ -37,6 +37,9 @@ pub struct HubStatus {
     pub members: usize,
     /// Messages published on this node that Redis has not acknowledged yet.
     pub pending_publishes: usize,
+    /// Messages published on this node that Redis did not take within the publish timeout
+    /// ([`HubEvent::Dropped`]).
+    pub dropped: u64,
     /// How long the newest message this node delivered took from Redis to here (by the
     /// Redis server's clock against this node's, so only as exact as the two agree).
     pub lag: Option<Duration>,
@@ -62,6 +65,13 @@ pub enum HubEvent {
     Disconnected {
         /// What failed.
         error: String,
+    },
+    /// Messages published on this node were dropped: Redis did not take them within the
+    /// publish timeout. A publisher that waits on its [`Published`](super::Published) also
+    /// gets [`HubError::PublishTimeout`]; one that dropped it learns it only here.
+    Dropped {
+        /// How many.
+        messages: u64,
     },
     /// Messages of a room cannot be delivered to this node's members: they are gone from
     /// Redis. Tell the room's clients to resync (for example with

@@ -22,6 +22,7 @@ use super::{Hub, HubError, HubEvent, HubInner, HubStatus};
 use crate::backoff::Schedule;
 use crate::Message;
 pub use options::RedisOptions;
+pub(super) use publisher::Confirmation;
 pub(super) use stream::Cursor;
 use stream::{newest_id, string, Keys};
 
@@ -55,6 +56,7 @@ struct Health {
     reported: Option<bool>,
     disconnects: u64,
     gaps: u64,
+    dropped: u64,
     lag: Option<Duration>,
     last_error: Option<String>,
 }
@@ -107,9 +109,13 @@ impl Backend {
         ));
     }
 
-    pub(super) async fn publish(&self, room: &str, message: Message) -> Result<(), HubError> {
+    pub(super) async fn publish(
+        &self,
+        room: &str,
+        message: Message,
+    ) -> Result<Confirmation, HubError> {
         let timeout = self.shared.options.publish_timeout;
-        self.shared.queue.publish(room, message, timeout).await
+        self.shared.queue.accept(room, message, timeout).await
     }
 
     /// Learns where `room` stands in Redis, so that its new local member receives what is
@@ -144,6 +150,7 @@ impl Backend {
         status.backend = "redis";
         status.connected = health.publisher_up && health.reader_up;
         status.pending_publishes = self.shared.queue.len();
+        status.dropped = health.dropped;
         status.lag = health.lag;
         status.disconnects = health.disconnects;
         status.gaps = health.gaps;
@@ -272,6 +279,16 @@ impl Shared {
         if report {
             self.emit(hub, &HubEvent::Disconnected { error });
         }
+    }
+
+    /// Reports messages whose publishers stopped waiting and that Redis never took.
+    fn dropped(&self, hub: &Weak<HubInner>, messages: u64) {
+        if messages == 0 {
+            return;
+        }
+        self.health().dropped += messages;
+        tracing::warn!(target: "squall::rooms", node = %self.options.node_name, messages, "messages not published within the publish timeout were dropped");
+        self.emit(hub, &HubEvent::Dropped { messages });
     }
 
     fn gap(&self, hub: &Weak<HubInner>, gap: super::Gap) {

@@ -38,17 +38,21 @@ pub(super) type Hook = Arc<dyn Fn(&Hub, &HubEvent) + Send + Sync>;
 ///   [`on_event`](Self::on_event) hook, logs it, counts it in
 ///   [`HubStatus::gaps`](crate::rooms::HubStatus::gaps), and goes on with the messages that
 ///   are there.
-/// - **Bounded waiting and memory.** While Redis is unreachable, [`publish`](crate::rooms::Hub::publish)
-///   waits up to the [`publish_timeout`](Self::publish_timeout) (15 s), then fails with
-///   [`HubError::PublishTimeout`]; messages waiting for Redis hold at most
-///   [`max_pending_bytes`](Self::max_pending_bytes), beyond which publishers wait too.
+/// - **Bounded waiting and memory.** [`publish`](crate::rooms::Hub::publish) returns once
+///   the message is queued for Redis, in order; messages waiting for Redis hold at most
+///   [`max_pending_bytes`](Self::max_pending_bytes), beyond which `publish` waits, up to the
+///   [`publish_timeout`](Self::publish_timeout) (15 s), then fails with
+///   [`HubError::PublishTimeout`]. A queued message Redis has not taken within the publish
+///   timeout (it was unreachable all along) is dropped: its
+///   [`Published::confirmed`](crate::rooms::Published::confirmed) fails with
+///   `PublishTimeout`, and the hub reports it ([`HubEvent::Dropped`]).
 /// - **Never down with Redis.** Redis errors are logged and retried, never a panic; local
 ///   connections stay open and receive again once Redis is back. A Redis that is down when
 ///   the server starts only delays delivery. A malformed URL is an error from
 ///   [`RedisOptions::new`].
 ///
 /// What is durable is what Redis keeps: with `appendonly yes` and `appendfsync always`, a
-/// message whose publish succeeded survives a Redis crash; with weaker persistence a crash
+/// confirmed message survives a Redis crash; with weaker persistence a crash
 /// can lose the last acknowledged messages, which the nodes then report as a gap.
 ///
 /// # Deployments
@@ -65,7 +69,7 @@ pub(super) type Hook = Arc<dyn Fn(&Hub, &HubEvent) + Send + Sync>;
 /// | [`node_name`](Self::node_name) | `host:pid` | shown in `CLIENT LIST` and the logs |
 /// | [`retention`](Self::retention) | 10,000 messages per room | how far behind a node may fall before a gap |
 /// | [`room_ttl`](Self::room_ttl) | 1 day | a room's keys expire after this long without a message |
-/// | [`publish_timeout`](Self::publish_timeout) | 15 s | how long `publish` waits for Redis |
+/// | [`publish_timeout`](Self::publish_timeout) | 15 s | how long a message may wait for Redis |
 /// | [`max_pending_bytes`](Self::max_pending_bytes) | 64 MiB | messages waiting for Redis, per node |
 /// | [`connect_timeout`](Self::connect_timeout) | 2 s | one connection attempt |
 /// | [`response_timeout`](Self::response_timeout) | 3 s | a reply, before the connection is deemed dead |
@@ -165,8 +169,9 @@ impl RedisOptions {
         self
     }
 
-    /// How long [`publish`](crate::rooms::Hub::publish) waits for Redis before failing with
-    /// [`HubError::PublishTimeout`]. The default, 15 s, outlasts a Redis restart.
+    /// How long a published message may wait for Redis (for room in the queue, then to be
+    /// taken) before it fails with [`HubError::PublishTimeout`] and is dropped. The default,
+    /// 15 s, outlasts a Redis restart.
     pub fn publish_timeout(mut self, timeout: Duration) -> Self {
         self.publish_timeout = timeout;
         self

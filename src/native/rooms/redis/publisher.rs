@@ -52,8 +52,33 @@ struct Item {
     text: bool,
     payload: Bytes,
     deadline: Instant,
+    /// Resolves the message's [`Confirmation`].
     done: Option<oneshot::Sender<()>>,
     _budget: OwnedSemaphorePermit,
+}
+
+/// When a queued message is published: Redis acknowledged it, or its deadline passed.
+#[derive(Debug)]
+pub(in crate::native::rooms) struct Confirmation {
+    /// `None`: confirmed already (in-process).
+    waiting: Option<(oneshot::Receiver<()>, Instant, Duration)>,
+}
+
+impl Confirmation {
+    pub(in crate::native::rooms) fn done() -> Self {
+        Self { waiting: None }
+    }
+
+    pub(in crate::native::rooms) async fn wait(self) -> Result<(), HubError> {
+        let Some((acknowledged, deadline, timeout)) = self.waiting else {
+            return Ok(());
+        };
+        match tokio::time::timeout_at(deadline, acknowledged).await {
+            Ok(Ok(())) => Ok(()),
+            // Dropped unacknowledged: its deadline passed while the publisher held it.
+            Ok(Err(_)) | Err(_) => Err(HubError::PublishTimeout(timeout)),
+        }
+    }
 }
 
 impl Queue {
@@ -75,13 +100,14 @@ impl Queue {
         self.lock().items.len()
     }
 
-    /// Queues `message` for `room` and waits until Redis holds it, at most `timeout`.
-    pub(super) async fn publish(
+    /// Queues `message` for `room`, waiting while the queue holds its budget of bytes, at
+    /// most `timeout`; Redis must take it within `timeout` of this call.
+    pub(super) async fn accept(
         &self,
         room: &str,
         message: Message,
         timeout: Duration,
-    ) -> Result<(), HubError> {
+    ) -> Result<Confirmation, HubError> {
         let deadline = Instant::now() + timeout;
         let (text, payload) = match message {
             Message::Text(text) => (true, Bytes::from(text)),
@@ -110,19 +136,21 @@ impl Queue {
             });
         }
         self.wake.notify_one();
-        match tokio::time::timeout_at(deadline, acknowledged).await {
-            Ok(Ok(())) => Ok(()),
-            // Dropped unacknowledged: its deadline passed while the publisher held it.
-            Ok(Err(_)) | Err(_) => Err(HubError::PublishTimeout(timeout)),
-        }
+        Ok(Confirmation {
+            waiting: Some((acknowledged, deadline, timeout)),
+        })
     }
 
-    /// Drops the messages whose publishers stopped waiting. One that was sent before may
-    /// still have been applied; one sent later can only be applied after it (sequence
-    /// numbers), so order holds either way.
-    fn drop_expired(&self) {
+    /// Drops the messages Redis did not take by their deadline (their waiters, if any, got
+    /// the timeout) and returns how many. One that was sent before may still have been
+    /// applied; one sent later can only be applied after it (sequence numbers), so order
+    /// holds either way.
+    fn drop_expired(&self) -> u64 {
         let now = Instant::now();
-        self.lock().items.retain(|item| item.deadline > now);
+        let mut state = self.lock();
+        let before = state.items.len();
+        state.items.retain(|item| item.deadline > now);
+        (before - state.items.len()) as u64
     }
 
     /// The oldest messages, up to a batch, to send now.
@@ -167,7 +195,7 @@ impl Queue {
 /// hub is gone.
 pub(super) async fn session(shared: Arc<Shared>, hub: Weak<HubInner>) -> Outcome {
     // While disconnected, messages whose publishers gave up go.
-    shared.queue.drop_expired();
+    shared.dropped(&hub, shared.queue.drop_expired());
     let (connection, script) = match connect(&shared).await {
         Ok(connected) => connected,
         Err(error) => return Outcome::failed(error),
@@ -215,7 +243,7 @@ async fn send_queue(
 ) -> Option<String> {
     let ttl = shared.options.room_ttl.as_secs().max(1);
     loop {
-        shared.queue.drop_expired();
+        shared.dropped(hub, shared.queue.drop_expired());
         let batch = shared.queue.batch();
         if batch.is_empty() {
             if hub.strong_count() == 0 {
