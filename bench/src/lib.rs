@@ -1,6 +1,7 @@
 //! The benchmark harness's shared pieces: a minimal WebSocket client for the load generator
 //! ([`client`]), the cells it runs ([`echo`], [`load`]), `/proc` readers for CPU time and RSS
-//! ([`procfs`]), and the command-line helpers the binaries share ([`cli`]).
+//! ([`procfs`]), the command-line helpers the binaries share ([`cli`]), and the chat-room
+//! accounting of the `rooms` bin ([`rooms`]).
 //!
 //! See `bench/run.sh` and `BENCHMARKS.md` at the repository root.
 
@@ -9,4 +10,5 @@ pub mod client;
 pub mod echo;
 pub mod load;
 pub mod procfs;
+pub mod rooms;
 pub mod soak;
