@@ -2,7 +2,7 @@
 
 use std::future::{pending, Future};
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
+use std::panic::{AssertUnwindSafe, UnwindSafe};
 use std::pin::pin;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -306,25 +306,22 @@ impl<H: WebSocketHandler, S: Transport> Established<H, S> {
         let (handler, ws, args) = (&mut self.handler, &self.ws, &mut self.args);
         let handler_loop = async {
             // A hook that panics is logged and the connection closed with 1011; the events
-            // left are dropped, and on_close still runs, as Tornado does.
-            let mut healthy = contain(ws, "open", handler.open(ws, std::mem::take(args))).await;
-            while let Some(incoming) = driver::next_inline().await {
-                if !healthy {
-                    continue;
+            // left are dropped, and on_close still runs, as Tornado does. One guard around
+            // the whole loop: nothing is added per message.
+            let hooks = AssertUnwindSafe(async {
+                handler.open(ws, std::mem::take(args)).await;
+                while let Some(incoming) = driver::next_inline().await {
+                    match incoming {
+                        Incoming::Message(message) => handler.on_message(ws, message).await,
+                        Incoming::Ping(data) => handler.on_ping(ws, data),
+                        Incoming::Pong(data) => handler.on_pong(ws, data),
+                    }
                 }
-                healthy = match incoming {
-                    Incoming::Message(message) => {
-                        contain(ws, "on_message", handler.on_message(ws, message)).await
-                    }
-                    Incoming::Ping(data) => {
-                        contain(ws, "on_ping", async { handler.on_ping(ws, data) }).await
-                    }
-                    Incoming::Pong(data) => {
-                        contain(ws, "on_pong", async { handler.on_pong(ws, data) }).await
-                    }
-                };
+            });
+            if contain(ws, hooks).await.is_err() {
+                while driver::next_inline().await.is_some() {}
             }
-            contain(ws, "on_close", handler.on_close(ws)).await;
+            let _ = contain(ws, AssertUnwindSafe(handler.on_close(ws))).await;
         };
         // Registered with the server, which closes it on shutdown; or, behind hyper and
         // axum, a boxed future waiting on the signal.
@@ -358,11 +355,11 @@ impl<H: WebSocketHandler, S: Transport> Established<H, S> {
     }
 }
 
-/// Runs one handler hook; if it panics, logs the panic, starts the close with 1011 and
-/// returns `false`. The server goes on serving every other connection either way.
-async fn contain(ws: &WebSocket, hook: &'static str, call: impl Future<Output = ()>) -> bool {
-    let Err(panic) = AssertUnwindSafe(call).catch_unwind().await else {
-        return true;
+/// Runs handler hooks; if one panics, logs the panic, starts the close with 1011 and returns
+/// `Err`. The server goes on serving every other connection either way.
+async fn contain(ws: &WebSocket, hooks: impl Future<Output = ()> + UnwindSafe) -> Result<(), ()> {
+    let Err(panic) = hooks.catch_unwind().await else {
+        return Ok(());
     };
     let message = panic
         .downcast_ref::<&str>()
@@ -370,13 +367,12 @@ async fn contain(ws: &WebSocket, hook: &'static str, call: impl Future<Output = 
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(not a string)");
     tracing::error!(
-        hook,
         panic = message,
         "a WebSocket handler panicked; closing with 1011"
     );
     let frame = CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error").ok();
     let _ = ws.handle().start_close(frame);
-    false
+    Err(())
 }
 
 /// The permessage-deflate parameters and options for the core, when agreed.
