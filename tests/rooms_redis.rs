@@ -130,7 +130,8 @@ fn a_malformed_url_is_an_error_at_start_up() {
         !format!("{options:?}").contains("secret"),
         "Debug shows no password"
     );
-    assert!(matches!(Hub::redis(options), Err(HubError::NoRuntime)));
+    // The backend runs on a thread of its own: no runtime is needed to start it.
+    assert!(Hub::redis(options).is_ok());
 }
 
 #[tokio::test]

@@ -36,13 +36,15 @@
 //! "other CPU".
 //!
 //! Without `--rates` the rate doubles from `--start-rate` until a step fails, then `--refine`
-//! steps bisect (geometrically) between the last pass and the first failure. Prints one
-//! markdown table per setup and the two-node / one-node ratio of the highest passing rates.
-//! `--rounds N` runs the setups N times and reports the median of each setup's highest passing
-//! rate over the quiet rounds: those whose steps' median "other CPU" is under
-//! `--max-other-cpu` (every round when none is).
-//! Exits 1 when a setup could not run (a node died, clients could not connect or were
-//! disconnected) or no rate passed.
+//! steps bisect (geometrically) between the last pass and the first failure. Deliveries
+//! missing at the end of a step's drain time are counted again before the setup's next step,
+//! to tell late from lost. The setups of a round run side by side and their steps alternate,
+//! so whatever else runs on the machine falls on all of them; each round prints one markdown
+//! table. `--rounds N` runs N rounds and reports, per setup, the median of its highest passing
+//! rate over the quiet rounds (those whose steps' median "other CPU" is under
+//! `--max-other-cpu`; every round when none is), and the ratios to `one`. Exits 1 when a setup
+//! could not run (a node died, clients could not connect or were disconnected) or no rate
+//! passed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -1176,7 +1178,7 @@ fn row(setup: &str, r: &StepResult) -> String {
     )
 }
 
-/// The rates to try after `done`: doubling (or the `--rates` list) until the first failure,
+/// The rates a setup tries: doubling (or the `--rates` list) until the first failure,
 /// then up to `--refine` geometric bisections.
 struct Schedule {
     list: Vec<f64>,

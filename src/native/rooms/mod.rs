@@ -111,12 +111,12 @@ impl Hub {
     }
 
     /// A hub whose rooms span every server process that uses the same Redis (and key
-    /// prefix). Starts its two background tasks (publishing and reading) at once; they
-    /// connect, and reconnect with backoff, by themselves: a Redis that is down at start-up
-    /// delays delivery, not the server.
+    /// prefix). Starts its two background tasks (publishing and reading) at once, on a
+    /// thread of their own (`squall-rooms`); they connect, and reconnect with backoff, by
+    /// themselves: a Redis that is down at start-up delays delivery, not the server.
     ///
     /// # Errors
-    /// [`HubError::NoRuntime`] outside a tokio runtime.
+    /// [`HubError::Start`] if that thread cannot be started.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), squall::rooms::HubError> {
@@ -128,14 +128,15 @@ impl Hub {
     /// ```
     #[cfg(feature = "redis")]
     pub fn redis(options: RedisOptions) -> Result<Self, HubError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| HubError::NoRuntime)?;
         let backend = redis::Backend::new(options);
         let inner = Arc::new(HubInner {
             table: Table::default(),
             redis: Some(backend),
         });
         if let Some(backend) = &inner.redis {
-            backend.spawn(Arc::downgrade(&inner), &runtime);
+            backend
+                .spawn(Arc::downgrade(&inner))
+                .map_err(HubError::Start)?;
         }
         Ok(Self { inner })
     }

@@ -10,9 +10,9 @@ pub enum HubError {
     /// start-up, before any connection is tried).
     #[error("invalid Redis URL: {0}")]
     InvalidUrl(String),
-    /// [`Hub::redis`](super::Hub::redis) was called outside a tokio runtime.
-    #[error("Hub::redis must be called inside a tokio runtime")]
-    NoRuntime,
+    /// [`Hub::redis`](super::Hub::redis) could not start its thread.
+    #[error("cannot start the hub's Redis thread: {0}")]
+    Start(std::io::Error),
     /// Redis did not take the message within the publish timeout (it was unreachable, or
     /// too many messages were waiting). The message was not published, unless it had already
     /// been sent when the connection failed: then it may have been, and is in order with

@@ -93,20 +93,30 @@ impl Backend {
     }
 
     /// Starts the publishing and the reading task; they end when `hub` is dropped.
-    pub(super) fn spawn(&self, hub: Weak<HubInner>, runtime: &tokio::runtime::Handle) {
+    /// Starts the publishing and the reading task on a thread of their own, with a
+    /// single-threaded runtime; they end when `hub` is dropped. Under load the application's
+    /// runtime is busy with its connections, and a message's two turns here (publish, read)
+    /// should not each wait behind all of them (BENCHMARKS.md, "Rooms across nodes").
+    pub(super) fn spawn(&self, hub: Weak<HubInner>) -> std::io::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let shared = Arc::clone(&self.shared);
-        runtime.spawn(supervise(
-            shared,
-            hub.clone(),
-            Role::Publish,
-            publisher::session,
-        ));
-        runtime.spawn(supervise(
-            Arc::clone(&self.shared),
-            hub,
-            Role::Read,
-            reader::session,
-        ));
+        std::thread::Builder::new()
+            .name("squall-rooms".to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let publish = supervise(
+                        Arc::clone(&shared),
+                        hub.clone(),
+                        Role::Publish,
+                        publisher::session,
+                    );
+                    let read = supervise(shared, hub, Role::Read, reader::session);
+                    futures_util::future::join(publish, read).await;
+                });
+            })?;
+        Ok(())
     }
 
     pub(super) async fn publish(
