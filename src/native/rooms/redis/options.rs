@@ -19,7 +19,9 @@ pub(super) type Hook = Arc<dyn Fn(&Hub, &HubEvent) + Send + Sync>;
 /// the rooms it has members in, from where it stopped, and delivers to its members. A node
 /// uses two Redis connections whatever its number of WebSockets and rooms: one publishes
 /// (several messages per round trip under load), one reads (one blocking `XREAD` for all its
-/// rooms). Redis does work per message and per node, never per WebSocket.
+/// rooms), served by a thread of the hub's own with a single-threaded runtime, so that under
+/// load they do not wait behind every connection's task. Redis does work per message and per
+/// node, never per WebSocket.
 ///
 /// # Guarantees
 /// - **One order.** Every member of a room, on every node, receives the room's messages in
