@@ -345,3 +345,99 @@ async fn redis_work_grows_with_messages_not_with_members() {
         "Redis commands per message: {per_message:?}"
     );
 }
+
+/// A Redis serving TLS only, with a certificate from a private CA, killed when dropped.
+#[cfg(feature = "tls")]
+struct TlsRedis {
+    child: std::process::Child,
+    port: u16,
+    root_pem: String,
+}
+
+#[cfg(feature = "tls")]
+impl TlsRedis {
+    fn start() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca)
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("squall-tls-redis-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), leaf_key.serialize_pem()).unwrap();
+        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let path = |name: &str| dir.join(name).display().to_string();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .args([
+                "--tls-cert-file",
+                &path("cert.pem"),
+                "--tls-key-file",
+                &path("key.pem"),
+            ])
+            .args([
+                "--tls-ca-cert-file",
+                &path("ca.pem"),
+                "--tls-auth-clients",
+                "no",
+            ])
+            .args(["--save", "", "--appendonly", "no", "--dir", &path("")])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server on the PATH");
+        Self {
+            child,
+            port,
+            root_pem: ca.pem(),
+        }
+    }
+}
+
+#[cfg(feature = "tls")]
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn rediss_with_a_private_ca_carries_the_rooms() {
+    let redis = TlsRedis::start();
+    let url = format!("rediss://127.0.0.1:{}", redis.port);
+    let trusting = options(&url)
+        .ca_certificate(redis.root_pem.as_bytes())
+        .unwrap();
+    let node = Node::start(trusting).await;
+    wait_until(Duration::from_secs(10), || node.hub.status().connected).await;
+    let mut member = node.member("tls").await;
+    let published = node.hub.publish("tls", "over TLS").await.unwrap();
+    published.confirmed().await.unwrap();
+    assert_eq!(next(&mut member).await, TMessage::text("over TLS"));
+    // Without the CA the certificate is refused, and the hub says so.
+    let untrusting = Node::start(options(&url)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let status = untrusting.hub.status();
+    assert!(
+        !status.connected && status.last_error.is_some(),
+        "{status:?}"
+    );
+}

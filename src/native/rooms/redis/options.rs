@@ -143,6 +143,24 @@ impl RedisOptions {
         })
     }
 
+    /// Trusts the CA certificate(s) in `pem` (PEM) for a `rediss://` URL, instead of the
+    /// Mozilla roots: a Redis with a certificate from a private CA.
+    ///
+    /// # Errors
+    /// [`HubError::InvalidUrl`] when the URL is not `rediss://` or `pem` holds no usable
+    /// certificate.
+    #[cfg(feature = "tls")]
+    pub fn ca_certificate(mut self, pem: &[u8]) -> Result<Self, HubError> {
+        let info = self.client.get_connection_info().clone();
+        let certificates = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem.to_vec()),
+        };
+        self.client = redis::Client::build_with_tls(info, certificates)
+            .map_err(|error| HubError::InvalidUrl(format!("CA certificate: {error}")))?;
+        Ok(self)
+    }
+
     /// Prefixes every key, so several applications (or environments) share one Redis.
     pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.key_prefix = prefix.into();
