@@ -337,6 +337,18 @@ impl Outcome {
             uptime: None,
         }
     }
+
+    /// How a connection that came up at `started` ended: with its serving loop's error, or
+    /// (none) because the hub is gone.
+    fn served(failed: Option<String>, started: tokio::time::Instant) -> Self {
+        match failed {
+            None => Self::HubGone,
+            Some(error) => Self::Failed {
+                error,
+                uptime: Some(started.elapsed()),
+            },
+        }
+    }
 }
 
 /// Runs a backend task: `session` connects and serves until it fails or the hub is gone;

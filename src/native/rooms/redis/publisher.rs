@@ -211,13 +211,7 @@ pub(super) async fn session(shared: Arc<Shared>, hub: Weak<HubInner>) -> Outcome
         .command
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = None;
-    match failed {
-        None => Outcome::HubGone,
-        Some(error) => Outcome::Failed {
-            error,
-            uptime: Some(started.elapsed()),
-        },
-    }
+    Outcome::served(failed, started)
 }
 
 /// A publishing connection with the script loaded (Redis forgets scripts when it restarts).

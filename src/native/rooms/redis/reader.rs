@@ -47,13 +47,7 @@ pub(super) async fn session(shared: Arc<Shared>, hub: Weak<HubInner>) -> Outcome
         .reader_id
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = None;
-    match failed {
-        None => Outcome::HubGone,
-        Some(error) => Outcome::Failed {
-            error,
-            uptime: Some(started.elapsed()),
-        },
-    }
+    Outcome::served(failed, started)
 }
 
 /// A room as one `XREAD` reads it.
