@@ -132,7 +132,7 @@ pub mod reconnect;
 pub use browser::{websocket_connect, ClientReader, ClientWriter, WebSocketClientConnection};
 #[cfg(all(not(target_arch = "wasm32"), feature = "client"))]
 pub use native::client::{
-    websocket_connect, ClientReader, ClientWriter, WebSocketClientConnection,
+    websocket_connect, websocket_connect_on, ClientReader, ClientWriter, WebSocketClientConnection,
 };
 #[cfg(all(not(target_arch = "wasm32"), feature = "axum"))]
 pub use native::integrations::axum;

@@ -7,13 +7,41 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-/// A byte stream a WebSocket connection runs on: TCP, TLS over TCP, or an in-memory pipe.
+/// A byte stream a WebSocket connection runs on: TCP, TLS over TCP, an in-memory pipe, or
+/// any other `AsyncRead + AsyncWrite` stream given to
+/// [`Application::accept`](crate::Application::accept) or
+/// [`websocket_connect_on`](crate::websocket_connect_on).
+///
+/// A stream without `TCP_NODELAY` needs one line:
+///
+/// ```
+/// # use std::{io, pin::Pin, task::{Context, Poll}};
+/// # use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+/// # struct Pipe;
+/// # impl AsyncRead for Pipe {
+/// #     fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, _: &mut ReadBuf<'_>) -> Poll<io::Result<()>> { Poll::Ready(Ok(())) }
+/// # }
+/// # impl AsyncWrite for Pipe {
+/// #     fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> { Poll::Ready(Ok(b.len())) }
+/// #     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> { Poll::Ready(Ok(())) }
+/// #     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> { Poll::Ready(Ok(())) }
+/// # }
+/// // `Pipe` is an AsyncRead + AsyncWrite + Unpin + Send + 'static stream.
+/// impl squall::Transport for Pipe {}
+/// ```
 pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     /// Sets `TCP_NODELAY` on the underlying socket, as Tornado's `set_nodelay`.
     ///
     /// # Errors
-    /// The socket's error, or [`io::ErrorKind::Unsupported`] for streams without one.
-    fn set_nodelay(&self, nodelay: bool) -> io::Result<()>;
+    /// The socket's error; by default [`io::ErrorKind::Unsupported`], for streams without
+    /// one.
+    fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        let _ = nodelay;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this stream has no TCP_NODELAY",
+        ))
+    }
 }
 
 impl Transport for TcpStream {
@@ -22,14 +50,10 @@ impl Transport for TcpStream {
     }
 }
 
-impl Transport for tokio::io::DuplexStream {
-    fn set_nodelay(&self, _nodelay: bool) -> io::Result<()> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "an in-memory stream has no TCP_NODELAY",
-        ))
-    }
-}
+impl Transport for tokio::io::DuplexStream {}
+
+#[cfg(unix)]
+impl Transport for tokio::net::UnixStream {}
 
 #[cfg(feature = "tls")]
 impl<T: Transport> Transport for tokio_rustls::server::TlsStream<T> {

@@ -44,22 +44,20 @@ pub enum Transmit {
 
 /// One WebSocket connection, after the opening handshake, with no I/O.
 ///
-/// Its methods come in four kinds (as in quinn-proto):
+/// Its sixteen methods come in four kinds (as in quinn-proto):
 /// - **input**: [`receive`](Self::receive), [`receive_eof`](Self::receive_eof) and
 ///   [`handle_timeout`](Self::handle_timeout) feed what the network and the clock did;
-/// - **commands**: [`send`](Self::send) (or [`send_message`](Self::send_message), which
-///   takes the message by value), [`ping`](Self::ping) and [`close`](Self::close) carry the
-///   application's requests; [`release_buffers`](Self::release_buffers) gives back memory
-///   once the connection is quiet;
+/// - **commands**: [`send`](Self::send), [`send_encoded`](Self::send_encoded) (a frame
+///   encoded once for many connections), [`ping`](Self::ping) and [`close`](Self::close)
+///   carry the application's requests;
 /// - **output**: after every input or command, the driver drains, in this order,
-///   [`poll_transmit`](Self::poll_transmit) (bytes to write; or
-///   [`poll_transmit_output`](Self::poll_transmit_output), which hands large payloads over
-///   without copying them, for a vectored write), then
+///   [`poll_transmit`](Self::poll_transmit) (bytes to write), then
 ///   [`poll_timeout`](Self::poll_timeout) (when to call `handle_timeout` next), then
 ///   [`poll_event`](Self::poll_event) (what to tell the application);
-/// - **getters**: [`state`](Self::state), [`close_code`](Self::close_code),
-///   [`wants_read`](Self::wants_read), [`is_finished`](Self::is_finished),
-///   [`holds_large_buffers`](Self::holds_large_buffers).
+/// - **getters**: [`state`](Self::state), [`closed`](Self::closed),
+///   [`wants_read`](Self::wants_read) (read back-pressure),
+///   [`buffered_amount`](Self::buffered_amount) (write back-pressure) and
+///   [`is_finished`](Self::is_finished) (drop the socket).
 ///
 /// Input methods never fail: a peer that breaks the protocol gets a close frame with the
 /// RFC's code and the application gets one [`Event::Closed`] carrying the error.
@@ -199,11 +197,6 @@ impl Connection {
 
     // ---- getters
 
-    /// The role this side plays.
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
     /// Where the close handshake stands.
     #[inline]
     pub fn state(&self) -> State {
@@ -216,13 +209,8 @@ impl Connection {
     }
 
     /// The code of the close that ended the connection (see [`Closed::code`]).
-    pub fn close_code(&self) -> Option<CloseCode> {
+    pub(crate) fn close_code(&self) -> Option<CloseCode> {
         self.closed.as_ref().map(|c| c.code)
-    }
-
-    /// The reason of the close that ended the connection.
-    pub fn close_reason(&self) -> Option<&str> {
-        self.closed.as_ref().map(|c| c.reason.as_str())
     }
 
     /// Whether the driver should read more bytes: false once the peer's EOF arrived, or
@@ -241,7 +229,7 @@ impl Connection {
     /// Whether large messages grew this connection's buffers, which
     /// [`release_buffers`](Self::release_buffers) can give back once it is quiet.
     #[inline]
-    pub fn holds_large_buffers(&self) -> bool {
+    pub(crate) fn holds_large_buffers(&self) -> bool {
         #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
         if self.scratch.capacity() > MIN_RESERVE {
             return true;
@@ -354,7 +342,7 @@ impl Connection {
     ///
     /// # Errors
     /// [`WebSocketClosedError`] once a close frame was sent or received.
-    pub fn send_with(
+    pub(crate) fn send_with(
         &mut self,
         message: &Message,
         compress: bool,
@@ -393,7 +381,7 @@ impl Connection {
     /// # Errors
     /// [`WebSocketClosedError`] once a close frame was sent or received.
     #[inline]
-    pub fn send_message(
+    pub(crate) fn send_message(
         &mut self,
         message: Message,
         compress: bool,
@@ -429,7 +417,7 @@ impl Connection {
     }
 
     /// Whether permessage-deflate is in force.
-    pub fn is_compressed(&self) -> bool {
+    pub(crate) fn is_compressed(&self) -> bool {
         #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
         return self.deflate.is_some();
         #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
@@ -459,7 +447,7 @@ impl Connection {
     ///
     /// # Panics
     /// In debug builds, if this side is a client: clients must mask each frame themselves.
-    pub fn send_encoded_shared(&mut self, frame: Bytes) -> Result<(), WebSocketClosedError> {
+    pub(crate) fn send_encoded_shared(&mut self, frame: Bytes) -> Result<(), WebSocketClosedError> {
         self.check_encoded_send()?;
         if frame.len() < SHARE_THRESHOLD {
             self.out.extend_from_slice(&frame);
@@ -518,7 +506,7 @@ impl Connection {
     /// Frees the buffers large messages grew, unless they hold bytes. Call it once the
     /// connection has been quiet for a while (the tokio driver waits a second), not after
     /// every message: the next large message would have to grow them again.
-    pub fn release_buffers(&mut self) {
+    pub(crate) fn release_buffers(&mut self) {
         if self.inbuf.is_empty() {
             self.inbuf = BytesMut::new();
             self.largest_frame = 0;
@@ -553,7 +541,7 @@ impl Connection {
     /// vectored write.
     #[must_use]
     #[inline]
-    pub fn poll_transmit_output(&mut self, out: &mut Output) -> Option<Transmit> {
+    pub(crate) fn poll_transmit_output(&mut self, out: &mut Output) -> Option<Transmit> {
         if !self.out.is_empty() {
             out.append(&mut self.out);
             return Some(Transmit::Data);
@@ -598,7 +586,7 @@ impl Connection {
     /// Whether [`poll_event`](Self::poll_event) has an event to give.
     #[must_use]
     #[inline]
-    pub fn has_events(&self) -> bool {
+    pub(crate) fn has_events(&self) -> bool {
         !self.events.is_empty()
     }
 
@@ -630,7 +618,7 @@ impl Connection {
     /// code, discards input from now on, and queues one [`Event::Closed`] carrying `error`.
     /// Input methods call this on violations; a driver calls it for limits it enforces
     /// itself (a peer that stopped reading). Drain the output methods next.
-    pub fn fail(&mut self, error: ProtocolError, now: Instant) {
+    pub(crate) fn fail(&mut self, error: ProtocolError, now: Instant) {
         if self.state == State::Closed {
             return;
         }

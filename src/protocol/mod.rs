@@ -32,5 +32,5 @@ pub use config::{Config, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
 pub use connection::MAX_CONTROL_PAYLOAD;
 pub use connection::{Connection, State, Transmit};
 pub use event::{Closed, Event};
-pub use output::Output;
+pub(crate) use output::Output;
 pub use role::Role;

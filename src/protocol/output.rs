@@ -19,21 +19,8 @@ type Segment = (Bytes, Vec<u8>);
 ///
 /// Small frames are copied into one contiguous run; a large server payload stays the
 /// `Bytes` the application sent, so it reaches the socket without a copy.
-///
-/// ```
-/// use bytes::{Buf, Bytes};
-/// use squall::protocol::Output;
-///
-/// let mut out = Output::new();
-/// out.extend_from_slice(&[0x82, 0x03]);
-/// out.push_shared(Bytes::from_static(b"abc"));
-/// assert_eq!(out.remaining(), 5);
-/// assert_eq!(out.chunk(), [0x82, 0x03]);
-/// out.advance(3);
-/// assert_eq!(out.chunk(), b"bc");
-/// ```
 #[derive(Debug, Default)]
-pub struct Output {
+pub(crate) struct Output {
     /// The first run of copied bytes; `head[pos..]` is unwritten.
     head: Vec<u8>,
     pos: usize,
@@ -48,25 +35,25 @@ pub struct Output {
 
 impl Output {
     /// An empty output; allocates nothing until bytes are added.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Unwritten bytes in all (the same as [`remaining`](Buf::remaining)).
     #[inline]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// Whether every byte has been written.
     #[inline]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Whether the bytes are in more than one piece (a vectored write helps).
     #[inline]
-    pub fn is_fragmented(&self) -> bool {
+    pub(crate) fn is_fragmented(&self) -> bool {
         self.rest.as_ref().is_some_and(|rest| !rest.is_empty())
     }
 
@@ -75,12 +62,12 @@ impl Output {
     }
 
     /// Appends copied bytes.
-    pub fn extend_from_slice(&mut self, bytes: &[u8]) {
+    pub(crate) fn extend_from_slice(&mut self, bytes: &[u8]) {
         self.append_with(|run| run.extend_from_slice(bytes));
     }
 
     /// Appends a payload by reference: it is written from where it lies.
-    pub fn push_shared(&mut self, payload: Bytes) {
+    pub(crate) fn push_shared(&mut self, payload: Bytes) {
         if payload.is_empty() {
             return;
         }
@@ -104,7 +91,7 @@ impl Output {
 
     /// Moves every byte of `other` to the end of this output; `other` is left empty.
     #[inline]
-    pub fn append(&mut self, other: &mut Self) {
+    pub(crate) fn append(&mut self, other: &mut Self) {
         if self.is_empty() {
             // Nothing to keep here but capacity: take `other` whole.
             std::mem::swap(self, other);
@@ -123,7 +110,7 @@ impl Output {
     }
 
     /// Copies every unwritten byte to the end of `buf` and empties this output.
-    pub fn drain_into(&mut self, buf: &mut Vec<u8>) {
+    pub(crate) fn drain_into(&mut self, buf: &mut Vec<u8>) {
         if buf.is_empty() && !self.is_fragmented() && self.pos == 0 {
             std::mem::swap(buf, &mut self.head);
         } else {
@@ -140,7 +127,7 @@ impl Output {
 
     /// Forgets every byte, keeping the copied run's capacity.
     #[inline]
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.head.clear();
         self.pos = 0;
         if let Some(rest) = self.rest.as_mut() {

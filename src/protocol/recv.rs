@@ -43,7 +43,7 @@ impl Connection {
     /// need it (an idle timeout to push back, a close or a failure to time): a driver
     /// saves reading the clock for every read, which costs more than parsing a small
     /// message.
-    pub fn receive_with_clock(&mut self, data: &[u8], clock: impl FnMut() -> Instant) {
+    pub(crate) fn receive_with_clock(&mut self, data: &[u8], clock: impl FnMut() -> Instant) {
         if self.discarding {
             return;
         }
@@ -60,27 +60,8 @@ impl Connection {
     /// into a buffer the driver shares between connections), and none once input is
     /// discarded. Reserve room just before reading, not on taking it: by then the
     /// messages parsed out of it may be dropped, and `reserve` reuses their memory.
-    ///
-    /// ```
-    /// use std::time::Instant;
-    /// use squall::protocol::{Config, Connection, Event, Role};
-    ///
-    /// let now = Instant::now();
-    /// let mut server = Connection::new(Role::Server, Config::default(), now);
-    /// assert!(server.lend_input().is_none(), "no large frame yet");
-    /// // A masked 100,000-byte binary frame grows the input buffer...
-    /// let mut frame = vec![0x82, 0xFF, 0, 0, 0, 0, 0, 0x01, 0x86, 0xA0, 0, 0, 0, 0];
-    /// frame.resize(frame.len() + 100_000, 7);
-    /// server.receive(&frame, now);
-    /// assert!(matches!(server.poll_event(), Some(Event::Message(_))));
-    /// // ...so it is lent from then on: the next frame is read into it.
-    /// let mut input = server.lend_input().unwrap();
-    /// input.extend_from_slice(&[0x82, 0x83, 0, 0, 0, 0, 1, 2, 3]);
-    /// server.receive_lent(input, || now);
-    /// assert!(matches!(server.poll_event(), Some(Event::Message(m)) if m.as_bytes() == [1, 2, 3]));
-    /// ```
     #[inline]
-    pub fn lend_input(&mut self) -> Option<BytesMut> {
+    pub(crate) fn lend_input(&mut self) -> Option<BytesMut> {
         if self.discarding || self.largest_frame <= MIN_RESERVE {
             return None;
         }
@@ -90,7 +71,7 @@ impl Connection {
     /// Takes back the buffer [`lend_input`](Self::lend_input) lent, with the bytes read
     /// into it since, and handles them as [`receive_with_clock`](Self::receive_with_clock)
     /// does.
-    pub fn receive_lent(&mut self, input: BytesMut, clock: impl FnMut() -> Instant) {
+    pub(crate) fn receive_lent(&mut self, input: BytesMut, clock: impl FnMut() -> Instant) {
         self.restore_input(input);
         if !self.discarding {
             self.process_input(LazyNow::new(clock));
@@ -98,7 +79,7 @@ impl Connection {
     }
 
     /// Takes back the buffer [`lend_input`](Self::lend_input) lent, without new bytes.
-    pub fn restore_input(&mut self, input: BytesMut) {
+    pub(crate) fn restore_input(&mut self, input: BytesMut) {
         debug_assert!(
             self.inbuf.is_empty(),
             "input received while the buffer was lent"

@@ -200,7 +200,7 @@ async fn secure(_: TcpStream, _: &Target, _: Dial<'_>) -> Result<AnyStream, Erro
 }
 
 /// Builds the protocol core and the driver, spawns the driver, and wraps the handle.
-fn start(
+pub(super) fn start(
     stream: AnyStream,
     upgraded: Upgraded,
     options: ConnectOptions,

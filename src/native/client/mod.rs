@@ -9,6 +9,7 @@ mod body;
 mod connect;
 mod connection;
 mod handshake;
+mod on_stream;
 mod proxy;
 mod redirect;
 mod request;
@@ -18,3 +19,4 @@ mod tls;
 
 pub use connect::websocket_connect;
 pub use connection::{ClientReader, ClientWriter, WebSocketClientConnection};
+pub use on_stream::websocket_connect_on;

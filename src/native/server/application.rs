@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -16,7 +16,7 @@ use super::router::Router;
 use super::shutdown::{Connections, Shutdown};
 use super::upgrade::{self, ConnectionFuture, ServeFn};
 use super::Settings;
-use crate::native::transport::AnyStream;
+use crate::native::transport::{AnyStream, Transport};
 use crate::protocol::handshake::Rejection;
 
 /// A set of WebSocket routes with their settings, as Tornado's `Application`.
@@ -157,6 +157,48 @@ impl Application {
             task,
         })
     }
+    /// Serves one connection on a stream the caller accepted: a Unix socket, an in-memory
+    /// pipe, a stream from another listener. The HTTP request, the routes, the static
+    /// files, [`tls`](Self::tls) if set, the settings and the handler all work as for a
+    /// connection [`listen`](Self::listen) accepted; resolves when the connection is over.
+    ///
+    /// Any `AsyncRead + AsyncWrite` stream works: give it a [`Transport`] impl (one line,
+    /// when it has no `TCP_NODELAY`). `peer` is what [`Request::peer_addr`] reports.
+    /// Connections served this way are not part of any [`Server`]'s graceful shutdown.
+    ///
+    /// [`Request::peer_addr`]: crate::Request::peer_addr
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use squall::{Application, Message, WebSocket, WebSocketHandler};
+    ///
+    /// struct Echo;
+    ///
+    /// impl WebSocketHandler for Echo {
+    ///     async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+    ///         let _ = ws.write_message(message).await;
+    ///     }
+    /// }
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let app = Arc::new(Application::new().route("/echo", || Echo));
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// loop {
+    ///     let (stream, peer) = listener.accept().await?;
+    ///     let app = Arc::clone(&app);
+    ///     tokio::spawn(async move { app.accept(stream, Some(peer)).await });
+    /// }
+    /// # }
+    /// ```
+    pub async fn accept(&self, stream: impl Transport, peer: Option<SocketAddr>) {
+        let shutdown = Shutdown::Registry(Arc::new(Connections::default()));
+        let span = tracing::debug_span!("connection", peer = ?peer);
+        let handshake = handle_connection(self, stream, peer, shutdown, false);
+        let connection = Box::pin(handshake.instrument(span.clone())).await;
+        if let Some(connection) = connection {
+            connection.instrument(span).await;
+        }
+    }
 }
 
 /// A running server: its address, and the way to stop it.
@@ -243,7 +285,7 @@ async fn accept_loop(
                         let span = tracing::debug_span!("connection", %peer);
                         // The handshake runs boxed: its state is freed once the connection
                         // is up, and only the (smaller) connection stays in this task.
-                        let handshake = handle_connection(&app, stream, peer, shutdown, over_limit);
+                        let handshake = handle_connection(&app, stream, Some(peer), shutdown, over_limit);
                         let connection = Box::pin(handshake.instrument(span.clone())).await;
                         if let Some(connection) = connection {
                             connection.instrument(span).await;
@@ -304,8 +346,8 @@ impl Drop for ActiveGuard {
 /// the route's handshake. Returns the connection to run, if any.
 async fn handle_connection(
     app: &Application,
-    stream: TcpStream,
-    peer: SocketAddr,
+    stream: impl Transport,
+    peer: Option<SocketAddr>,
     shutdown: Shutdown,
     over_limit: bool,
 ) -> Option<ConnectionFuture> {
@@ -317,7 +359,7 @@ async fn handle_connection(
     })
     .await;
     let Ok(Some((mut stream, request, head, leftover))) = accepted else {
-        tracing::debug!(%peer, "handshake failed or timed out");
+        tracing::debug!(?peer, "handshake failed or timed out");
         return None;
     };
     if over_limit {
@@ -344,7 +386,7 @@ async fn handle_connection(
         stream,
         request,
         head,
-        Some(peer),
+        peer,
         leftover,
         Arc::clone(&app.settings),
         shutdown,
@@ -352,7 +394,7 @@ async fn handle_connection(
     .await
 }
 
-async fn open_transport(app: &Application, stream: TcpStream) -> Option<AnyStream> {
+async fn open_transport(app: &Application, stream: impl Transport) -> Option<AnyStream> {
     #[cfg(feature = "tls")]
     if let Some(acceptor) = &app.tls {
         return match acceptor.accept(stream).await {

@@ -29,7 +29,7 @@ fn peer_close_is_echoed_with_the_same_code_and_server_closes_tcp() {
         (4000, "bye", true, true)
     );
     assert_eq!(s.close_code(), Some(CloseCode::from(4000)));
-    assert_eq!(s.close_reason(), Some("bye"));
+    assert_eq!(s.closed().map(|c| c.reason.as_str()), Some("bye"));
     assert!(s.is_finished());
 }
 
