@@ -12,7 +12,7 @@ use rand_core::{RngCore, SeedableRng};
 use super::event::{Closed, Event};
 use super::frame::OpCode;
 use super::output::{Output, SHARE_THRESHOLD};
-use super::recv::{Partial, MIN_RESERVE};
+use super::recv::{Partial, TextProgress, MIN_RESERVE};
 use super::{Config, Role};
 use crate::{CloseCode, CloseFrame, Error, Message, ProtocolError, WebSocketClosedError};
 
@@ -93,6 +93,11 @@ pub struct Connection {
     pub(super) events: VecDeque<Event>,
     /// A fragmented message being reassembled.
     pub(super) partial: Option<Box<Partial>>,
+    /// How much of a text frame still arriving has been unmasked and found valid UTF-8.
+    pub(super) text_progress: Option<Box<TextProgress>>,
+    /// A violation found behind messages the application has not taken yet, and when:
+    /// acted on once they are taken, so their answers go out before the close.
+    pub(super) held_failure: Option<Box<(ProtocolError, Instant)>>,
     /// After a failure or a received close: input is ignored (RFC 6455 §7.1.7).
     pub(super) discarding: bool,
     /// Masks and ping payloads; seeded on first use (a server may never need it), boxed so
@@ -165,6 +170,8 @@ impl Connection {
             out: Output::new(),
             events: VecDeque::new(),
             partial: None,
+            text_progress: None,
+            held_failure: None,
             discarding: false,
             rng: None,
             pings: VecDeque::new(),
@@ -255,6 +262,11 @@ impl Connection {
     /// Without a close handshake first, the connection closes with 1006 (abnormal).
     /// Call [`poll_event`](Self::poll_event) next; nothing will be read any more.
     pub fn receive_eof(&mut self) {
+        // The peer is gone: a violation held behind messages is what ended the connection.
+        if let Some(held) = self.held_failure.take() {
+            let (error, found) = *held;
+            self.fail(error, found);
+        }
         self.eof_received = true;
         self.discarding = true;
         if self.state != State::Closed {
@@ -269,10 +281,15 @@ impl Connection {
     }
 
     /// Fires the timers that are due at `now`: keepalive pings, the ping timeout (closes
-    /// with 1011), the close handshake timeout and the client's wait for the server's EOF.
+    /// with 1011), the close handshake timeout, the client's wait for the server's EOF, and
+    /// a violation held behind messages (see [`receive`](Self::receive)) once every event
+    /// was polled.
     ///
     /// A call before any deadline does nothing. Drain the output methods next.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.events.is_empty() {
+            self.release_held_failure(now);
+        }
         if self.close_deadline.is_some_and(|d| now >= d) && self.state == State::Closing {
             self.close_deadline = None;
             let (code, reason) = self
@@ -561,6 +578,19 @@ impl Connection {
     #[must_use]
     #[inline]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let held = self
+            .held_failure
+            .as_ref()
+            .filter(|_| self.events.is_empty())
+            .map(|held| held.1);
+        self.deadline_without_held().into_iter().chain(held).min()
+    }
+
+    /// The next deadline but a held violation's, which the tokio driver acts on itself
+    /// once the application has taken the events before it
+    /// ([`release_held_failure`](Self::release_held_failure)).
+    #[inline]
+    pub(crate) fn deadline_without_held(&self) -> Option<Instant> {
         let keepalive = self
             .keepalive
             .as_ref()
@@ -588,6 +618,20 @@ impl Connection {
     #[inline]
     pub(crate) fn has_events(&self) -> bool {
         !self.events.is_empty()
+    }
+
+    /// Whether a violation waits behind events not yet taken (see
+    /// [`receive`](Self::receive)).
+    #[inline]
+    pub(crate) fn holds_failure(&self) -> bool {
+        self.held_failure.is_some()
+    }
+
+    /// Acts on a violation held behind events: the application has had them.
+    pub(crate) fn release_held_failure(&mut self, now: Instant) {
+        if let Some(held) = self.held_failure.take() {
+            self.fail(held.0, now);
+        }
     }
 
     // ---- internals shared with recv.rs
@@ -637,6 +681,8 @@ impl Connection {
         self.discarding = true;
         self.inbuf = BytesMut::new();
         self.partial = None;
+        self.text_progress = None;
+        self.held_failure = None;
         self.close_transport(now);
         self.finish(Closed {
             code,

@@ -8,13 +8,21 @@ use super::connection::{Connection, State, MAX_CONTROL_PAYLOAD};
 use super::event::{Closed, Event};
 use super::frame::{parse_header, FrameHeader, OpCode};
 use super::mask::apply_mask;
-use super::utf8::{self, Utf8Validator};
+use super::utf8::Utf8Validator;
 use super::Role;
 use crate::{CloseCode, CloseFrame, Message, ProtocolError};
 
 /// The least input buffer reserved ahead of the bytes received for a frame whose payload
 /// is still arriving; beyond it, the room reserved ahead grows with the bytes received.
 pub(super) const MIN_RESERVE: usize = 64 * 1024;
+
+/// A text frame whose payload is still arriving: the prefix unmasked in place and found
+/// valid so far, so invalid UTF-8 fails as soon as its bytes arrive (RFC 6455 §8.1).
+#[derive(Debug, Default)]
+pub(crate) struct TextProgress {
+    unmasked: usize,
+    utf8: Utf8Validator,
+}
 
 /// A fragmented message being reassembled.
 #[derive(Debug)]
@@ -28,13 +36,25 @@ pub(crate) struct Partial {
     utf8: Utf8Validator,
 }
 
+impl Partial {
+    /// Whether the text so far ends on a character boundary (it has no incomplete one).
+    fn ends_on_a_character(&self) -> bool {
+        self.is_text && !self.compressed && self.utf8.checked() == self.data.len()
+    }
+}
+
 impl Connection {
     /// Feeds bytes read from the socket.
     ///
     /// Complete frames are processed at once: messages, pings and pongs become events,
-    /// pings are answered and a peer's close is echoed. A violation fails the connection
-    /// (close frame with the RFC code, then [`Event::Closed`]). Afterwards drain
-    /// `poll_transmit`, `poll_timeout` and `poll_event`, in that order.
+    /// pings are answered and a peer's close is echoed; invalid UTF-8 in a text frame
+    /// fails as soon as it arrives, before the rest of the frame. A violation fails the
+    /// connection (close frame with the RFC code, then [`Event::Closed`]); one found behind
+    /// messages that are still queued waits until every event was polled (then
+    /// [`poll_timeout`](Self::poll_timeout) returns the time it was found and
+    /// [`handle_timeout`](Self::handle_timeout) acts on it), so the application can answer
+    /// those messages first. Afterwards drain `poll_transmit`, `poll_timeout` and
+    /// `poll_event`, in that order.
     pub fn receive(&mut self, data: &[u8], now: Instant) {
         self.receive_with_clock(data, || now);
     }
@@ -89,6 +109,11 @@ impl Connection {
         }
     }
 
+    /// Whether a message waits in the events for the application.
+    fn has_queued_message(&self) -> bool {
+        self.events.iter().any(|e| matches!(e, Event::Message(_)))
+    }
+
     /// Handles every complete frame in the input buffer.
     fn process_input<F: FnMut() -> Instant>(&mut self, mut now: LazyNow<F>) {
         if let (Some(idle), Some(deadline)) =
@@ -100,6 +125,13 @@ impl Connection {
             match self.next_frame(&mut now) {
                 Ok(true) => {}
                 Ok(false) => break,
+                Err(error) if self.has_queued_message() => {
+                    // Nothing after the violation counts: drop it, keep the violation.
+                    self.discarding = true;
+                    self.partial = None;
+                    self.text_progress = None;
+                    self.held_failure = Some(Box::new((error, now.get())));
+                }
                 Err(error) => self.fail(error, now.get()),
             }
         }
@@ -125,6 +157,7 @@ impl Connection {
                 limit: usize::MAX,
             })?;
         if self.inbuf.len() < header_len + payload_len {
+            self.check_text_so_far(&header, header_len)?;
             // Room for the rest of the frame, but no more than arrived, or than the largest
             // frame received so far, or MIN_RESERVE: a header alone must not make this side
             // allocate the length it announces. Reserving the rest at once reclaims the
@@ -142,12 +175,15 @@ impl Connection {
         let mut payload = self.inbuf.split_to(header_len + payload_len);
         // Past the header in place: a second split would cost another handle on the buffer.
         payload.advance(header_len);
+        let progress = self.text_progress.take();
+        let unmasked = progress.as_ref().map_or(0, |p| p.unmasked);
         if let Some(mask) = header.mask {
-            apply_mask(&mut payload, mask, 0);
+            apply_mask(&mut payload[unmasked..], mask, unmasked);
         }
         match header.opcode {
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                self.on_data(&header, payload)?
+                let utf8 = progress.map(|p| p.utf8).unwrap_or_default();
+                self.on_data(&header, payload, utf8)?
             }
             OpCode::Ping => self.on_ping(payload.freeze()),
             OpCode::Pong => {
@@ -161,6 +197,34 @@ impl Connection {
             OpCode::Close => self.on_close(&payload, now)?,
         }
         Ok(true)
+    }
+
+    /// Unmasks and checks the part of an uncompressed text frame that has arrived (the
+    /// buffer holds no more than this frame), so invalid UTF-8 fails before the rest comes.
+    /// A continuation whose message so far ends inside a character is checked once whole.
+    fn check_text_so_far(
+        &mut self,
+        header: &FrameHeader,
+        header_len: usize,
+    ) -> Result<(), ProtocolError> {
+        let checked = match (header.opcode, &self.partial) {
+            (OpCode::Text, None) => !header.rsv1,
+            (OpCode::Continuation, Some(partial)) => partial.ends_on_a_character(),
+            _ => false,
+        };
+        if !checked || self.state != State::Open || self.inbuf.len() == header_len {
+            return Ok(());
+        }
+        let progress = self.text_progress.get_or_insert_with(Box::default);
+        let payload = &mut self.inbuf[header_len..];
+        if let Some(mask) = header.mask {
+            apply_mask(&mut payload[progress.unmasked..], mask, progress.unmasked);
+        }
+        progress.unmasked = payload.len();
+        progress
+            .utf8
+            .feed(payload, false)
+            .map_err(|_| ProtocolError::InvalidUtf8)
     }
 
     /// Everything the header alone decides, before any payload is buffered.
@@ -218,8 +282,15 @@ impl Connection {
         Ok(())
     }
 
+    /// A data frame's payload, unmasked; `utf8` has checked the part of a text frame's
+    /// payload that arrived before the rest.
     #[inline]
-    fn on_data(&mut self, header: &FrameHeader, payload: BytesMut) -> Result<(), ProtocolError> {
+    fn on_data(
+        &mut self,
+        header: &FrameHeader,
+        payload: BytesMut,
+        utf8: Utf8Validator,
+    ) -> Result<(), ProtocolError> {
         if self.state != State::Open {
             // After sending a close, data still arriving is read and dropped (RFC 6455 §1.4).
             return Ok(());
@@ -231,8 +302,9 @@ impl Connection {
                 return Ok(());
             }
             (OpCode::Text, None) if header.fin && !header.rsv1 => {
-                let text =
-                    utf8::into_string(payload.into()).map_err(|_| ProtocolError::InvalidUtf8)?;
+                let text = utf8
+                    .into_string(payload.into())
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
                 self.events.push_back(Event::Message(Message::Text(text)));
                 return Ok(());
             }
@@ -241,7 +313,8 @@ impl Connection {
                 data: Vec::with_capacity(if header.rsv1 { 0 } else { payload.len() }),
                 wire_len: 0,
                 compressed: header.rsv1,
-                utf8: Utf8Validator::default(),
+                // What arrived of this frame before the rest was checked already.
+                utf8,
             },
             (_, Some(partial)) => *partial,
         };
@@ -262,7 +335,9 @@ impl Connection {
             return Ok(());
         }
         let message = if partial.is_text {
-            Message::Text(utf8::into_string(partial.data).map_err(|_| ProtocolError::InvalidUtf8)?)
+            // Checked as it arrived: the validator only confirms it has seen every byte.
+            let text = partial.utf8.into_string(partial.data);
+            Message::Text(text.map_err(|_| ProtocolError::InvalidUtf8)?)
         } else {
             Message::Binary(Bytes::from(partial.data))
         };

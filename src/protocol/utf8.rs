@@ -35,13 +35,29 @@ impl Utf8Validator {
     }
 }
 
+impl Utf8Validator {
+    /// How many leading bytes are known to be valid.
+    pub(crate) fn checked(&self) -> usize {
+        self.valid_up_to
+    }
+
+    /// Turns `bytes` into text: checks what this validator has not seen of them (all of
+    /// them, for a fresh one) and that they end on a character. `bytes` must be the buffer
+    /// this validator was fed, unchanged but for bytes appended since.
+    #[allow(unsafe_code)]
+    pub(crate) fn into_string(mut self, bytes: Vec<u8>) -> Result<String, InvalidUtf8> {
+        self.feed(&bytes, true)?;
+        // SAFETY: `from_utf8_unchecked` requires valid UTF-8. `feed` with `fin` succeeded,
+        // so every byte of `bytes` was checked by `simdutf8`: the tail just now, the prefix
+        // (`valid_up_to` bytes) when it was fed, and the caller passes the same bytes.
+        Ok(unsafe { String::from_utf8_unchecked(bytes) })
+    }
+}
+
 /// Turns received bytes into text, or fails if they are not valid UTF-8.
-#[allow(unsafe_code)]
-pub(crate) fn into_string(bytes: Vec<u8>) -> Result<String, InvalidUtf8> {
-    simdutf8::basic::from_utf8(&bytes).map_err(|_| InvalidUtf8)?;
-    // SAFETY: `from_utf8_unchecked` requires valid UTF-8, which `simdutf8` has just checked
-    // on exactly these bytes; nothing changes them in between.
-    Ok(unsafe { String::from_utf8_unchecked(bytes) })
+#[cfg(test)]
+fn into_string(bytes: Vec<u8>) -> Result<String, InvalidUtf8> {
+    Utf8Validator::default().into_string(bytes)
 }
 
 #[cfg(test)]

@@ -45,6 +45,11 @@ impl InlineInbox {
         taken
     }
 
+    /// Whether the handler has taken every event.
+    pub(super) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
     /// No more events will come (the driver is done).
     pub(super) fn end(&mut self) {
         self.ended = true;

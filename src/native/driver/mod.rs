@@ -569,6 +569,11 @@ impl<S: Transport> Driver<S> {
         if done {
             return Settled::Done;
         }
+        if inner.core.holds_failure() && reader_caught_up(&inner, inline) {
+            // The reader has had the messages before the violation: now close.
+            inner.core.release_held_failure(Instant::now());
+            return Settled::Work;
+        }
         if self.release_at.is_none()
             && (inner.core.holds_large_buffers() || self.wbuf.capacity() > KEEP_WRITE_BUFFER)
         {
@@ -605,7 +610,7 @@ impl<S: Transport> Driver<S> {
             .filter(|_| self.unwritten() > 0 && !self.io_failed)
             .map(|(timeout, since)| since + timeout);
         let deadline = [
-            inner.core.poll_timeout(),
+            inner.core.deadline_without_held(),
             self.linger_deadline,
             stall_deadline,
             self.release_at,
@@ -694,6 +699,14 @@ impl<S> Drop for Driver<S> {
     fn drop(&mut self) {
         // Handles waiting for the driver would otherwise wait forever on a dropped one.
         self.shared.lock().driver_finished();
+    }
+}
+
+/// Whether the reader has taken every event delivered to it.
+fn reader_caught_up(inner: &Inner, inline: Option<&RefCell<InlineInbox>>) -> bool {
+    match inline {
+        Some(inline) => inline.borrow().is_empty(),
+        None => inner.inbox_is_empty(),
     }
 }
 

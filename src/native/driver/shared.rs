@@ -209,6 +209,12 @@ impl Inner {
         self.core.buffered_amount() + self.in_flight
     }
 
+    /// Whether the reader has taken every event (or is gone).
+    #[inline]
+    pub(super) fn inbox_is_empty(&self) -> bool {
+        self.reader_gone || self.inbox.is_empty()
+    }
+
     /// Whether the driver may take another event from the core for the reader.
     #[inline]
     pub(super) fn inbox_has_room(&self, capacity: usize) -> bool {
@@ -478,8 +484,10 @@ impl Stream for Events {
         let mut inner = self.shared.lock();
         if let Some(incoming) = inner.inbox.pop_front() {
             coop.made_progress();
-            if inner.inbox.len() + 1 == self.shared.event_capacity {
-                // The driver may have stopped taking events for want of room.
+            let full = inner.inbox.len() + 1 == self.shared.event_capacity;
+            if full || (inner.inbox.is_empty() && inner.core.holds_failure()) {
+                // The driver may have stopped taking events for want of room, or waits
+                // for the reader to take these before it closes for a violation.
                 self.shared.notify_driver(&mut inner);
             }
             return Poll::Ready(Some(incoming));

@@ -7,6 +7,7 @@ mod deflate;
 mod frames;
 mod pair;
 mod ping;
+mod strict;
 mod violations;
 
 use std::time::Instant;
