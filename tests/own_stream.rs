@@ -81,13 +81,7 @@ async fn accept_routes_and_refuses_like_a_listening_server() {
 async fn a_client_runs_over_a_stream_it_was_given() {
     let (client, server) = tokio::io::duplex(64 * 1024);
     let peer = tokio::spawn(async move {
-        let mut ws =
-            tokio_tungstenite::accept_hdr_async(server, |request: &http::Request<()>, response| {
-                assert_eq!(request.uri().path(), "/echo");
-                assert_eq!(request.headers()["host"], "example.com");
-                assert_eq!(request.headers()["x-token"], "t1");
-                Ok(response)
-            })
+        let mut ws = tokio_tungstenite::accept_hdr_async(server, check_request)
             .await
             .unwrap();
         while let Some(Ok(message)) = ws.next().await {
@@ -139,8 +133,20 @@ async fn the_handshake_on_a_silent_stream_times_out() {
     assert!(matches!(error, Error::ConnectTimeout(_)), "{error}");
 }
 
+/// The request `websocket_connect_on` sent: the URL's path and host, and the extra header.
+#[allow(clippy::result_large_err)] // tungstenite's callback signature
+fn check_request(
+    request: &http::Request<()>,
+    response: http::Response<()>,
+) -> Result<http::Response<()>, http::Response<Option<String>>> {
+    assert_eq!(request.uri().path(), "/echo");
+    assert_eq!(request.headers()["host"], "example.com");
+    assert_eq!(request.headers()["x-token"], "t1");
+    Ok(response)
+}
+
 fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("squall-own-stream-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
     dir
 }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use tokio::io::{AsyncWriteExt, DuplexStream};
 
-use super::{connect, Driver, DriverConfig, Incoming, Shared, BUFFER_IDLE};
+use super::timers::BUFFER_IDLE;
+use super::{connect, Driver, DriverConfig, Incoming, Shared};
 use crate::protocol::{Config, Connection, Role};
 use crate::Message;
 

@@ -19,7 +19,11 @@ fn a_violation_behind_a_message_waits_until_the_message_is_answered() {
     let mut bytes = message_then(&frame(true, 2, 0x1, b"bad", true));
     bytes.extend_from_slice(&from_client(true, 0x9, b"late ping"));
     s.receive(&bytes, now);
-    assert_eq!(drain(&mut s), (Vec::new(), false), "nothing sent before the answer");
+    assert_eq!(
+        drain(&mut s),
+        (Vec::new(), false),
+        "nothing sent before the answer"
+    );
     assert_eq!(s.poll_timeout(), None, "the event is not taken yet");
     assert_eq!(s.poll_event(), Some(text("first")));
     assert_eq!(s.poll_event(), None);
@@ -33,7 +37,11 @@ fn a_violation_behind_a_message_waits_until_the_message_is_answered() {
     assert_eq!(frames[0], (0x1, b"first".to_vec()), "the answer goes first");
     assert_eq!(frames[1].0, 0x8);
     assert_eq!(frames[1].1[..2], 1002u16.to_be_bytes());
-    assert_eq!(frames.len(), 2, "the ping after the violation is never answered");
+    assert_eq!(
+        frames.len(),
+        2,
+        "the ping after the violation is never answered"
+    );
     assert!(eof);
     assert!(matches!(
         s.poll_event(),
@@ -90,7 +98,10 @@ fn text_checked_in_chunks_arrives_whole_and_unchanged() {
         for piece in bytes.chunks(chunk) {
             s.receive(piece, now);
         }
-        assert_eq!(s.poll_event(), Some(Event::Message(Message::from(text.as_str()))));
+        assert_eq!(
+            s.poll_event(),
+            Some(Event::Message(Message::from(text.as_str())))
+        );
     }
 }
 

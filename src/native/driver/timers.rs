@@ -1,0 +1,144 @@
+//! The driver's deadlines in one table (after quinn-proto's `TimerTable`), behind one tokio
+//! sleep armed for the earliest.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Context;
+use std::time::{Duration, Instant};
+
+use tokio::time::Sleep;
+
+use super::shared::Inner;
+use super::Driver;
+use crate::native::transport::Transport;
+use crate::protocol::Output;
+use crate::ProtocolError;
+
+/// Buffers that large messages grew are freed after this long without a read.
+pub(super) const BUFFER_IDLE: Duration = Duration::from_secs(1);
+
+/// One deadline of the driver's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Timer {
+    /// The core's next deadline: keepalive, ping timeout, close handshake, idle, EOF wait.
+    Core,
+    /// After our EOF, how long input is still read (and dropped).
+    Linger,
+    /// A peer that takes none of our output until then is dropped.
+    WriteStall,
+    /// Buffers that large messages grew are freed then, unless a read came meanwhile.
+    ReleaseBuffers,
+}
+
+const TIMERS: usize = 4;
+
+/// When each [`Timer`] fires, and the one sleep armed for the earliest.
+#[derive(Debug, Default)]
+pub(super) struct TimerTable {
+    deadlines: [Option<Instant>; TIMERS],
+    /// Boxed: an idle connection should not carry tokio's timer entry inline.
+    sleep: Option<(Instant, Pin<Box<Sleep>>)>,
+}
+
+impl TimerTable {
+    pub(super) fn set(&mut self, timer: Timer, deadline: Instant) {
+        self.deadlines[timer as usize] = Some(deadline);
+    }
+
+    pub(super) fn stop(&mut self, timer: Timer) {
+        self.deadlines[timer as usize] = None;
+    }
+
+    pub(super) fn get(&self, timer: Timer) -> Option<Instant> {
+        self.deadlines[timer as usize]
+    }
+
+    pub(super) fn is_set(&self, timer: Timer) -> bool {
+        self.get(timer).is_some()
+    }
+
+    /// Stops `timer` if it is due at `now`; returns whether it was.
+    pub(super) fn expire(&mut self, timer: Timer, now: Instant) -> bool {
+        let due = self.get(timer).is_some_and(|deadline| now >= deadline);
+        if due {
+            self.stop(timer);
+        }
+        due
+    }
+
+    /// Whether the earliest deadline has passed; if not, the sleep is armed for it (with
+    /// the task's waker). With no deadline, the sleep is dropped.
+    pub(super) fn poll_due(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self.deadlines.iter().flatten().min().copied() else {
+            self.sleep = None;
+            return false;
+        };
+        if Instant::now() >= deadline {
+            self.sleep = None;
+            return true;
+        }
+        let sleep = match &mut self.sleep {
+            Some((at, sleep)) if *at == deadline => sleep,
+            slot => {
+                let at = tokio::time::Instant::from_std(deadline);
+                &mut slot
+                    .insert((deadline, Box::pin(tokio::time::sleep_until(at))))
+                    .1
+            }
+        };
+        let due = sleep.as_mut().poll(cx).is_ready();
+        if due {
+            self.sleep = None;
+        }
+        due
+    }
+}
+
+impl<S: Transport> Driver<S> {
+    /// Brings the table up to date (the core's deadline, the stall and release timers),
+    /// then handles what is due, or arms the sleep. Returns whether a deadline fired.
+    pub(super) fn poll_timers(&mut self, inner: &mut Inner, cx: &mut Context<'_>) -> bool {
+        match inner.core.deadline_without_held() {
+            Some(deadline) => self.timers.set(Timer::Core, deadline),
+            None => self.timers.stop(Timer::Core),
+        }
+        if self.unwritten() == 0 || self.io_failed {
+            self.timers.stop(Timer::WriteStall);
+        }
+        if !self.timers.is_set(Timer::ReleaseBuffers)
+            && (inner.core.holds_large_buffers() || self.wbuf.capacity() > super::KEEP_WRITE_BUFFER)
+        {
+            self.timers
+                .set(Timer::ReleaseBuffers, Instant::now() + BUFFER_IDLE);
+            self.read_since_release_armed = false;
+        }
+        if !self.timers.poll_due(cx) {
+            return false;
+        }
+        let now = Instant::now();
+        if self.timers.expire(Timer::Linger, now) {
+            self.peer_eof = true;
+        }
+        if self.timers.expire(Timer::ReleaseBuffers, now) && !self.read_since_release_armed {
+            // Quiet since the deadline was set: give the memory back. Else a new deadline
+            // is set while the buffers are still large.
+            if let Some(input) = self.lent_input.take() {
+                inner.core.restore_input(*input);
+            }
+            inner.core.release_buffers();
+            if self.wbuf.is_empty() {
+                self.wbuf = Output::new();
+            }
+        }
+        if self.timers.expire(Timer::WriteStall, now) {
+            tracing::debug!("peer stopped reading; connection dropped");
+            inner.core.fail(ProtocolError::WriteTimeout, now);
+            // Nothing more can be written to a peer that does not read.
+            self.io_failed = true;
+            self.peer_eof = true;
+        }
+        self.timers.stop(Timer::Core);
+        inner.core.handle_timeout(now);
+        true
+    }
+}
