@@ -11,10 +11,10 @@ use rand_core::{RngCore, SeedableRng};
 
 use super::event::{Closed, Event};
 use super::frame::OpCode;
-use super::output::{Output, SHARE_THRESHOLD};
+use super::output::Output;
 use super::recv::{Partial, TextProgress, MIN_RESERVE};
 use super::{Config, Role};
-use crate::{CloseCode, CloseFrame, Error, Message, ProtocolError, WebSocketClosedError};
+use crate::{CloseCode, CloseFrame, ProtocolError};
 
 /// The largest control frame payload (RFC 6455 §5.5).
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
@@ -111,7 +111,7 @@ pub struct Connection {
     pub(super) idle_deadline: Option<Instant>,
     /// The close frame this side sent, as (code, reason); 1005 when it had no code.
     pub(super) sent_close: Option<(CloseCode, String)>,
-    close_deadline: Option<Instant>,
+    pub(super) close_deadline: Option<Instant>,
     /// The client waits this long for the server to close TCP.
     eof_deadline: Option<Instant>,
     pub(super) eof_due: bool,
@@ -343,183 +343,6 @@ impl Connection {
         }
     }
 
-    // ---- commands
-
-    /// Queues a text or binary message as one frame, compressed when permessage-deflate
-    /// was negotiated and the message is at least the compression threshold long.
-    ///
-    /// # Errors
-    /// [`WebSocketClosedError`] once a close frame was sent or received.
-    pub fn send(&mut self, message: &Message) -> Result<(), WebSocketClosedError> {
-        self.send_with(message, true)
-    }
-
-    /// As [`send`](Self::send); `compress: false` sends this message uncompressed even
-    /// when permessage-deflate is on (for data that is already compressed).
-    ///
-    /// # Errors
-    /// [`WebSocketClosedError`] once a close frame was sent or received.
-    pub(crate) fn send_with(
-        &mut self,
-        message: &Message,
-        compress: bool,
-    ) -> Result<(), WebSocketClosedError> {
-        if self.state != State::Open {
-            return Err(WebSocketClosedError);
-        }
-        let opcode = if message.is_text() {
-            OpCode::Text
-        } else {
-            OpCode::Binary
-        };
-        let payload = message.as_bytes();
-        #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
-        if let Some(deflate) = self
-            .deflate
-            .as_mut()
-            .filter(|d| compress && payload.len() >= d.threshold())
-        {
-            let mut compressed = std::mem::take(&mut self.scratch);
-            compressed.clear();
-            deflate.compress(payload, &mut compressed);
-            self.write_frame_with(opcode, &compressed, true);
-            self.scratch = compressed;
-            return Ok(());
-        }
-        #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
-        let _ = compress;
-        self.write_frame(opcode, payload);
-        Ok(())
-    }
-
-    /// As [`send_with`](Self::send_with), taking the message by value: a server sends a
-    /// large uncompressed payload from where it lies (see [`Output`]) instead of copying it.
-    ///
-    /// # Errors
-    /// [`WebSocketClosedError`] once a close frame was sent or received.
-    #[inline]
-    pub(crate) fn send_message(
-        &mut self,
-        message: Message,
-        compress: bool,
-    ) -> Result<(), WebSocketClosedError> {
-        let shareable = self.role == Role::Server
-            && message.len() >= SHARE_THRESHOLD
-            && !self.compresses(message.len(), compress);
-        if !shareable || self.state != State::Open {
-            return self.send_with(&message, compress);
-        }
-        let opcode = if message.is_text() {
-            OpCode::Text
-        } else {
-            OpCode::Binary
-        };
-        self.write_frame_shared(opcode, message.into_bytes());
-        Ok(())
-    }
-
-    /// Whether a message of `len` bytes goes out compressed.
-    #[cfg_attr(
-        not(all(feature = "deflate", not(target_arch = "wasm32"))),
-        allow(clippy::unused_self)
-    )]
-    fn compresses(&self, len: usize, compress: bool) -> bool {
-        #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
-        return compress && self.deflate.as_ref().is_some_and(|d| len >= d.threshold());
-        #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
-        {
-            let _ = (len, compress);
-            false
-        }
-    }
-
-    /// Whether permessage-deflate is in force.
-    pub(crate) fn is_compressed(&self) -> bool {
-        #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
-        return self.deflate.is_some();
-        #[cfg(not(all(feature = "deflate", not(target_arch = "wasm32"))))]
-        false
-    }
-
-    /// Queues a frame encoded once for many server connections (see
-    /// [`frame::encode_frame`](super::frame::encode_frame)), as a broadcast does.
-    ///
-    /// # Errors
-    /// [`WebSocketClosedError`] once a close frame was sent or received.
-    ///
-    /// # Panics
-    /// In debug builds, if this side is a client: clients must mask each frame themselves.
-    pub fn send_encoded(&mut self, frame: &[u8]) -> Result<(), WebSocketClosedError> {
-        self.check_encoded_send()?;
-        self.out.extend_from_slice(frame);
-        Ok(())
-    }
-
-    /// As [`send_encoded`](Self::send_encoded), with the frame as `Bytes`: from 4 KiB on it
-    /// is queued by reference, so a broadcast's one encoding is shared by every
-    /// connection's output instead of copied into each.
-    ///
-    /// # Errors
-    /// [`WebSocketClosedError`] once a close frame was sent or received.
-    ///
-    /// # Panics
-    /// In debug builds, if this side is a client: clients must mask each frame themselves.
-    pub(crate) fn send_encoded_shared(&mut self, frame: Bytes) -> Result<(), WebSocketClosedError> {
-        self.check_encoded_send()?;
-        if frame.len() < SHARE_THRESHOLD {
-            self.out.extend_from_slice(&frame);
-        } else {
-            self.out.push_shared(frame);
-        }
-        Ok(())
-    }
-
-    /// A pre-encoded frame may be queued: this side is the server and still open.
-    fn check_encoded_send(&self) -> Result<(), WebSocketClosedError> {
-        debug_assert_eq!(
-            self.role,
-            Role::Server,
-            "only servers send pre-encoded frames"
-        );
-        if self.state != State::Open {
-            return Err(WebSocketClosedError);
-        }
-        Ok(())
-    }
-
-    /// Queues a ping and returns its id, which a later [`Event::Pong`] acknowledges.
-    ///
-    /// # Errors
-    /// [`Error::ControlPayloadTooLong`] over 125 bytes; [`Error::Closed`] once closing.
-    pub fn ping(&mut self, payload: Bytes) -> Result<u64, Error> {
-        if payload.len() > MAX_CONTROL_PAYLOAD {
-            return Err(Error::ControlPayloadTooLong(payload.len()));
-        }
-        if self.state != State::Open {
-            return Err(WebSocketClosedError.into());
-        }
-        Ok(self.queue_ping(payload))
-    }
-
-    /// Starts the close handshake: queues a close frame (empty when `frame` is `None`, which
-    /// the peer reads as 1005) and waits up to `close_timeout` for the peer's.
-    ///
-    /// # Errors
-    /// [`Error::InvalidCloseCode`] or [`Error::CloseReasonTooLong`] for a frame that may not
-    /// be sent; [`Error::Closed`] if a close was already sent or received.
-    pub fn close(&mut self, frame: Option<CloseFrame>, now: Instant) -> Result<(), Error> {
-        if let Some(frame) = &frame {
-            frame.validate()?;
-        }
-        if self.state != State::Open {
-            return Err(WebSocketClosedError.into());
-        }
-        self.send_close(frame.as_ref());
-        self.state = State::Closing;
-        self.close_deadline = Some(now + self.config.close_timeout);
-        Ok(())
-    }
-
     /// Frees the buffers large messages grew, unless they hold bytes. Call it once the
     /// connection has been quiet for a while (the tokio driver waits a second), not after
     /// every message: the next large message would have to grow them again.
@@ -636,7 +459,7 @@ impl Connection {
 
     // ---- internals shared with recv.rs
 
-    fn queue_ping(&mut self, payload: Bytes) -> u64 {
+    pub(super) fn queue_ping(&mut self, payload: Bytes) -> u64 {
         let id = self.next_ping_id;
         self.next_ping_id += 1;
         self.write_frame(OpCode::Ping, &payload);
@@ -691,6 +514,20 @@ impl Connection {
             clean: false,
             error: Some(error),
         });
+    }
+
+    /// The driver is gone before the connection closed: it closes as abnormal (1006).
+    pub(crate) fn abandon(&mut self) {
+        self.discarding = true;
+        if self.state != State::Closed {
+            self.finish(Closed {
+                code: CloseCode::ABNORMAL,
+                reason: String::new(),
+                by_peer: false,
+                clean: false,
+                error: None,
+            });
+        }
     }
 
     /// After the close handshake: the server closes TCP first; the client gives the server

@@ -76,7 +76,7 @@ pub(super) fn take_events<'a>(
         }
     }
     if let Some(closed) = closed {
-        shared.lock().record_closed(closed);
+        shared.lock().record_closed(&closed);
         // Dropping the hooks gives `on_message` its final `None`.
         *hooks = None;
         // The reader's stream ends: it needs a poll to see that.

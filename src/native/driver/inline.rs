@@ -37,7 +37,7 @@ impl InlineInbox {
                 Ok(incoming) => self.queue.push_back(incoming),
                 Err(closed) => {
                     // Recorded before the handler sees the end, so `on_close` can read it.
-                    inner.record_closed(closed);
+                    inner.record_closed(&closed);
                     self.ended = true;
                 }
             }

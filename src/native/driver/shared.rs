@@ -51,8 +51,9 @@ pub(super) struct Inner {
     inbox: VecDeque<Incoming>,
     /// The reader is gone: events are dropped.
     reader_gone: bool,
-    /// Boxed: an idle connection should not carry its size.
-    pub(super) closed: Option<Box<Closed>>,
+    /// The close reached the reader's queue (the core holds how it closed): the events
+    /// end after what is queued.
+    close_recorded: bool,
     /// The driver finished or was dropped: nothing will be written or read any more.
     driver_gone: bool,
     pub(super) pings: VecDeque<PendingPing>,
@@ -83,7 +84,7 @@ impl Shared {
                 in_flight: 0,
                 inbox: VecDeque::new(),
                 reader_gone: false,
-                closed: None,
+                close_recorded: false,
                 driver_gone: false,
                 pings: VecDeque::new(),
                 nodelay_requests: Vec::new(),
@@ -130,34 +131,27 @@ impl Shared {
     }
 
     pub(crate) fn closed(&self) -> Option<Closed> {
-        self.lock().closed.as_deref().cloned()
+        self.lock().closed().cloned()
     }
 
     /// The code of the close that ended the connection; `None` while open.
     #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn close_code(&self) -> Option<CloseCode> {
-        self.lock().closed.as_ref().map(|closed| closed.code)
+        self.lock().closed().map(|closed| closed.code)
     }
 
     /// The reason that came with [`close_code`](Self::close_code).
     #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn close_reason(&self) -> Option<String> {
-        self.lock()
-            .closed
-            .as_ref()
-            .map(|closed| closed.reason.clone())
+        self.lock().closed().map(|closed| closed.reason.clone())
     }
 
     /// Waits until the connection is closed.
     pub(crate) async fn wait_closed(&self) -> Closed {
         poll_fn(|cx| {
             let mut inner = self.lock();
-            if let Some(closed) = inner.closed.as_deref() {
+            if let Some(closed) = inner.closed() {
                 return Poll::Ready(closed.clone());
-            }
-            if inner.driver_gone {
-                // Dropped with its runtime before the connection closed.
-                return Poll::Ready(abnormal());
             }
             register(&mut inner.close_waiters, cx.waker());
             Poll::Pending
@@ -204,6 +198,12 @@ impl Shared {
 }
 
 impl Inner {
+    /// How the connection closed, once the close reached the reader's queue.
+    #[inline]
+    pub(super) fn closed(&self) -> Option<&Closed> {
+        self.core.closed().filter(|_| self.close_recorded)
+    }
+
     #[inline]
     pub(super) fn unwritten(&self) -> usize {
         self.core.buffered_amount() + self.in_flight
@@ -284,8 +284,8 @@ impl Inner {
 
     /// Records how the connection closed: the reader's stream ends after the events
     /// already queued, and everyone waiting learns the outcome.
-    pub(super) fn record_closed(&mut self, closed: Closed) {
-        if self.closed.is_some() {
+    pub(super) fn record_closed(&mut self, closed: &Closed) {
+        if self.close_recorded {
             return;
         }
         match &closed.error {
@@ -294,7 +294,7 @@ impl Inner {
                 tracing::trace!(code = %closed.code, by_peer = closed.by_peer, "connection closed")
             }
         }
-        self.closed = Some(Box::new(closed));
+        self.close_recorded = true;
         for (_, _, ack) in self.pings.drain(..) {
             let _ = ack.send(Err(WebSocketClosedError.into()));
         }
@@ -304,8 +304,11 @@ impl Inner {
     /// The driver is done: records an abnormal close if none was, and fails every waiter.
     pub(super) fn driver_finished(&mut self) {
         self.driver_gone = true;
-        let closed = self.core.closed().cloned().unwrap_or_else(abnormal);
-        self.record_closed(closed);
+        // Dropped (with its runtime, say) before the connection closed: 1006.
+        self.core.abandon();
+        if let Some(closed) = self.core.closed().cloned() {
+            self.record_closed(&closed);
+        }
         self.nodelay_requests.clear();
         self.wake_all();
     }
@@ -336,16 +339,6 @@ fn wake_unless_current(slot: &mut Option<Waker>, cx: &Context<'_>) {
         } else {
             waker.wake();
         }
-    }
-}
-
-pub(super) fn abnormal() -> Closed {
-    Closed {
-        code: CloseCode::ABNORMAL,
-        reason: String::new(),
-        by_peer: false,
-        clean: false,
-        error: None,
     }
 }
 
@@ -492,7 +485,7 @@ impl Stream for Events {
             }
             return Poll::Ready(Some(incoming));
         }
-        if inner.closed.is_some() || inner.driver_gone {
+        if inner.close_recorded || inner.driver_gone {
             return Poll::Ready(None);
         }
         match &inner.reader {
