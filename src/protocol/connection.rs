@@ -443,11 +443,11 @@ impl Connection {
         !self.events.is_empty()
     }
 
-    /// Whether a violation waits behind events not yet taken (see
+    /// When a violation held behind events not yet taken was found (see
     /// [`receive`](Self::receive)).
     #[inline]
-    pub(crate) fn holds_failure(&self) -> bool {
-        self.held_failure.is_some()
+    pub(crate) fn held_failure_since(&self) -> Option<Instant> {
+        self.held_failure.as_ref().map(|held| held.1)
     }
 
     /// Acts on a violation held behind events: the application has had them.

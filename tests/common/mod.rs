@@ -120,6 +120,26 @@ pub fn upgrade_request(path: &str, extra: &str) -> String {
     )
 }
 
+/// One masked (client) frame with the given first byte.
+pub fn masked_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x11, 0x22, 0x33, 0x44];
+    let mut frame = vec![first];
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n if n < 65536 => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
 /// A peer that completed the handshake by hand and now exchanges raw frames.
 pub struct RawPeer {
     pub stream: TcpStream,
@@ -155,22 +175,10 @@ impl RawPeer {
 
     /// Sends one masked frame with the given first byte.
     pub async fn send_frame(&mut self, first: u8, payload: &[u8]) {
-        let mask = [0x11, 0x22, 0x33, 0x44];
-        let mut frame = vec![first];
-        match payload.len() {
-            n if n < 126 => frame.push(0x80 | n as u8),
-            n if n < 65536 => {
-                frame.push(0x80 | 126);
-                frame.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                frame.push(0x80 | 127);
-                frame.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        frame.extend_from_slice(&mask);
-        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-        self.stream.write_all(&frame).await.unwrap();
+        self.stream
+            .write_all(&masked_frame(first, payload))
+            .await
+            .unwrap();
     }
 
     /// Reads one unmasked server frame: (first byte, payload). `None` at EOF.

@@ -10,11 +10,13 @@ use super::inline::InlineInbox;
 use super::shared::{Inner, Shared};
 use super::Incoming;
 
-/// Whether the reader has taken every event delivered to it.
+/// Whether the reader has handled every event delivered to it: the inline handler took
+/// them all (it runs in this poll, so it has answered what it could), or the event
+/// stream's reader came back for more.
 pub(super) fn reader_caught_up(inner: &Inner, inline: Option<&RefCell<InlineInbox>>) -> bool {
     match inline {
         Some(inline) => inline.borrow().is_empty(),
-        None => inner.inbox_is_empty(),
+        None => inner.reader_waiting(),
     }
 }
 

@@ -46,6 +46,8 @@ pub(crate) use shared::{Events, Handle, Shared};
 
 /// Iterations of the poll loop before yielding to the runtime, for fairness.
 const POLL_BUDGET: usize = 64;
+/// How long a violation waits for the reader to handle the messages before it.
+const HELD_FAILURE_GRACE: Duration = Duration::from_secs(1);
 use delivery::{reader_caught_up, take_events};
 use timers::{Timer, TimerTable};
 use write::KEEP_WRITE_BUFFER;
@@ -319,10 +321,16 @@ impl<S: Transport> Driver<S> {
         if done {
             return Settled::Done;
         }
-        if inner.core.holds_failure() && reader_caught_up(&inner, inline) {
-            // The reader has had the messages before the violation: now close.
-            inner.core.release_held_failure(Instant::now());
-            return Settled::Work;
+        if let Some(found) = inner.core.held_failure_since() {
+            // Close for the violation once the reader has handled the messages before it,
+            // or once it has had a while to (it may not be reading at all).
+            let now = Instant::now();
+            if reader_caught_up(&inner, inline) || now >= found + HELD_FAILURE_GRACE {
+                inner.core.release_held_failure(now);
+                return Settled::Work;
+            }
+            self.timers
+                .set(Timer::HeldFailure, found + HELD_FAILURE_GRACE);
         }
         if self.poll_timers(&mut inner, cx) {
             return Settled::Work;

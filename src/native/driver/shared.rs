@@ -209,10 +209,10 @@ impl Inner {
         self.core.buffered_amount() + self.in_flight
     }
 
-    /// Whether the reader has taken every event (or is gone).
+    /// Whether the reader has taken every event and waits for more (or is gone).
     #[inline]
-    pub(super) fn inbox_is_empty(&self) -> bool {
-        self.reader_gone || self.inbox.is_empty()
+    pub(super) fn reader_waiting(&self) -> bool {
+        self.reader_gone || (self.inbox.is_empty() && self.reader.is_some())
     }
 
     /// Whether the driver may take another event from the core for the reader.
@@ -477,10 +477,8 @@ impl Stream for Events {
         let mut inner = self.shared.lock();
         if let Some(incoming) = inner.inbox.pop_front() {
             coop.made_progress();
-            let full = inner.inbox.len() + 1 == self.shared.event_capacity;
-            if full || (inner.inbox.is_empty() && inner.core.holds_failure()) {
-                // The driver may have stopped taking events for want of room, or waits
-                // for the reader to take these before it closes for a violation.
+            if inner.inbox.len() + 1 == self.shared.event_capacity {
+                // The driver may have stopped taking events for want of room.
                 self.shared.notify_driver(&mut inner);
             }
             return Poll::Ready(Some(incoming));
@@ -491,6 +489,10 @@ impl Stream for Events {
         match &inner.reader {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => inner.reader = Some(cx.waker().clone()),
+        }
+        if inner.core.held_failure_since().is_some() {
+            // The reader has handled every message before a violation: the driver closes.
+            self.shared.notify_driver(&mut inner);
         }
         Poll::Pending
     }

@@ -28,9 +28,11 @@ pub(super) enum Timer {
     WriteStall,
     /// Buffers that large messages grew are freed then, unless a read came meanwhile.
     ReleaseBuffers,
+    /// A violation held behind messages is acted on then, read or not.
+    HeldFailure,
 }
 
-const TIMERS: usize = 4;
+const TIMERS: usize = 5;
 
 /// When each [`Timer`] fires, and the one sleep armed for the earliest.
 #[derive(Debug, Default)]
@@ -138,6 +140,9 @@ impl<S: Transport> Driver<S> {
             self.peer_eof = true;
         }
         self.timers.stop(Timer::Core);
+        if self.timers.expire(Timer::HeldFailure, now) {
+            inner.core.release_held_failure(now);
+        }
         inner.core.handle_timeout(now);
         true
     }
