@@ -33,7 +33,7 @@ use tokio::time::Sleep;
 
 use super::transport::Transport;
 use crate::protocol::{Connection, Output, State, Transmit};
-use crate::{Message, ProtocolError};
+use crate::{Message, Timeout};
 
 pub(crate) use hooks::Hooks;
 #[cfg(feature = "server")]
@@ -657,7 +657,7 @@ impl<S: Transport> Driver<S> {
         }
         if stall_deadline.is_some_and(|d| now >= d) {
             tracing::debug!("peer stopped reading; connection dropped");
-            inner.core.fail(ProtocolError::WriteTimeout, now);
+            inner.core.fail(Timeout::Write, now);
             // Nothing more can be written to a peer that does not read.
             self.io_failed = true;
             self.peer_eof = true;
