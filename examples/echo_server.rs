@@ -132,12 +132,10 @@ fn main() {
         std::process::exit(1);
     });
     runtime.block_on(async {
-        let settings = Settings {
-            max_message_size: options
-                .max_message_size
-                .or_else(|| Settings::default().max_message_size),
-            ..Settings::default()
-        };
+        let mut settings = Settings::new();
+        if let Some(size) = options.max_message_size {
+            settings = settings.max_message_size(Some(size));
+        }
         let allowed_origins = Arc::new(options.allowed_origins);
         let deflate = options.deflate;
         let app = Application::new()

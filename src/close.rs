@@ -1,8 +1,8 @@
-//! Close codes (RFC 6455 §7.4) and close frames.
+//! Close codes (RFC 6455 §7.4), close frames, and how a connection ended.
 
 use std::fmt;
 
-use crate::error::Error;
+use crate::error::{Error, Failure};
 
 /// The longest close reason a close frame can carry: a control frame payload is at most
 /// 125 bytes, two of which hold the code (RFC 6455 §5.5).
@@ -171,6 +171,39 @@ impl CloseFrame {
             .map(Some),
         }
     }
+}
+
+/// How a connection ended, as `closed()` on a connection reports it and the protocol core's
+/// [`Event::Closed`](crate::protocol::Event::Closed) carries it.
+///
+/// ```
+/// use squall::{Closed, Failure, Timeout};
+///
+/// fn describe(closed: &Closed) -> String {
+///     match &closed.error {
+///         Some(Failure::Timeout(Timeout::Ping)) => "the peer stopped answering pings".into(),
+///         Some(Failure::Protocol(error)) => format!("the peer broke the protocol: {error}"),
+///         Some(other) => format!("closed by this side: {other}"),
+///         None if closed.clean => format!("closed with {}", closed.code),
+///         None => "the connection dropped".into(),
+///     }
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Closed {
+    /// The code of the close that ended the connection: the peer's if the peer closed
+    /// first, this side's otherwise; [`CloseCode::NO_STATUS`] (1005) for a close frame
+    /// without a code and [`CloseCode::ABNORMAL`] (1006) when the TCP connection ended without one.
+    pub code: CloseCode,
+    /// The reason that came with `code`.
+    pub reason: String,
+    /// Whether the peer started the close (or dropped the connection).
+    pub by_peer: bool,
+    /// Whether both close frames were exchanged.
+    pub clean: bool,
+    /// Why this side failed the connection, if it did: the peer's protocol violation, or
+    /// a timeout of this side (a keepalive ping unanswered, a peer that stopped reading).
+    pub error: Option<Failure>,
 }
 
 #[cfg(test)]

@@ -177,17 +177,11 @@ pub enum ProtocolError {
     /// Compressed data that does not inflate.
     #[error("corrupt compressed data")]
     CorruptCompressedData,
-    /// The peer did not answer a keepalive ping within `ping_timeout`.
-    #[error("keepalive ping timed out")]
-    PingTimeout,
-    /// The peer read nothing of what was sent to it for `write_timeout`.
-    #[error("the peer stopped reading")]
-    WriteTimeout,
 }
 
 impl ProtocolError {
     /// The close code this error is reported with: 1002 for framing violations, 1007
-    /// for invalid UTF-8, 1009 for size limits and 1011 for a missed ping timeout.
+    /// for invalid UTF-8 and 1009 for size limits.
     ///
     /// ```
     /// use squall::{CloseCode, ProtocolError};
@@ -199,9 +193,72 @@ impl ProtocolError {
         match self {
             Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
             Self::FrameTooBig { .. } | Self::MessageTooBig { .. } => CloseCode::MESSAGE_TOO_BIG,
-            Self::PingTimeout => CloseCode::INTERNAL_ERROR,
-            Self::WriteTimeout => CloseCode::POLICY_VIOLATION,
             _ => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+}
+
+/// A timeout of this side that ended a connection: the peer broke no rule, this side
+/// stopped waiting for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Timeout {
+    /// A keepalive ping went unanswered for `ping_timeout`.
+    #[error("keepalive ping timeout")]
+    Ping,
+    /// The peer read none of the pending output for `write_timeout` (server
+    /// [`Settings`](crate::Settings)); the connection is dropped.
+    #[error("the peer stopped reading")]
+    Write,
+}
+
+impl Timeout {
+    /// The close code this timeout is reported with: 1011 for a missed ping, as Tornado,
+    /// and 1008 for a peer that stopped reading.
+    ///
+    /// ```
+    /// use squall::{CloseCode, Timeout};
+    ///
+    /// assert_eq!(Timeout::Ping.close_code(), CloseCode::INTERNAL_ERROR);
+    /// ```
+    pub fn close_code(self) -> CloseCode {
+        match self {
+            Self::Ping => CloseCode::INTERNAL_ERROR,
+            Self::Write => CloseCode::POLICY_VIOLATION,
+        }
+    }
+}
+
+/// Why this side failed a connection (RFC 6455 §7.1.7): what the peer did wrong, or a
+/// timeout of this side. It is [`Closed::error`](crate::Closed::error).
+///
+/// ```
+/// use squall::{CloseCode, Failure, ProtocolError, Timeout};
+///
+/// let failure = Failure::from(Timeout::Ping);
+/// assert_eq!(failure.close_code(), CloseCode::INTERNAL_ERROR);
+/// assert_eq!(failure.to_string(), "keepalive ping timeout");
+/// let failure = Failure::from(ProtocolError::InvalidUtf8);
+/// assert_eq!(failure.close_code(), CloseCode::INVALID_PAYLOAD);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The peer broke the protocol or exceeded a limit.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The peer stopped answering or reading, and this side gave up waiting.
+    #[error(transparent)]
+    Timeout(#[from] Timeout),
+}
+
+impl Failure {
+    /// The close code the connection was failed with (see [`ProtocolError::close_code`]
+    /// and [`Timeout::close_code`]).
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            Self::Protocol(error) => error.close_code(),
+            Self::Timeout(timeout) => timeout.close_code(),
         }
     }
 }

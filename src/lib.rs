@@ -62,7 +62,7 @@
 //! ```text
 //!             user code: WebSocketHandler impls, websocket_connect(...)
 //!                               │
-//!    model (all targets): Message, CloseCode, CloseFrame, Error, options
+//!    model (all targets): Message, CloseCode, Closed, Error, options and their defaults
 //!                               │
 //!      native (tokio)                            browser (wasm32-unknown-unknown)
 //!      protocol core, sans-I/O  ── bytes ──▶      web-sys WebSocket wrapper
@@ -101,10 +101,12 @@
 mod backoff;
 mod close;
 mod compression;
+mod defaults;
 mod error;
 mod message;
 mod options;
 pub mod protocol;
+mod setters;
 // Only the native client opens tunnels; elsewhere the selection code is unused.
 #[cfg(feature = "client")]
 mod client_request;
@@ -165,9 +167,11 @@ pub use protocol::handshake::Rejection;
 ))]
 pub use reconnect::ReconnectingClient;
 
-pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON_LEN};
+pub use close::{CloseCode, CloseFrame, Closed, MAX_CLOSE_REASON_LEN};
 pub use compression::CompressionOptions;
-pub use error::{Error, HandshakeError, ProtocolError, ProxyError, WebSocketClosedError};
+pub use error::{
+    Error, Failure, HandshakeError, ProtocolError, ProxyError, Timeout, WebSocketClosedError,
+};
 pub use message::Message;
 pub use options::{ConnectOptions, ControlCallback, MessageCallback};
 pub use proxy::Proxy;

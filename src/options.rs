@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::protocol::{DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
+use crate::defaults;
 use crate::{CompressionOptions, Message, Proxy};
 
 /// The callback of Tornado's `on_message_callback`: every message, then `None` once closed.
@@ -78,10 +78,10 @@ impl Default for ConnectOptions {
         Self {
             connect_timeout: None,
             compression_options: None,
-            ping_interval: None,
-            ping_timeout: None,
-            max_message_size: Some(DEFAULT_MAX_MESSAGE_SIZE),
-            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            ping_interval: defaults::PING_INTERVAL,
+            ping_timeout: defaults::PING_TIMEOUT,
+            max_message_size: Some(defaults::DEFAULT_MAX_MESSAGE_SIZE),
+            close_timeout: defaults::DEFAULT_CLOSE_TIMEOUT,
             subprotocols: Vec::new(),
             headers: HeaderMap::new(),
             on_message: None,
@@ -119,40 +119,19 @@ impl ConnectOptions {
         Self::default()
     }
 
-    /// Sets `connect_timeout`.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// Offers permessage-deflate with `options`.
-    pub fn compression_options(mut self, options: CompressionOptions) -> Self {
-        self.compression_options = Some(options);
-        self
-    }
-
-    /// Sets the keepalive ping interval.
-    pub fn ping_interval(mut self, interval: Duration) -> Self {
-        self.ping_interval = Some(interval);
-        self
-    }
-
-    /// Sets the keepalive ping timeout.
-    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
-        self.ping_timeout = Some(timeout);
-        self
-    }
-
-    /// Sets the largest message accepted (`None`: no limit).
-    pub fn max_message_size(mut self, size: Option<usize>) -> Self {
-        self.max_message_size = size;
-        self
-    }
-
-    /// Sets how long `close` waits for the server.
-    pub fn close_timeout(mut self, timeout: Duration) -> Self {
-        self.close_timeout = timeout;
-        self
+    crate::setters::setters! {
+        /// Sets `connect_timeout`.
+        connect_timeout: Some(Duration),
+        /// Offers permessage-deflate with these options.
+        compression_options: Some(CompressionOptions),
+        /// Sets the keepalive ping interval.
+        ping_interval: Some(Duration),
+        /// Sets the keepalive ping timeout.
+        ping_timeout: Some(Duration),
+        /// Sets the largest message accepted (`None`: no limit).
+        max_message_size: Option<usize>,
+        /// Sets how long `close` waits for the server.
+        close_timeout: Duration,
     }
 
     /// Adds a subprotocol to offer.
@@ -171,12 +150,6 @@ impl ConnectOptions {
         let name = HeaderName::try_from(name).expect("valid header name");
         let value = HeaderValue::try_from(value).expect("valid header value");
         self.headers.append(name, value);
-        self
-    }
-
-    /// Replaces the request headers.
-    pub fn headers(mut self, headers: HeaderMap) -> Self {
-        self.headers = headers;
         self
     }
 
@@ -203,60 +176,55 @@ impl ConnectOptions {
         self
     }
 
-    /// Uses this rustls configuration for `wss://` (custom roots, client certificates).
-    #[cfg(all(not(target_arch = "wasm32"), feature = "tls"))]
-    pub fn tls(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
-        self.tls = Some(config);
-        self
-    }
-
-    /// Tunnels through an HTTP proxy (native only): the client connects to the proxy, asks
-    /// it for a tunnel with `CONNECT host:port` (sending `Proxy-Authorization: Basic …` when
-    /// the proxy URL has a user), and runs TLS (for `wss://`, with the server's name as SNI)
-    /// and the WebSocket handshake inside it. Connecting to the proxy and its answer count
-    /// against `connect_timeout`. A proxy's refusal is
-    /// [`Error::Proxy`](crate::Error::Proxy) with
-    /// [`ProxyError::Refused`](crate::ProxyError::Refused) and the status. `ws://` is
-    /// tunnelled too, and some proxies allow `CONNECT` to port 443 only (Squid's default
-    /// `SSL_ports`): they answer 403 for `ws://host:80`.
-    ///
-    /// A browser uses its own proxy settings: there `websocket_connect` fails with
-    /// [`Error::Unsupported`](crate::Error::Unsupported)`("proxy: …")`.
-    ///
-    /// ```
-    /// use squall::{ConnectOptions, Proxy};
-    ///
-    /// let options = ConnectOptions::new().proxy(Proxy::http("http://proxy.internal:3128")?);
-    /// // Or, explicitly, the proxies of http_proxy, https_proxy, all_proxy and no_proxy:
-    /// let options = ConnectOptions::new().proxy(Proxy::from_env()?);
-    /// # Ok::<(), squall::Error>(())
-    /// ```
-    pub fn proxy(mut self, proxy: Proxy) -> Self {
-        self.proxy = Some(proxy);
-        self
-    }
-
-    /// Follows up to `max` redirects in a row (native only; 0, the default, follows none).
-    ///
-    /// An answer to the upgrade with status 301, 302, 303, 307 or 308 and a `Location`
-    /// header makes the client connect to that URL instead: a relative `Location` is resolved
-    /// against the current URL, `http://` becomes `ws://` and `https://` becomes `wss://`
-    /// (any other scheme is [`Error::InvalidUrl`](crate::Error::InvalidUrl)). Once the chain
-    /// leaves the first URL's origin (scheme, host and port), the `Authorization`, `Cookie`
-    /// and `Proxy-Authorization` headers are no longer sent, even if a later redirect comes
-    /// back. The whole chain counts against `connect_timeout`; one redirect more than `max`
-    /// is [`Error::TooManyRedirects`](crate::Error::TooManyRedirects)`(max)`.
-    ///
-    /// Browsers never follow redirects for WebSockets (the handshake fails): there
-    /// `websocket_connect` fails with
-    /// [`Error::Unsupported`](crate::Error::Unsupported)`("follow_redirects: …")` when `max` > 0.
-    ///
-    /// ```
-    /// let options = squall::ConnectOptions::new().follow_redirects(5);
-    /// assert_eq!(options.follow_redirects, 5);
-    /// ```
-    pub fn follow_redirects(mut self, max: usize) -> Self {
-        self.follow_redirects = max;
-        self
+    crate::setters::setters! {
+        /// Replaces the request headers.
+        headers: HeaderMap,
+        /// Uses this rustls configuration for `wss://` (custom roots, client certificates).
+        #[cfg(all(not(target_arch = "wasm32"), feature = "tls"))]
+        tls: Some(std::sync::Arc<rustls::ClientConfig>),
+        /// Tunnels through an HTTP proxy (native only): the client connects to the proxy, asks
+        /// it for a tunnel with `CONNECT host:port` (sending `Proxy-Authorization: Basic …` when
+        /// the proxy URL has a user), and runs TLS (for `wss://`, with the server's name as SNI)
+        /// and the WebSocket handshake inside it. Connecting to the proxy and its answer count
+        /// against `connect_timeout`. A proxy's refusal is
+        /// [`Error::Proxy`](crate::Error::Proxy) with
+        /// [`ProxyError::Refused`](crate::ProxyError::Refused) and the status. `ws://` is
+        /// tunnelled too, and some proxies allow `CONNECT` to port 443 only (Squid's default
+        /// `SSL_ports`): they answer 403 for `ws://host:80`.
+        ///
+        /// A browser uses its own proxy settings: there `websocket_connect` fails with
+        /// [`Error::Unsupported`](crate::Error::Unsupported)`("proxy: …")`.
+        ///
+        /// ```
+        /// use squall::{ConnectOptions, Proxy};
+        ///
+        /// let options = ConnectOptions::new().proxy(Proxy::http("http://proxy.internal:3128")?);
+        /// // Or, explicitly, the proxies of http_proxy, https_proxy, all_proxy and no_proxy:
+        /// let options = ConnectOptions::new().proxy(Proxy::from_env()?);
+        /// # Ok::<(), squall::Error>(())
+        /// ```
+        proxy: Some(Proxy),
+        /// Follows up to this many redirects in a row (native only; 0, the default, follows
+        /// none).
+        ///
+        /// An answer to the upgrade with status 301, 302, 303, 307 or 308 and a `Location`
+        /// header makes the client connect to that URL instead: a relative `Location` is resolved
+        /// against the current URL, `http://` becomes `ws://` and `https://` becomes `wss://`
+        /// (any other scheme is [`Error::InvalidUrl`](crate::Error::InvalidUrl)). Once the chain
+        /// leaves the first URL's origin (scheme, host and port), the `Authorization`, `Cookie`
+        /// and `Proxy-Authorization` headers are no longer sent, even if a later redirect comes
+        /// back. The whole chain counts against `connect_timeout`; one redirect more than the limit
+        /// is [`Error::TooManyRedirects`](crate::Error::TooManyRedirects)`(limit)`.
+        ///
+        /// Browsers never follow redirects for WebSockets (the handshake fails): there
+        /// `websocket_connect` fails with
+        /// [`Error::Unsupported`](crate::Error::Unsupported)`("follow_redirects: …")` when the limit
+        /// is over 0.
+        ///
+        /// ```
+        /// let options = squall::ConnectOptions::new().follow_redirects(5);
+        /// assert_eq!(options.follow_redirects, 5);
+        /// ```
+        follow_redirects: usize,
     }
 }

@@ -348,10 +348,7 @@ async fn the_upgrader_shutdown_signal_closes_with_1001() {
 
 #[tokio::test]
 async fn the_upgraders_settings_apply_to_the_connection() {
-    let settings = Settings {
-        max_message_size: Some(16),
-        ..Settings::default()
-    };
+    let settings = Settings::new().max_message_size(Some(16));
     let (addr, mut seen) = probe_server(Upgrader::new(settings)).await;
     let (mut client, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/probe/x"))
         .await

@@ -28,10 +28,7 @@ impl WebSocketHandler for Echo {
 }
 
 async fn echo_server(max_message_size: usize) -> Server {
-    let settings = Settings {
-        max_message_size: Some(max_message_size),
-        ..Settings::default()
-    };
+    let settings = Settings::new().max_message_size(Some(max_message_size));
     Application::new()
         .route("/.*", || Echo)
         .settings(settings)

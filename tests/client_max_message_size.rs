@@ -6,7 +6,7 @@ mod common;
 
 use common::client::{tungstenite_echo_server, within};
 use common::recorder_server;
-use squall::{websocket_connect, CloseCode, ConnectOptions, ProtocolError, Settings};
+use squall::{websocket_connect, CloseCode, ConnectOptions, Failure, ProtocolError, Settings};
 
 async fn assert_too_big_closes(url: String) {
     let options = ConnectOptions::new().max_message_size(Some(1024));
@@ -19,7 +19,9 @@ async fn assert_too_big_closes(url: String) {
     let closed = conn.closed().unwrap();
     assert_eq!(
         closed.error,
-        Some(ProtocolError::MessageTooBig { limit: 1024 })
+        Some(Failure::Protocol(ProtocolError::MessageTooBig {
+            limit: 1024
+        }))
     );
     assert!(!closed.by_peer);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::client::{answering_server, switching_protocols, tungstenite_echo_server, within};
 use common::recorder_server;
-use squall::{websocket_connect, CloseCode, ConnectOptions, Error, ProtocolError, Settings};
+use squall::{websocket_connect, CloseCode, ConnectOptions, Error, Failure, Settings, Timeout};
 use tokio::sync::mpsc;
 
 #[tokio::test]
@@ -60,7 +60,7 @@ async fn keepalive_timeout_against_a_server_that_stopped_reading() {
     assert_eq!(within(conn.read_message()).await, None);
     assert_eq!(conn.close_code(), Some(CloseCode::INTERNAL_ERROR));
     let closed = conn.closed().unwrap();
-    assert_eq!(closed.error, Some(ProtocolError::PingTimeout));
+    assert_eq!(closed.error, Some(Failure::Timeout(Timeout::Ping)));
     assert!(!closed.by_peer);
     assert!(matches!(
         within(conn.write_message("late")).await,
@@ -88,10 +88,7 @@ async fn keepalive_pings_keep_a_live_connection_open() {
 
 #[tokio::test]
 async fn on_ping_sees_the_server_keepalive_pings() {
-    let settings = Settings {
-        ping_interval: Some(Duration::from_millis(50)),
-        ..Settings::default()
-    };
+    let settings = Settings::new().ping_interval(Duration::from_millis(50));
     let server = recorder_server(r"/ws", None, settings).await;
     let (tx, mut pings) = mpsc::unbounded_channel();
     let options = ConnectOptions::new().on_ping(move |data: Bytes| {

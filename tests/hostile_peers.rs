@@ -7,16 +7,13 @@ use std::time::{Duration, Instant};
 
 use common::{raw_request, recorder_server, upgrade_request, RawPeer, Seen};
 use futures_util::{SinkExt, StreamExt};
-use squall::{ProtocolError, Settings};
+use squall::{Failure, Settings, Timeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as TMessage;
 
 fn short_handshake() -> Settings {
-    Settings {
-        handshake_timeout: Duration::from_millis(300),
-        ..Settings::default()
-    }
+    Settings::new().handshake_timeout(Duration::from_millis(300))
 }
 
 /// Reads until EOF (or a reset), returning how long it took; fails after 5 s.
@@ -95,10 +92,7 @@ async fn ten_thousand_headers_are_431() {
     let headers: String = (0..10_000).map(|i| format!("X-{i}: v\r\n")).collect();
     // With the default head limit the size trips first; with a large one, the count does.
     for max_head_bytes in [16 * 1024, 4 << 20] {
-        let settings = Settings {
-            max_head_bytes,
-            ..Settings::default()
-        };
+        let settings = Settings::new().max_head_bytes(max_head_bytes);
         let server = recorder_server("/ws", None, settings).await;
         let response = raw_request(
             server.server.local_addr(),
@@ -192,10 +186,7 @@ async fn ping_flood_without_reading_is_stopped_by_back_pressure() {
 
 #[tokio::test]
 async fn peer_that_never_reads_is_closed_and_writers_wait_meanwhile() {
-    let settings = Settings {
-        write_timeout: Some(Duration::from_millis(500)),
-        ..Settings::default()
-    };
+    let settings = Settings::new().write_timeout(Some(Duration::from_millis(500)));
     let mut server = recorder_server("/ws", None, settings).await;
     let _peer = RawPeer::connect(server.server.local_addr(), "/ws").await;
     let (_, ws) = server.next().await;
@@ -220,16 +211,13 @@ async fn peer_that_never_reads_is_closed_and_writers_wait_meanwhile() {
     assert!(matches!(seen, Seen::Close(..)), "{seen:?}");
     assert_eq!(
         ws.closed().unwrap().error,
-        Some(ProtocolError::WriteTimeout)
+        Some(Failure::Timeout(Timeout::Write))
     );
 }
 
 #[tokio::test]
 async fn connections_beyond_max_connections_get_503() {
-    let settings = Settings {
-        max_connections: Some(2),
-        ..Settings::default()
-    };
+    let settings = Settings::new().max_connections(2);
     let mut server = recorder_server("/ws", None, settings).await;
     let (_a, _) = tokio_tungstenite::connect_async(server.url("/ws"))
         .await
@@ -249,10 +237,7 @@ async fn connections_beyond_max_connections_get_503() {
 
 #[tokio::test]
 async fn idle_connection_is_closed_with_1001() {
-    let settings = Settings {
-        idle_timeout: Some(Duration::from_millis(300)),
-        ..Settings::default()
-    };
+    let settings = Settings::new().idle_timeout(Duration::from_millis(300));
     let server = recorder_server("/ws", None, settings).await;
     let mut peer = RawPeer::connect(server.server.local_addr(), "/ws").await;
     let start = Instant::now();

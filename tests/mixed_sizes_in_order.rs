@@ -31,10 +31,7 @@ fn messages() -> Vec<TMessage> {
 
 #[tokio::test]
 async fn large_and_small_messages_sent_back_to_back_come_back_whole_and_in_order() {
-    let settings = Settings {
-        max_message_size: Some(8 << 20),
-        ..Settings::default()
-    };
+    let settings = Settings::new().max_message_size(Some(8 << 20));
     let mut server = recorder_server(r"/echo", None, settings).await;
     let (client, _) = tokio_tungstenite::connect_async(server.url("/echo"))
         .await

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::{recorder_server, RawPeer, Seen};
 use futures_util::{SinkExt, StreamExt};
-use squall::{ProtocolError, Settings};
+use squall::{Failure, Settings, Timeout};
 use tokio_tungstenite::tungstenite::Message as TMessage;
 
 #[tokio::test]
@@ -58,11 +58,9 @@ async fn server_ping_resolves_with_the_round_trip_time_and_on_pong_sees_it() {
 
 #[tokio::test]
 async fn silent_peer_is_closed_with_1011_after_the_ping_timeout() {
-    let settings = Settings {
-        ping_interval: Some(Duration::from_millis(100)),
-        ping_timeout: Some(Duration::from_millis(100)),
-        ..Settings::default()
-    };
+    let settings = Settings::new()
+        .ping_interval(Duration::from_millis(100))
+        .ping_timeout(Duration::from_millis(100));
     let mut server = recorder_server(r"/ws", None, settings).await;
     // A raw peer that completes the handshake and never answers a ping.
     let mut peer = RawPeer::connect(server.server.local_addr(), "/ws").await;
@@ -72,15 +70,15 @@ async fn silent_peer_is_closed_with_1011_after_the_ping_timeout() {
     assert_eq!(peer.read_close_code().await, 1011);
     let (seen, ws) = server.next().await;
     assert!(matches!(seen, Seen::Close(Some(1011), _)), "{seen:?}");
-    assert_eq!(ws.closed().unwrap().error, Some(ProtocolError::PingTimeout));
+    assert_eq!(
+        ws.closed().unwrap().error,
+        Some(Failure::Timeout(Timeout::Ping))
+    );
 }
 
 #[tokio::test]
 async fn answering_peer_survives_many_keepalive_rounds() {
-    let settings = Settings {
-        ping_interval: Some(Duration::from_millis(20)),
-        ..Settings::default()
-    };
+    let settings = Settings::new().ping_interval(Duration::from_millis(20));
     let mut server = recorder_server(r"/ws", None, settings).await;
     let (mut client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
         .await

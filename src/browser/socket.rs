@@ -20,7 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 use crate::protocol::Closed;
-use crate::{CloseCode, CloseFrame, Error, Message, MessageCallback, ProtocolError};
+use crate::{CloseCode, CloseFrame, Error, Failure, Message, MessageCallback, ProtocolError};
 
 /// The close code sent when a message exceeds `max_message_size`: scripts may not send
 /// 1009, so the browser backend uses this private-use code on the wire (and reports 1009
@@ -29,7 +29,7 @@ pub(super) const TOO_BIG_CLOSE_CODE: u16 = 4009;
 
 /// `bufferedAmount` above which `write_message` waits, as the native client's write buffer
 /// high-water mark (1 MiB).
-pub(super) const WRITE_HIGH_WATER: usize = 1024 * 1024;
+pub(super) const WRITE_HIGH_WATER: usize = crate::defaults::WRITE_BUFFER_HIGH_WATER;
 
 thread_local! {
     /// Sockets whose handlers and closures are alive (for leak tests).
@@ -62,7 +62,7 @@ struct State {
     /// browser's close event carries the server's echo, whose reason is often empty).
     sent: Option<(CloseCode, String)>,
     /// The limit this side closed the connection for.
-    error: Option<ProtocolError>,
+    error: Option<Failure>,
     closed: Option<Closed>,
     /// Tasks waiting for the socket to open or to close.
     wakers: Vec<Waker>,
@@ -350,7 +350,7 @@ impl Socket {
         let reason = error.to_string();
         {
             let mut state = self.state.borrow_mut();
-            state.error = Some(error);
+            state.error = Some(error.into());
             state.local_close = true;
         }
         let _ = self

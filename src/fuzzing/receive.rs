@@ -13,7 +13,7 @@ use crate::protocol::{
 };
 use crate::{CloseCode, CloseFrame, CompressionOptions, Message, MAX_CLOSE_REASON_LEN};
 
-/// The codes [`ProtocolError::close_code`](crate::ProtocolError::close_code) can give.
+/// The codes [`Failure::close_code`](crate::Failure::close_code) can give.
 const FAILURE_CODES: [CloseCode; 4] = [
     CloseCode::PROTOCOL_ERROR,
     CloseCode::INVALID_PAYLOAD,
@@ -44,7 +44,7 @@ const PING_PAYLOAD: &[u8] = b"fuzz";
 /// - every byte sent parses as whole control frames, masked only by a client, with at most
 ///   one close frame, last; every ping received while open was answered by one pong with
 ///   its payload, in order;
-/// - a failure (`Closed::error`) closed with `ProtocolError::close_code` (1002, 1007, 1009
+/// - a failure (`Closed::error`) closed with `Failure::close_code` (1002, 1007, 1009
 ///   or 1011) and sent a close frame with that code; a peer's close was echoed with its
 ///   code; an EOF without a close handshake reads 1006 and sent no close frame;
 /// - the server half-closes (`Transmit::Eof`) exactly when a close frame went out and the

@@ -2,11 +2,9 @@
 
 use std::time::Duration;
 
-/// Tornado's default `websocket_max_message_size`: 10 MiB.
-pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 10 * 1024 * 1024;
-
-/// Tornado's hard-coded wait for the peer's close frame: 5 seconds.
-pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::defaults;
+// The defaults belong to the model (`src/defaults.rs`); their public paths stay here.
+pub use crate::defaults::{DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
 
 /// Settings of a [`Connection`](super::Connection), fixed when it is created.
 ///
@@ -52,10 +50,10 @@ impl Default for Config {
         Self {
             max_message_size: Some(DEFAULT_MAX_MESSAGE_SIZE),
             max_frame_size: None,
-            ping_interval: None,
-            ping_timeout: None,
+            ping_interval: defaults::PING_INTERVAL,
+            ping_timeout: defaults::PING_TIMEOUT,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
-            idle_timeout: None,
+            idle_timeout: defaults::IDLE_TIMEOUT,
             mask_seed: None,
             #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
             deflate: None,

@@ -14,7 +14,7 @@ use super::frame::OpCode;
 use super::output::Output;
 use super::recv::{Partial, TextProgress, MIN_RESERVE};
 use super::{Config, Role};
-use crate::{CloseCode, CloseFrame, ProtocolError};
+use crate::{CloseCode, CloseFrame, Failure, ProtocolError, Timeout};
 
 /// The largest control frame payload (RFC 6455 §5.5).
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
@@ -329,7 +329,7 @@ impl Connection {
             .awaiting
             .is_some_and(|(_, deadline)| now >= deadline)
         {
-            self.fail(ProtocolError::PingTimeout, now);
+            self.fail(Timeout::Ping, now);
             return;
         }
         if now >= keepalive.next_ping {
@@ -485,15 +485,13 @@ impl Connection {
     /// code, discards input from now on, and queues one [`Event::Closed`] carrying `error`.
     /// Input methods call this on violations; a driver calls it for limits it enforces
     /// itself (a peer that stopped reading). Drain the output methods next.
-    pub(crate) fn fail(&mut self, error: ProtocolError, now: Instant) {
+    pub(crate) fn fail(&mut self, error: impl Into<Failure>, now: Instant) {
         if self.state == State::Closed {
             return;
         }
+        let error = error.into();
         let code = error.close_code();
-        let reason = match error {
-            ProtocolError::PingTimeout => "keepalive ping timeout".to_owned(),
-            ref other => other.to_string(),
-        };
+        let reason = error.to_string();
         if self.sent_close.is_none() {
             let frame = CloseFrame {
                 code,

@@ -1,9 +1,9 @@
 //! UTF-8 validation of received text: whole messages, and incrementally across fragments.
 //!
-//! Validation uses `simdutf8` (SIMD, with runtime CPU detection): on text with non-ASCII
-//! characters, std's `from_utf8` took 49 % of the server's CPU when echoing 64 KiB text
-//! messages to 100 connections (`perf`, BENCHMARKS.md). Turning the validated bytes into a
-//! `String` without validating them a second time is this crate's one use of `unsafe`.
+//! Validation uses `simdutf8` (SIMD, with runtime CPU detection): several times faster than
+//! std's `from_utf8` on non-ASCII text (BENCHMARKS.md, "Why the code is shaped this way").
+//! Turning the validated bytes into a `String` without validating them a second time is
+//! this crate's one use of `unsafe`.
 
 /// Tracks how much of a growing text buffer is known to be valid UTF-8, so each fragment
 /// is checked once and invalid text fails as soon as it arrives (RFC 6455 §8.1).

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use futures_sink::Sink;
-use squall::{websocket_connect, CloseCode, ConnectOptions, Error, Message, ProtocolError};
+use squall::{
+    websocket_connect, CloseCode, ConnectOptions, Error, Failure, Message, ProtocolError,
+};
 
 /// The servers a run provides, as base URLs (`ws://127.0.0.1:PORT`).
 #[derive(Clone, Debug)]
@@ -231,7 +233,9 @@ pub async fn max_message_size_closes_and_reports(env: &Env) {
         let closed = conn.closed().expect("closed");
         assert_eq!(
             closed.error,
-            Some(ProtocolError::MessageTooBig { limit: SMALL_LIMIT })
+            Some(Failure::Protocol(ProtocolError::MessageTooBig {
+                limit: SMALL_LIMIT
+            }))
         );
         assert_eq!(closed.code, CloseCode::MESSAGE_TOO_BIG);
         assert!(!closed.by_peer, "{closed:?}");

@@ -18,7 +18,7 @@ use crate::IntoClientRequest;
 use crate::{CompressionOptions, ConnectOptions, Error, Proxy};
 
 /// Unwritten bytes above which writes wait, as the server's default.
-const WRITE_HIGH_WATER: usize = 1024 * 1024;
+const WRITE_HIGH_WATER: usize = crate::defaults::WRITE_BUFFER_HIGH_WATER;
 /// Messages buffered for the reader before the connection stops reading from the server.
 const EVENT_CAPACITY: usize = 16;
 

@@ -147,7 +147,7 @@ impl WebSocketClientConnection {
     }
 
     /// How the connection closed, including the protocol error or timeout that made this
-    /// side close it (for example [`ProtocolError::PingTimeout`](crate::ProtocolError)).
+    /// side close it (for example [`Timeout::Ping`](crate::Timeout::Ping)).
     pub fn closed(&self) -> Option<Closed> {
         self.writer.closed()
     }

@@ -171,8 +171,7 @@ thread_local! {
 }
 
 /// Runs `read` with this thread's read buffer. The buffer is not on the stack: a poll
-/// holding 64 KiB there probed every page of it every time (a tenth of the poll's own
-/// samples with small messages), and the lock taken next waited for those stores.
+/// holding 64 KiB there probes every page of it every time (BENCHMARKS.md).
 fn with_read_buffer<R>(read: impl FnOnce(&mut [MaybeUninit<u8>]) -> R) -> R {
     READ_BUFFER.with(|buffer| match buffer.try_borrow_mut() {
         Ok(mut buffer) => read(&mut buffer),

@@ -12,7 +12,7 @@ use super::shared::Inner;
 use super::Driver;
 use crate::native::transport::Transport;
 use crate::protocol::Output;
-use crate::ProtocolError;
+use crate::Timeout;
 
 /// Buffers that large messages grew are freed after this long without a read.
 pub(super) const BUFFER_IDLE: Duration = Duration::from_secs(1);
@@ -134,7 +134,7 @@ impl<S: Transport> Driver<S> {
         }
         if self.timers.expire(Timer::WriteStall, now) {
             tracing::debug!("peer stopped reading; connection dropped");
-            inner.core.fail(ProtocolError::WriteTimeout, now);
+            inner.core.fail(Timeout::Write, now);
             // Nothing more can be written to a peer that does not read.
             self.io_failed = true;
             self.peer_eof = true;

@@ -16,9 +16,8 @@ pub struct Request {
     headers: OnceLock<HeaderMap>,
     /// The request head as the server received it, until the headers are parsed from it
     /// (empty when built from parts). A connection keeps these few hundred bytes instead of
-    /// a parsed `HeaderMap`, which takes 1–1.5 KiB for the 7–11 headers a browser or
-    /// Python's `websockets` sends, and which most handlers never read; once parsed, the
-    /// bytes go, so a handler that reads the headers costs no more than the map.
+    /// a parsed `HeaderMap`, several times larger and which most handlers never read; once
+    /// parsed, the bytes go, so a handler that reads the headers costs no more than the map.
     head: Mutex<Box<[u8]>>,
     pub(crate) peer_addr: Option<SocketAddr>,
 }

@@ -2,21 +2,30 @@
 
 use std::time::Duration;
 
-use crate::protocol::{DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
+use crate::defaults;
+use crate::protocol::handshake::HeadLimits;
 
 /// Settings of an [`Application`](super::Application); see the README's table of limits.
+///
+/// Build it as [`ConnectOptions`](crate::ConnectOptions): [`Settings::new`] (Tornado's
+/// defaults) and one builder method per field. The fields are public to read and to assign
+/// (`settings.max_connections = Some(10_000);`); the struct is `#[non_exhaustive]`, so
+/// struct-literal and struct-update syntax (`..Settings::default()`) do not compile outside
+/// squall, and new settings can come without breaking callers. A setting that is on by
+/// default (`max_message_size`, `write_timeout`) takes an `Option`, so `None` turns it off.
 ///
 /// ```
 /// use std::time::Duration;
 /// use squall::Settings;
 ///
-/// let settings = Settings {
-///     ping_interval: Some(Duration::from_secs(20)),
-///     ..Settings::default()
-/// };
+/// let settings = Settings::new()
+///     .ping_interval(Duration::from_secs(20))
+///     .max_connections(10_000);
 /// assert_eq!(settings.max_message_size, Some(10 * 1024 * 1024));
+/// assert_eq!(settings.ping_interval, Some(Duration::from_secs(20)));
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Settings {
     /// Tornado's `websocket_ping_interval`: send a ping this often. Default: off.
     pub ping_interval: Option<Duration>,
@@ -49,17 +58,99 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            ping_interval: None,
-            ping_timeout: None,
-            max_message_size: Some(DEFAULT_MAX_MESSAGE_SIZE),
-            close_timeout: DEFAULT_CLOSE_TIMEOUT,
-            handshake_timeout: Duration::from_secs(10),
-            max_head_bytes: 16 * 1024,
-            max_headers: 100,
-            write_buffer_high_water: 1024 * 1024,
+            ping_interval: defaults::PING_INTERVAL,
+            ping_timeout: defaults::PING_TIMEOUT,
+            max_message_size: Some(defaults::DEFAULT_MAX_MESSAGE_SIZE),
+            close_timeout: defaults::DEFAULT_CLOSE_TIMEOUT,
+            handshake_timeout: defaults::HANDSHAKE_TIMEOUT,
+            max_head_bytes: HeadLimits::DEFAULT.max_head_bytes,
+            max_headers: HeadLimits::DEFAULT.max_headers,
+            write_buffer_high_water: defaults::WRITE_BUFFER_HIGH_WATER,
             max_connections: None,
-            idle_timeout: None,
-            write_timeout: Some(Duration::from_secs(30)),
+            idle_timeout: defaults::IDLE_TIMEOUT,
+            write_timeout: defaults::WRITE_TIMEOUT,
         }
+    }
+}
+
+impl Settings {
+    /// Tornado's defaults (the same as [`Settings::default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    crate::setters::setters! {
+        /// Sets `ping_interval`: a keepalive ping this often.
+        ping_interval: Some(Duration),
+        /// Sets `ping_timeout` (clamped to the interval).
+        ping_timeout: Some(Duration),
+        /// Sets the largest message accepted (`None`: no limit).
+        max_message_size: Option<usize>,
+        /// Sets how long to wait for the peer's close frame.
+        close_timeout: Duration,
+        /// Sets the time allowed from TCP accept to a complete upgrade request.
+        handshake_timeout: Duration,
+        /// Sets the largest HTTP request head, in bytes.
+        max_head_bytes: usize,
+        /// Sets the most request headers.
+        max_headers: usize,
+        /// Sets the unwritten bytes above which `write_message` futures wait.
+        write_buffer_high_water: usize,
+        /// Limits the concurrent connections; requests beyond get 503.
+        max_connections: Some(usize),
+        /// Closes with 1001 a connection from which nothing arrives for this long.
+        idle_timeout: Some(Duration),
+        /// Sets how long a peer may read none of the pending output before its connection
+        /// is dropped (`None`: never).
+        write_timeout: Option<Duration>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_readmes() {
+        let s = Settings::new();
+        assert_eq!(s.ping_interval, None);
+        assert_eq!(s.ping_timeout, None);
+        assert_eq!(s.max_message_size, Some(10 * 1024 * 1024));
+        assert_eq!(s.close_timeout, Duration::from_secs(5));
+        assert_eq!(s.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(s.max_head_bytes, 16 * 1024);
+        assert_eq!(s.max_headers, 100);
+        assert_eq!(s.write_buffer_high_water, 1024 * 1024);
+        assert_eq!(s.max_connections, None);
+        assert_eq!(s.idle_timeout, None);
+        assert_eq!(s.write_timeout, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn each_builder_method_sets_its_field() {
+        let second = Duration::from_secs(1);
+        let s = Settings::new()
+            .ping_interval(second)
+            .ping_timeout(2 * second)
+            .max_message_size(None)
+            .close_timeout(3 * second)
+            .handshake_timeout(4 * second)
+            .max_head_bytes(1)
+            .max_headers(2)
+            .write_buffer_high_water(3)
+            .max_connections(4)
+            .idle_timeout(5 * second)
+            .write_timeout(None);
+        assert_eq!(s.ping_interval, Some(second));
+        assert_eq!(s.ping_timeout, Some(2 * second));
+        assert_eq!(s.max_message_size, None);
+        assert_eq!(s.close_timeout, 3 * second);
+        assert_eq!(s.handshake_timeout, 4 * second);
+        assert_eq!(s.max_head_bytes, 1);
+        assert_eq!(s.max_headers, 2);
+        assert_eq!(s.write_buffer_high_water, 3);
+        assert_eq!(s.max_connections, Some(4));
+        assert_eq!(s.idle_timeout, Some(5 * second));
+        assert_eq!(s.write_timeout, None);
     }
 }

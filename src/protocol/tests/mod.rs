@@ -15,7 +15,7 @@ use std::time::Instant;
 use super::frame::{encode_header, FrameHeader, OpCode};
 use super::mask::apply_mask;
 use super::{Config, Connection, Event, Role, Transmit};
-use crate::{CloseCode, Message, ProtocolError};
+use crate::{CloseCode, Failure, Message, ProtocolError};
 
 /// A fixed seed, so client masks are the same on every run.
 pub(super) const SEED: [u8; 32] = [7; 32];
@@ -94,7 +94,7 @@ pub(super) fn server_frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
 
 /// Asserts that `conn` failed with `code`: it sent exactly that close frame, asked for EOF
 /// (server) and reported one `Closed` event carrying `error`.
-pub(super) fn assert_failed(conn: &mut Connection, code: u16, error: ProtocolError) {
+pub(super) fn assert_failed(conn: &mut Connection, code: u16, error: impl Into<Failure>) {
     let (out, eof) = drain(conn);
     let frames = server_frames(&out);
     let (opcode, payload) = frames.last().expect("a close frame");
@@ -109,7 +109,7 @@ pub(super) fn assert_failed(conn: &mut Connection, code: u16, error: ProtocolErr
         })
         .expect("a Closed event");
     assert_eq!(closed.code, CloseCode::from(code));
-    assert_eq!(closed.error, Some(error));
+    assert_eq!(closed.error, Some(error.into()));
     assert!(!closed.clean);
     assert!(conn.is_finished());
 }

@@ -78,7 +78,7 @@ fn keepalive_ping_unanswered_closes_with_1011() {
     assert_eq!(frames[0].0, 0x9);
     assert_eq!(s.poll_timeout(), Some(start + Duration::from_secs(13)));
     s.handle_timeout(start + Duration::from_secs(13));
-    assert_failed(&mut s, 1011, ProtocolError::PingTimeout);
+    assert_failed(&mut s, 1011, crate::Timeout::Ping);
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn timeout_defaults_to_the_interval_and_is_clamped_to_it() {
     let _ = drain(&mut s);
     // The deadline (5 s) coincides with the next ping; the unanswered one fails first.
     s.handle_timeout(start + Duration::from_secs(10));
-    assert_failed(&mut s, 1011, ProtocolError::PingTimeout);
+    assert_failed(&mut s, 1011, crate::Timeout::Ping);
 }
 
 #[test]

@@ -45,7 +45,7 @@ fn a_violation_behind_a_message_waits_until_the_message_is_answered() {
     assert!(eof);
     assert!(matches!(
         s.poll_event(),
-        Some(Event::Closed(c)) if c.error == Some(ProtocolError::ReservedBits)
+        Some(Event::Closed(c)) if c.error == Some(ProtocolError::ReservedBits.into())
     ));
 }
 
@@ -69,7 +69,7 @@ fn the_peers_eof_reports_the_held_violation() {
     assert_eq!(s.poll_event(), Some(text("first")));
     assert!(matches!(
         s.poll_event(),
-        Some(Event::Closed(c)) if c.error == Some(ProtocolError::ReservedOpcode(3))
+        Some(Event::Closed(c)) if c.error == Some(ProtocolError::ReservedOpcode(3).into())
     ));
 }
 

@@ -31,7 +31,7 @@ fn masked_server_frame_is_1002_at_the_client() {
     let closed = events(&mut c);
     assert!(
         matches!(&closed[..], [Event::Closed(c)] if c.code == CloseCode::PROTOCOL_ERROR
-        && c.error == Some(ProtocolError::MaskedServerFrame))
+        && c.error == Some(ProtocolError::MaskedServerFrame.into()))
     );
     // The client sends its (masked) close frame and waits for the server to close TCP.
     let (out, eof) = drain(&mut c);
