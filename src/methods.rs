@@ -88,8 +88,9 @@ macro_rules! writing_methods {
 
         /// Starts the close handshake with Tornado's arguments (a reason without a code is
         /// sent with 1000; neither sends a close frame without a code) and resolves once the
-        /// connection is closed: the peer answered, or the close timeout passed (the close is
-        /// then reported as abnormal, 1006).
+        /// connection is closed: the peer answered, or the close timeout passed (then
+        /// [`closed`](Self::closed) reports the close as not clean; in a browser, with code
+        /// 1006).
         ///
         /// This is not `SinkExt::close()`, which closes with 1000 and takes no arguments: see
         /// the `Sink` implementation of the client's halves.

@@ -51,7 +51,8 @@ pub(crate) struct Info {
 /// Dropping the connection (every writer, after a split) closes it with 1000.
 ///
 /// The inherent [`close(code, reason)`](Self::close) is Tornado's; `SinkExt::close()` from
-/// `futures` is the `Sink`'s (see the [`Sink` implementation](#impl-Sink<Message>-for-WebSocketClientConnection)).
+/// `futures` is the `Sink`'s, with 1000 (see the `Sink` implementations below and on
+/// [`ClientWriter`]).
 ///
 /// ```no_run
 /// use squall::{websocket_connect, ConnectOptions};
@@ -305,8 +306,7 @@ impl Stream for WebSocketClientConnection {
     }
 }
 
-/// The connection as a [`Sink`]: its writer's (see the
-/// [`ClientWriter` implementation](ClientWriter#impl-Sink<Message>-for-ClientWriter)).
+/// The connection as a [`Sink`]: its writer's (see the implementation on [`ClientWriter`]).
 /// `SinkExt::close(&mut conn)` closes with 1000; the inherent
 /// [`close(code, reason)`](WebSocketClientConnection::close) takes precedence in method calls.
 impl Sink<Message> for WebSocketClientConnection {
