@@ -105,6 +105,15 @@ mod defaults;
 mod error;
 mod message;
 mod options;
+// The core's crate-private tuning (lent input, shared output, ...) serves the tokio driver
+// only; builds without it leave it unused.
+#[cfg_attr(
+    not(all(
+        not(target_arch = "wasm32"),
+        any(feature = "server", feature = "client")
+    )),
+    allow(dead_code, unused_imports)
+)]
 pub mod protocol;
 mod setters;
 // Only the native client opens tunnels; elsewhere the selection code is unused.
@@ -120,6 +129,21 @@ pub use client_request::IntoClientRequest;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
 mod browser;
+// The client's public API, once for both backends.
+#[cfg(all(
+    feature = "client",
+    any(not(target_arch = "wasm32"), target_os = "unknown")
+))]
+mod client;
+// The methods the client's handles and the server's `WebSocket` share.
+#[cfg(any(
+    all(
+        feature = "client",
+        any(not(target_arch = "wasm32"), target_os = "unknown")
+    ),
+    all(feature = "server", not(target_arch = "wasm32"))
+))]
+mod methods;
 #[cfg(all(
     not(target_arch = "wasm32"),
     any(feature = "server", feature = "client")
@@ -131,11 +155,14 @@ mod native;
 ))]
 pub mod reconnect;
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "client"))]
-pub use browser::{websocket_connect, ClientReader, ClientWriter, WebSocketClientConnection};
+pub use browser::websocket_connect;
+#[cfg(all(
+    feature = "client",
+    any(not(target_arch = "wasm32"), target_os = "unknown")
+))]
+pub use client::{ClientReader, ClientWriter, WebSocketClientConnection};
 #[cfg(all(not(target_arch = "wasm32"), feature = "client"))]
-pub use native::client::{
-    websocket_connect, websocket_connect_on, ClientReader, ClientWriter, WebSocketClientConnection,
-};
+pub use native::client::{websocket_connect, websocket_connect_on};
 #[cfg(all(not(target_arch = "wasm32"), feature = "axum"))]
 pub use native::integrations::axum;
 #[cfg(all(not(target_arch = "wasm32"), feature = "hyper"))]

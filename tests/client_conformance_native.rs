@@ -91,6 +91,10 @@ conformance!(
     json_and_stream,
     split_and_drop_the_writer,
     sink_sends_flushes_and_closes,
+    is_closing_from_the_close_frame_sent,
+    is_closing_from_the_close_frame_received,
+    sink_is_not_ready_after_close,
+    sink_flush_hands_over_every_message,
     reconnecting_client_comes_back_after_the_server_closes,
     reconnecting_client_gives_up_after_max_attempts,
 );

@@ -3,10 +3,12 @@
 
 use std::future::poll_fn;
 
-use super::connection::{Info, WebSocketClientConnection};
 use super::request::browser_url;
+use super::shim::{Reader, Writer};
 use super::socket::Socket;
 use super::timer::timeout;
+use crate::client::{Info, WebSocketClientConnection};
+use crate::methods::Negotiated;
 use crate::IntoClientRequest;
 use crate::{ConnectOptions, Error};
 
@@ -77,12 +79,15 @@ pub async fn websocket_connect(
         None => return Err(Error::ConnectTimeout(connect_timeout.unwrap_or_default())),
     }
     let info = Info {
-        subprotocol: socket.protocol(),
-        extensions: socket.extensions(),
+        negotiated: Negotiated {
+            subprotocol: socket.protocol(),
+            extensions: socket.extensions(),
+        },
         response_headers: http::HeaderMap::new(),
-        close_timeout,
     };
-    Ok(WebSocketClientConnection::new(socket, messages, info))
+    let reader = Reader::new(messages, std::rc::Rc::clone(&socket));
+    let writer = Writer::new(socket, close_timeout);
+    Ok(WebSocketClientConnection::new(writer, reader, info))
 }
 
 /// Refuses, by name, every option a page cannot honour, rather than ignore it.

@@ -33,11 +33,9 @@
 //! `docs/browser.md` has the whole capability table.
 
 mod connect;
-mod connection;
 mod request;
-mod sink;
+pub(crate) mod shim;
 pub(crate) mod socket;
 pub(crate) mod timer;
 
 pub use connect::websocket_connect;
-pub use connection::{ClientReader, ClientWriter, WebSocketClientConnection};

@@ -163,7 +163,7 @@ fn drive<'a>(
     };
     assert_eq!(conn.state(), State::Closed);
     assert_eq!(conn.closed(), Some(&closed));
-    assert_eq!(conn.close_code(), Some(closed.code));
+    assert_eq!(conn.closed().map(|c| c.code), Some(closed.code));
     assert!(!conn.wants_read(), "wants to read after EOF");
     assert!(conn.is_finished(), "not finished after EOF and draining");
     assert!(

@@ -215,11 +215,6 @@ impl Connection {
         self.closed.as_deref()
     }
 
-    /// The code of the close that ended the connection (see [`Closed::code`]).
-    pub(crate) fn close_code(&self) -> Option<CloseCode> {
-        self.closed.as_ref().map(|c| c.code)
-    }
-
     /// Whether the driver should read more bytes: false once the peer's EOF arrived, or
     /// while many events wait for [`poll_event`](Self::poll_event) (back-pressure).
     #[inline]

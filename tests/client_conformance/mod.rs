@@ -17,7 +17,7 @@ pub use reconnect::{
     reconnecting_client_gives_up_after_max_attempts,
 };
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -339,4 +339,103 @@ pub async fn sink_sends_flushes_and_closes(env: &Env) {
     assert!(Pin::new(&mut writer)
         .start_send(Message::from("late"))
         .is_err());
+}
+
+/// Polls `future` once; whether it finished.
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> bool {
+    poll_fn(|cx| std::task::Poll::Ready(Pin::new(&mut *future).poll(cx).is_ready())).await
+}
+
+/// `is_closing` is false while open, true from the moment this side's close frame is sent
+/// (before the server answers) and after the close, on the connection and on both halves.
+pub async fn is_closing_from_the_close_frame_sent(env: &Env) {
+    let conn = connect(env.echo("/closing-sent"), ConnectOptions::new()).await;
+    assert!(!conn.is_closing());
+    let mut closing = Box::pin(conn.close(CloseCode::NORMAL, None));
+    poll_once(&mut closing).await;
+    assert!(conn.is_closing(), "the close frame is sent");
+    closing.await.unwrap();
+    assert!(conn.is_closing());
+    let (reader, writer) = conn.split();
+    assert!(reader.is_closing());
+    assert!(writer.is_closing());
+}
+
+/// `is_closing` is true once the server's close frame arrived (here: the server closes with
+/// 1009 for a message over its limit), on the connection and on both halves.
+pub async fn is_closing_from_the_close_frame_received(env: &Env) {
+    let url = format!("{}/closing-received", env.small);
+    let conn = connect(url, ConnectOptions::new()).await;
+    let (mut reader, writer) = conn.split();
+    assert!(!reader.is_closing());
+    assert!(!writer.is_closing());
+    writer
+        .write_message(vec![7u8; 2 * SMALL_LIMIT])
+        .await
+        .unwrap();
+    assert_eq!(reader.read_message().await, None);
+    assert!(reader.is_closing());
+    assert!(writer.is_closing());
+    assert_eq!(writer.close_code(), Some(CloseCode::MESSAGE_TOO_BIG));
+}
+
+/// Once the connection is closing, the sink is not ready (`Error::Closed`) and refuses
+/// messages; a flush with nothing in flight succeeds. The same after this side's close and
+/// after the server's.
+pub async fn sink_is_not_ready_after_close(env: &Env) {
+    async fn check(writer: &mut squall::ClientWriter) {
+        assert!(matches!(
+            poll_fn(|cx| Pin::new(&mut *writer).poll_ready(cx)).await,
+            Err(Error::Closed(_))
+        ));
+        assert!(matches!(
+            Pin::new(&mut *writer).start_send(Message::from("late")),
+            Err(Error::Closed(_))
+        ));
+        poll_fn(|cx| Pin::new(&mut *writer).poll_flush(cx))
+            .await
+            .unwrap();
+    }
+    let (_reader, mut writer) = connect(env.echo("/sink-closed"), ConnectOptions::new())
+        .await
+        .split();
+    writer.close(CloseCode::NORMAL, None).await.unwrap();
+    check(&mut writer).await;
+
+    let url = format!("{}/sink-closed-by-server", env.small);
+    let (mut reader, mut writer) = connect(url, ConnectOptions::new()).await.split();
+    writer
+        .write_message(vec![7u8; 2 * SMALL_LIMIT])
+        .await
+        .unwrap();
+    assert_eq!(reader.read_message().await, None);
+    check(&mut writer).await;
+}
+
+/// `poll_flush` resolves once every message given to `start_send` was handed to the
+/// connection, in order, as `write_message` would have; it does not wait for the server.
+pub async fn sink_flush_hands_over_every_message(env: &Env) {
+    let (mut reader, mut writer) = connect(env.echo("/sink-flush"), ConnectOptions::new())
+        .await
+        .split();
+    let big = Message::from(vec![3u8; 256 * 1024]);
+    for message in [Message::from("one"), big.clone(), Message::from("three")] {
+        poll_fn(|cx| Pin::new(&mut writer).poll_ready(cx))
+            .await
+            .unwrap();
+        Pin::new(&mut writer).start_send(message).unwrap();
+    }
+    poll_fn(|cx| Pin::new(&mut writer).poll_flush(cx))
+        .await
+        .unwrap();
+    // Nothing is in flight any more: a second flush is ready at once.
+    let mut flush = poll_fn(|cx| Pin::new(&mut writer).poll_flush(cx));
+    assert!(
+        poll_once(&mut flush).await,
+        "a flush with nothing in flight"
+    );
+    assert_eq!(reader.read_message().await, Some(Message::from("one")));
+    assert_eq!(reader.read_message().await, Some(big));
+    assert_eq!(reader.read_message().await, Some(Message::from("three")));
+    writer.close(None, None).await.unwrap();
 }

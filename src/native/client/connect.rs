@@ -6,10 +6,12 @@ use std::time::Instant;
 use http::HeaderMap;
 use tokio::net::TcpStream;
 
-use super::connection::{Info, WebSocketClientConnection};
 use super::handshake::{handshake, Offer, Upgraded};
 use super::redirect;
 use super::request::{merge_headers, Address, Target};
+use super::shim::Reader;
+use crate::client::{Info, WebSocketClientConnection};
+use crate::methods::Negotiated;
 use crate::native::driver::{self, DriverConfig, Hooks};
 use crate::native::transport::AnyStream;
 use crate::protocol::handshake::HandshakeError;
@@ -250,12 +252,15 @@ pub(super) fn start(
     tokio::spawn(driver);
     let accepted = upgraded.accepted;
     let info = Info {
-        subprotocol: accepted.subprotocol,
-        extensions: (!accepted.extensions.is_empty()).then(|| accepted.extensions.join(", ")),
+        negotiated: Negotiated {
+            subprotocol: accepted.subprotocol,
+            extensions: (!accepted.extensions.is_empty()).then(|| accepted.extensions.join(", ")),
+        },
         response_headers: accepted.headers,
     };
     let events = (!callback_style).then_some(events);
-    WebSocketClientConnection::new(handle, events, info)
+    let reader = Reader::new(events, std::sync::Arc::clone(&handle.shared));
+    WebSocketClientConnection::new(handle, reader, info)
 }
 
 #[cfg(test)]

@@ -3,20 +3,19 @@
 //! [`websocket_connect`] resolves the host, connects TCP (directly or through an HTTP
 //! proxy's `CONNECT` tunnel, and TLS for `wss://`), runs the opening handshake (following
 //! redirects when asked) and spawns a task that drives the connection (the same driver as the
-//! server's). The returned [`WebSocketClientConnection`] talks to that task.
+//! server's). The returned [`WebSocketClientConnection`](crate::WebSocketClientConnection)
+//! (written once for both backends in `crate::client`) talks to that task through `shim`.
 
 mod body;
 mod connect;
-mod connection;
 mod handshake;
 mod on_stream;
 mod proxy;
 mod redirect;
 mod request;
-mod sink;
+pub(crate) mod shim;
 #[cfg(feature = "tls")]
 mod tls;
 
 pub use connect::websocket_connect;
-pub use connection::{ClientReader, ClientWriter, WebSocketClientConnection};
 pub use on_stream::websocket_connect_on;

@@ -2,10 +2,10 @@
 //! opened.
 
 use super::connect::start;
-use super::connection::WebSocketClientConnection;
 use super::handshake::{handshake, Offer};
 use super::request::{merge_headers, Target};
 use crate::native::transport::{AnyStream, Transport};
+use crate::WebSocketClientConnection;
 use crate::{ConnectOptions, Error, IntoClientRequest};
 
 /// Opens a WebSocket connection over `stream`, a byte stream the caller already connected

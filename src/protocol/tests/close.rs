@@ -28,7 +28,7 @@ fn peer_close_is_echoed_with_the_same_code_and_server_closes_tcp() {
         (c.code.as_u16(), c.reason.as_str(), c.by_peer, c.clean),
         (4000, "bye", true, true)
     );
-    assert_eq!(s.close_code(), Some(CloseCode::from(4000)));
+    assert_eq!(s.closed().map(|c| c.code), Some(CloseCode::from(4000)));
     assert_eq!(s.closed().map(|c| c.reason.as_str()), Some("bye"));
     assert!(s.is_finished());
 }

@@ -183,7 +183,7 @@ fn huge_announced_length_without_limits_allocates_nothing_up_front() {
     assert_eq!(events(&mut s), []);
     assert_eq!(s.state(), super::super::State::Open);
     s.receive_eof();
-    assert_eq!(s.close_code(), Some(CloseCode::ABNORMAL));
+    assert_eq!(s.closed().map(|c| c.code), Some(CloseCode::ABNORMAL));
 }
 
 #[test]
