@@ -19,7 +19,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
-use crate::protocol::Closed;
+use crate::protocol::{reported_close, Closed};
 use crate::{CloseCode, CloseFrame, Error, Failure, Message, MessageCallback, ProtocolError};
 
 /// The close code sent when a message exceeds `max_message_size`: scripts may not send
@@ -365,13 +365,17 @@ impl Socket {
                 return;
             }
             let clean = event.was_clean();
-            // As the native client: this side's code and reason when it closed first and the
-            // server answered; otherwise the server's, or the 1006 the browser reports when
-            // the connection ended without a close frame.
-            let (code, reason) = match (&state.error, &state.sent) {
-                (Some(error), _) => (error.close_code(), error.to_string()),
-                (None, Some(sent)) if clean => sent.clone(),
-                (None, _) => (CloseCode::from(event.code()), event.reason()),
+            // The core's rule: this side's code and reason when it closed first and the
+            // server answered; otherwise the server's (the browser reports 1005 for a close
+            // frame without a code, and 1006 when the connection ended without one).
+            let (code, reason) = match &state.error {
+                Some(error) => (error.close_code(), error.to_string()),
+                None => reported_close(
+                    state.sent.as_ref(),
+                    clean,
+                    Some(CloseCode::from(event.code())),
+                    event.reason(),
+                ),
             };
             Closed {
                 code,

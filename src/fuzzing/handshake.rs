@@ -6,11 +6,11 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
-use crate::protocol::deflate::{client_accept, server_accept, DeflateParams, EXTENSION_NAME};
+use crate::protocol::deflate::{client_accept, client_negotiate, DeflateParams, EXTENSION_NAME};
 use crate::protocol::extensions::parse_extensions;
 use crate::protocol::handshake::{
-    accept_response, check_response, derive_accept_key, origin_matches_host, parse_request,
-    parse_response, validate_request, HandshakeError, HeadLimits,
+    check_response, derive_accept_key, origin_matches_host, parse_request, parse_response,
+    validate_request, HandshakeError, HeadLimits,
 };
 use crate::protocol::{Config, Connection, Role};
 use crate::CompressionOptions;
@@ -28,9 +28,10 @@ const OFFERED: [&str; 2] = ["chat", "superchat"];
 ///
 /// Invariants (see also the head invariants on [`handshake_response`]):
 /// - a request that passes `validate_request` has a valid key; the 101 answer built from
-///   it (echoing its first subprotocol and the permessage-deflate parameters
-///   `server_accept` picks) parses in full and passes the client's `check_response`, and
-///   the client's `client_accept` arrives at the server's parameters;
+///   it by `UpgradeRequest::accept` (echoing its first subprotocol, with the default
+///   compression options) parses in full, has the headers of `Agreement::headers`, passes
+///   the client's `check_response`, and the client's `client_negotiate` arrives at the
+///   server's parameters;
 /// - a rejected request gets a response that parses, with the rejection's 4xx status and
 ///   its body after the head, which the client reports as `UnexpectedStatus`.
 pub fn handshake_request(data: &[u8]) {
@@ -76,18 +77,16 @@ pub fn handshake_request(data: &[u8]) {
     }
 
     // The server answers: first subprotocol offered, the deflate offer it can take.
-    let subprotocol = upgrade.subprotocols.first().map(String::as_str);
+    let subprotocol = upgrade.subprotocols.first().cloned();
     let opts = CompressionOptions::default();
-    let deflate = parse_extensions(upgrade.extensions.iter().map(String::as_str))
-        .ok()
-        .and_then(|offers| server_accept(&offers, &opts));
-    let answer = accept_response(
-        &upgrade.key,
-        subprotocol,
-        deflate.as_ref().map(|(_, header)| header.as_str()),
-        &HeaderMap::new(),
-    );
+    let agreement = upgrade.accept(subprotocol.clone(), Some(opts.clone()));
+    let answer = agreement.response(&HeaderMap::new());
     let (response, _) = parse_whole_response(&answer);
+    assert_eq!(
+        response.headers(),
+        &agreement.headers(),
+        "101 bytes and headers differ"
+    );
 
     // The client reads it.
     let accepted = match check_response(
@@ -100,18 +99,16 @@ pub fn handshake_request(data: &[u8]) {
         Ok(accepted) => accepted,
         Err(error) => panic!("the client refused the server's answer: {error}"),
     };
-    assert_eq!(accepted.subprotocol.as_deref(), subprotocol);
-    let Ok(extensions) = parse_extensions(accepted.extensions.iter().map(String::as_str)) else {
-        panic!(
-            "the server's extensions do not parse: {:?}",
-            accepted.extensions
-        );
-    };
-    assert_eq!(
-        client_accept(&extensions, &opts),
-        Ok(deflate.map(|(params, _)| params)),
-        "client and server disagree on permessage-deflate"
-    );
+    assert_eq!(accepted.subprotocol, subprotocol);
+    let values = accepted.extensions.iter().map(String::as_str);
+    match client_negotiate(values, &opts) {
+        Ok(params) => assert_eq!(
+            params,
+            agreement.deflate.map(|(params, _)| params),
+            "client and server disagree on permessage-deflate"
+        ),
+        Err(error) => panic!("the client refused the server's extensions: {error}"),
+    }
 }
 
 /// Parses arbitrary bytes as the answer to an upgrade request, then runs the client's

@@ -10,6 +10,7 @@
 //! Drivers (the tokio backend in this crate, or your own) follow the call order documented
 //! on [`Connection`].
 
+mod close_rule;
 mod config;
 mod connection;
 #[cfg(all(feature = "deflate", not(target_arch = "wasm32")))]
@@ -28,6 +29,7 @@ mod utf8;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use close_rule::reported_close;
 pub use config::{Config, DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE};
 pub use connection::MAX_CONTROL_PAYLOAD;
 pub use connection::{Connection, State, Transmit};

@@ -8,6 +8,7 @@ use super::connection::{Connection, State, MAX_CONTROL_PAYLOAD};
 use super::event::{Closed, Event};
 use super::frame::{parse_header, FrameHeader, OpCode};
 use super::mask::apply_mask;
+use super::reported_close;
 use super::utf8::Utf8Validator;
 use super::Role;
 use crate::{CloseCode, CloseFrame, Message, ProtocolError};
@@ -391,30 +392,23 @@ impl Connection {
         let (code, reason) = parse_close_payload(payload)?;
         self.discarding = true;
         self.partial = None;
-        let closed = match self.sent_close.clone() {
-            // The peer answered our close: the handshake is complete.
-            Some((code, reason)) => Closed {
+        // Either the peer answered our close or it started: the handshake is complete.
+        let by_peer = self.sent_close.is_none();
+        let (reported, reason) = reported_close(self.sent_close.as_ref(), true, code, reason);
+        if by_peer {
+            // Echo its code (an empty close is answered with an empty one).
+            let echo = code.map(|code| CloseFrame {
                 code,
-                reason,
-                by_peer: false,
-                clean: true,
-                error: None,
-            },
-            // The peer started: echo its code (an empty close is answered with an empty one).
-            None => {
-                let echo = code.map(|code| CloseFrame {
-                    code,
-                    reason: String::new(),
-                });
-                self.send_close(echo.as_ref());
-                Closed {
-                    code: code.unwrap_or(CloseCode::NO_STATUS),
-                    reason,
-                    by_peer: true,
-                    clean: true,
-                    error: None,
-                }
-            }
+                reason: String::new(),
+            });
+            self.send_close(echo.as_ref());
+        }
+        let closed = Closed {
+            code: reported,
+            reason,
+            by_peer,
+            clean: true,
+            error: None,
         };
         self.close_transport(now.get());
         self.finish(closed);

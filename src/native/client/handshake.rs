@@ -7,8 +7,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::body::{read_body, BODY_TIMEOUT};
 use super::request::Target;
 use crate::protocol::handshake::{
-    check_response, generate_key, parse_response, AcceptedResponse, ClientRequest, HandshakeError,
-    HeadLimits,
+    check_response, generate_key, parse_response, AcceptedResponse, BodyDecoder, ClientRequest,
+    HandshakeError, HeadLimits,
 };
 use crate::{CompressionOptions, Error};
 
@@ -49,31 +49,6 @@ fn extension_offer(
         tracing::debug!("compression_options ignored: built without the `deflate` feature");
     }
     (None, Vec::new())
-}
-
-/// The permessage-deflate parameters the server's `Sec-WebSocket-Extensions` accepted
-/// (RFC 7692 §7.1); `None` when it declined (or nothing was offered).
-#[cfg(feature = "deflate")]
-fn accept_extensions(
-    accepted: &AcceptedResponse,
-    compression: Option<&CompressionOptions>,
-) -> Result<Option<Deflate>, HandshakeError> {
-    use crate::protocol::{deflate, extensions};
-    let Some(options) = compression else {
-        return Ok(None);
-    };
-    let malformed = |err: &dyn std::fmt::Display| {
-        HandshakeError::Malformed(format!("Sec-WebSocket-Extensions: {err}"))
-    };
-    let response = extensions::parse_extensions(accepted.extensions.iter().map(String::as_str))
-        .map_err(|err| malformed(&err))?;
-    match deflate::client_accept(&response, options) {
-        Ok(params) => Ok(params.map(|params| (params, options.clone()))),
-        Err(deflate::DeflateNegotiationError::UnsupportedExtension(name)) => {
-            Err(HandshakeError::UnofferedExtension(name))
-        }
-        Err(err) => Err(malformed(&err)),
-    }
 }
 
 /// Sends the upgrade request for `target` and waits for a 101 answer that passes the
@@ -123,13 +98,8 @@ pub(super) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     let (body, leftover) = if response.status() == StatusCode::SWITCHING_PROTOCOLS {
         (bytes::Bytes::new(), rest)
     } else {
-        let body = read_body(
-            stream,
-            response.status(),
-            response.headers(),
-            rest,
-            BODY_TIMEOUT,
-        );
+        let decoder = BodyDecoder::new(response.status(), response.headers());
+        let body = read_body(stream, decoder, rest, BODY_TIMEOUT);
         (body.await, Vec::new())
     };
     let accepted = check_response(
@@ -139,9 +109,18 @@ pub(super) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         &offered_extensions,
         body,
     )?;
+    #[cfg(feature = "deflate")]
+    let deflate = match offer.compression {
+        Some(options) => {
+            let values = accepted.extensions.iter().map(String::as_str);
+            crate::protocol::deflate::client_negotiate(values, options)?
+                .map(|params| (params, options.clone()))
+        }
+        None => None,
+    };
     Ok(Upgraded {
         #[cfg(feature = "deflate")]
-        deflate: accept_extensions(&accepted, offer.compression)?,
+        deflate,
         accepted,
         leftover,
     })

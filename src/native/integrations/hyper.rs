@@ -27,8 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -230,7 +229,7 @@ impl Pending {
             on_upgrade,
         } = self;
         let agreement = negotiate(&mut handler, &request, &offer).await?;
-        let headers = agreement.headers(&offer);
+        let headers = agreement.headers();
         let span = tracing::debug_span!("connection", peer = tracing::field::Empty);
         if let Some(peer) = request.peer_addr() {
             span.record("peer", tracing::field::display(peer));
@@ -296,29 +295,10 @@ pub(crate) fn response<B: From<Bytes>>(outcome: Result<HeaderMap, Rejection>) ->
     }
 }
 
-/// A rejection as an HTTP response: its status, its headers (less the framing ones, which
-/// the server writes itself) with `Content-Type: text/plain; charset=utf-8` unless it sets
-/// one, and its body.
+/// A rejection as an HTTP response, by [`Rejection::into_http_response`].
 pub(crate) fn reject<B: From<Bytes>>(rejection: Rejection) -> http::Response<B> {
     tracing::debug!(status = %rejection.status, "handshake rejected");
-    let Rejection {
-        status,
-        mut headers,
-        body,
-    } = rejection;
-    for framing in [CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION] {
-        headers.remove(framing);
-    }
-    if !headers.contains_key(CONTENT_TYPE) {
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-    }
-    let mut response = http::Response::new(B::from(Bytes::from(body)));
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
+    rejection.into_http_response()
 }
 
 /// A connection upgraded by hyper. It has no socket to set options on, so

@@ -20,7 +20,7 @@ use super::Settings;
 use crate::native::driver::{self, DriverConfig, Incoming};
 use crate::native::transport::AnyStream;
 use crate::native::Transport;
-use crate::protocol::handshake::{self, HeadLimits, Rejection, UpgradeRequest};
+use crate::protocol::handshake::{self, Agreement, HeadLimits, Rejection, UpgradeRequest};
 use crate::protocol::{Config, Connection, Role};
 use crate::{CloseCode, CloseFrame};
 
@@ -65,14 +65,7 @@ pub(crate) async fn read_request(
             Ok(None) => {}
             Err(error) => {
                 tracing::debug!(%error, "bad upgrade request");
-                let status = match error {
-                    handshake::HandshakeError::HeadTooLarge { .. }
-                    | handshake::HandshakeError::TooManyHeaders { .. } => {
-                        http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
-                    }
-                    _ => http::StatusCode::BAD_REQUEST,
-                };
-                respond(stream, &Rejection::new(status, error.to_string())).await;
+                respond(stream, &Rejection::from(&error)).await;
                 return None;
             }
         }
@@ -134,60 +127,6 @@ pub(crate) async fn dispatch(
     .await
 }
 
-/// What the handler agreed to during the handshake.
-pub(crate) struct Agreement {
-    pub(crate) subprotocol: Option<String>,
-    /// The `Sec-WebSocket-Extensions` response value.
-    pub(crate) extensions: Option<String>,
-    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
-    deflate: NegotiatedDeflate,
-}
-
-impl Agreement {
-    /// The 101 response for this agreement.
-    pub(crate) fn response(&self, offer: &UpgradeRequest) -> Vec<u8> {
-        handshake::accept_response(
-            &offer.key,
-            self.subprotocol.as_deref(),
-            self.extensions.as_deref(),
-            &http::HeaderMap::new(),
-        )
-    }
-
-    /// The headers of the 101 response for this agreement, for HTTP servers that write
-    /// the response themselves: `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, and
-    /// `Sec-WebSocket-Protocol`/`Sec-WebSocket-Extensions` when agreed. As in
-    /// [`response`](Self::response), control characters are dropped from the values.
-    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
-    pub(crate) fn headers(&self, offer: &UpgradeRequest) -> http::HeaderMap {
-        use http::header::{
-            CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL,
-            UPGRADE,
-        };
-        let mut headers = http::HeaderMap::with_capacity(5);
-        headers.insert(UPGRADE, http::HeaderValue::from_static("websocket"));
-        headers.insert(CONNECTION, http::HeaderValue::from_static("Upgrade"));
-        let accept = handshake::derive_accept_key(offer.key.as_bytes());
-        let agreed = [
-            (SEC_WEBSOCKET_ACCEPT, Some(accept.as_str())),
-            (SEC_WEBSOCKET_PROTOCOL, self.subprotocol.as_deref()),
-            (SEC_WEBSOCKET_EXTENSIONS, self.extensions.as_deref()),
-        ];
-        for (name, value) in agreed {
-            let Some(value) = value else { continue };
-            let clean: Vec<u8> = value
-                .bytes()
-                .filter(|&byte| byte == b'\t' || (byte >= 0x20 && byte != 0x7f))
-                .collect();
-            // Without control characters every byte string is a valid header value.
-            if let Ok(value) = http::HeaderValue::from_bytes(&clean) {
-                headers.insert(name, value);
-            }
-        }
-        headers
-    }
-}
-
 /// Runs the hooks that decide the upgrade, in Tornado's order: `check_origin` (403),
 /// `prepare` (any status), then `select_subprotocol` and `get_compression_options`.
 pub(crate) async fn negotiate<H: WebSocketHandler>(
@@ -197,22 +136,12 @@ pub(crate) async fn negotiate<H: WebSocketHandler>(
 ) -> Result<Agreement, Rejection> {
     if let Some(origin) = &offer.origin {
         if !handler.check_origin(origin, request) {
-            return Err(Rejection::new(
-                http::StatusCode::FORBIDDEN,
-                "Cross origin websockets not allowed",
-            ));
+            return Err(Rejection::cross_origin());
         }
     }
     handler.prepare(request).await?;
-    let subprotocol = handler
-        .select_subprotocol(&offer.subprotocols)
-        .filter(|chosen| offer.subprotocols.contains(chosen));
-    let (deflate, extensions) = negotiate_compression(handler, offer);
-    Ok(Agreement {
-        subprotocol,
-        extensions,
-        deflate,
-    })
+    let subprotocol = handler.select_subprotocol(&offer.subprotocols);
+    Ok(offer.accept(subprotocol, handler.get_compression_options()))
 }
 
 /// The handshake of one connection with handler `H`: the hooks, then the 101. Returns
@@ -237,7 +166,9 @@ pub(crate) async fn serve<H: WebSocketHandler>(
             return None;
         }
     };
-    stream.write_all(&agreement.response(&offer)).await.ok()?;
+    let response = agreement.response(&http::HeaderMap::new());
+    stream.write_all(&response).await.ok()?;
+    drop(response);
     Some(establish(
         handler, stream, &leftover, request, agreement, args, &settings, shutdown,
     ))
@@ -373,80 +304,4 @@ async fn contain(ws: &WebSocket, hooks: impl Future<Output = ()> + UnwindSafe) -
     let frame = CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal error").ok();
     let _ = ws.handle().start_close(frame);
     Err(())
-}
-
-/// The permessage-deflate parameters and options for the core, when agreed.
-#[cfg(feature = "deflate")]
-type NegotiatedDeflate = Option<(
-    crate::protocol::deflate::DeflateParams,
-    crate::CompressionOptions,
-)>;
-#[cfg(not(feature = "deflate"))]
-type NegotiatedDeflate = ();
-
-/// Asks the handler for compression options and, when it gives some, takes the first
-/// acceptable permessage-deflate offer (RFC 7692 §7): the parameters for the core and the
-/// response header value.
-#[cfg(feature = "deflate")]
-fn negotiate_compression<H: WebSocketHandler>(
-    handler: &H,
-    offer: &UpgradeRequest,
-) -> (NegotiatedDeflate, Option<String>) {
-    use crate::protocol::{deflate, extensions};
-    let Some(options) = handler.get_compression_options() else {
-        return (None, None);
-    };
-    let offers = match extensions::parse_extensions(offer.extensions.iter().map(String::as_str)) {
-        Ok(offers) => offers,
-        Err(error) => {
-            tracing::debug!(%error, "malformed Sec-WebSocket-Extensions; compression declined");
-            return (None, None);
-        }
-    };
-    match deflate::server_accept(&offers, &options) {
-        Some((params, header)) => (Some((params, options)), Some(header)),
-        None => (None, None),
-    }
-}
-
-/// Without the `deflate` feature, compression is never negotiated.
-#[cfg(not(feature = "deflate"))]
-fn negotiate_compression<H: WebSocketHandler>(
-    _handler: &H,
-    _offer: &UpgradeRequest,
-) -> ((), Option<String>) {
-    ((), None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers_are_those_of_the_raw_response() {
-        let offer = UpgradeRequest {
-            key: "dGhlIHNhbXBsZSBub25jZQ==".to_owned(),
-            subprotocols: vec!["chat".to_owned()],
-            extensions: Vec::new(),
-            origin: None,
-        };
-        for (subprotocol, extensions) in [
-            (None, None),
-            (
-                Some("chat"),
-                Some("permessage-deflate; server_no_context_takeover"),
-            ),
-        ] {
-            let agreement = Agreement {
-                subprotocol: subprotocol.map(str::to_owned),
-                extensions: extensions.map(str::to_owned),
-                deflate: Default::default(),
-            };
-            let raw = agreement.response(&offer);
-            let (response, _) = handshake::parse_response(&raw, &HeadLimits::default())
-                .unwrap()
-                .unwrap();
-            assert_eq!(response.headers(), &agreement.headers(&offer));
-        }
-    }
 }

@@ -8,6 +8,9 @@
 //! * a server picks the first acceptable offer with [`server_accept`] and sends back the
 //!   header value it returns.
 //!
+//! [`server_negotiate`] and [`client_negotiate`] do the same from the raw header values,
+//! parsing included: the server and the client drivers both call them.
+//!
 //! Both end with the [`DeflateParams`] in force, which the connection core turns into its
 //! codec (crate-private): a compressor for the messages this side sends and a
 //! decompressor, capped at the message size limit, for the messages it receives.
@@ -22,6 +25,6 @@ mod negotiation;
 
 pub(crate) use codec::{DeflateError, PerMessageDeflate};
 pub use negotiation::{
-    client_accept, client_offer, server_accept, DeflateNegotiationError, DeflateParams,
-    EXTENSION_NAME,
+    client_accept, client_negotiate, client_offer, server_accept, server_negotiate,
+    DeflateNegotiationError, DeflateParams, EXTENSION_NAME,
 };

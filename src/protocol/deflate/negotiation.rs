@@ -3,7 +3,8 @@
 use std::fmt;
 
 use crate::compression::CompressionOptions;
-use crate::protocol::extensions::ExtensionOffer;
+use crate::protocol::extensions::{parse_extensions, ExtensionOffer};
+use crate::protocol::handshake::HandshakeError;
 
 /// The extension token, `permessage-deflate`.
 pub const EXTENSION_NAME: &str = "permessage-deflate";
@@ -430,6 +431,77 @@ pub fn client_accept(
 }
 
 /// The permessage-deflate parameters of one offer or response, checked for syntax.
+/// The server's whole negotiation from the raw `Sec-WebSocket-Extensions` request values
+/// (one per header, as [`UpgradeRequest::extensions`] holds them): parses them and takes
+/// the first acceptable permessage-deflate offer with [`server_accept`].
+///
+/// Values that do not parse get no compression: the server declines every extension,
+/// which RFC 6455 §9.1 allows. [`UpgradeRequest::accept`] calls this.
+///
+/// [`UpgradeRequest::extensions`]: crate::protocol::handshake::UpgradeRequest::extensions
+/// [`UpgradeRequest::accept`]: crate::protocol::handshake::UpgradeRequest::accept
+///
+/// ```
+/// use squall::protocol::deflate::server_negotiate;
+/// use squall::CompressionOptions;
+///
+/// let opts = CompressionOptions::default();
+/// let (_, response) = server_negotiate(["x-foo, permessage-deflate"], &opts).unwrap();
+/// assert_eq!(response, "permessage-deflate");
+/// assert!(server_negotiate(["permessage-deflate;"], &opts).is_none());
+/// ```
+#[must_use]
+pub fn server_negotiate<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+    opts: &CompressionOptions,
+) -> Option<(DeflateParams, String)> {
+    let offers = parse_extensions(values).ok()?;
+    server_accept(&offers, opts)
+}
+
+/// The client's whole check of the raw `Sec-WebSocket-Extensions` response values (as
+/// [`AcceptedResponse::extensions`] holds them) after offering [`client_offer`]`(opts)`:
+/// parses them and checks them with [`client_accept`]. `Ok(None)` when the server declined.
+///
+/// [`AcceptedResponse::extensions`]: crate::protocol::handshake::AcceptedResponse::extensions
+///
+/// # Errors
+///
+/// [`HandshakeError::UnofferedExtension`] when the response names another extension;
+/// [`HandshakeError::Malformed`] when the values do not parse, or the permessage-deflate
+/// answer is one RFC 7692 does not allow (see [`DeflateNegotiationError`]).
+///
+/// ```
+/// use squall::protocol::deflate::client_negotiate;
+/// use squall::{CompressionOptions, HandshakeError};
+///
+/// let opts = CompressionOptions::default();
+/// let params = client_negotiate(["permessage-deflate"], &opts)?.unwrap();
+/// assert_eq!(params.server_max_window_bits, 15);
+/// assert_eq!(client_negotiate([], &opts)?, None);
+/// assert!(matches!(
+///     client_negotiate(["x-foo"], &opts),
+///     Err(HandshakeError::UnofferedExtension(name)) if name == "x-foo"
+/// ));
+/// # Ok::<(), HandshakeError>(())
+/// ```
+pub fn client_negotiate<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+    opts: &CompressionOptions,
+) -> Result<Option<DeflateParams>, HandshakeError> {
+    let malformed = |err: &dyn fmt::Display| {
+        HandshakeError::Malformed(format!("Sec-WebSocket-Extensions: {err}"))
+    };
+    let response = parse_extensions(values).map_err(|err| malformed(&err))?;
+    match client_accept(&response, opts) {
+        Ok(params) => Ok(params),
+        Err(DeflateNegotiationError::UnsupportedExtension(name)) => {
+            Err(HandshakeError::UnofferedExtension(name))
+        }
+        Err(err) => Err(malformed(&err)),
+    }
+}
+
 #[derive(Debug, Default)]
 struct Received {
     server_no_context_takeover: bool,

@@ -85,6 +85,38 @@ pub enum HandshakeError {
     },
 }
 
+impl HandshakeError {
+    /// The HTTP status a server answers this error with, the one map from handshake error
+    /// to status: 431 Request Header Fields Too Large for [`HeadTooLarge`](Self::HeadTooLarge)
+    /// and [`TooManyHeaders`](Self::TooManyHeaders), 408 Request Timeout for
+    /// [`Timeout`](Self::Timeout), the status of [`Rejected`](Self::Rejected) and of
+    /// [`UnexpectedStatus`](Self::UnexpectedStatus), and 400 Bad Request for the rest.
+    ///
+    /// `Rejection::from(&error)` is the full answer (this status, the message as its body).
+    ///
+    /// ```
+    /// use squall::protocol::handshake::{parse_request, HeadLimits};
+    ///
+    /// let limits = HeadLimits { max_head_bytes: 16, ..HeadLimits::default() };
+    /// let error = parse_request(b"GET / HTTP/1.1\r\nHost: example.com\r\n", &limits).unwrap_err();
+    /// assert_eq!(error.http_status(), http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    /// let error = parse_request(b"GET / HTTP/1.1\r\nHost\r\n\r\n", &HeadLimits::default())
+    ///     .unwrap_err();
+    /// assert_eq!(error.http_status(), http::StatusCode::BAD_REQUEST);
+    /// ```
+    #[must_use]
+    pub fn http_status(&self) -> StatusCode {
+        match self {
+            Self::HeadTooLarge { .. } | Self::TooManyHeaders { .. } => {
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            }
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Rejected { status } | Self::UnexpectedStatus { status, .. } => *status,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
 /// The start of a response body, for an error message: `: "text"`, or nothing when the body
 /// is empty or not text.
 fn excerpt(body: &Bytes) -> String {

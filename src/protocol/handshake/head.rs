@@ -250,18 +250,36 @@ pub(super) fn has_token(headers: &HeaderMap, name: &str, token: &str) -> bool {
     list_elements(headers, name).any(|element| element.eq_ignore_ascii_case(token.as_bytes()))
 }
 
+/// Whether a header value may hold `byte`: anything but the controls other than HTAB, so
+/// CR and LF cannot inject lines (RFC 9110 §5.5).
+fn is_value_byte(byte: u8) -> bool {
+    byte == b'\t' || (byte >= 0x20 && byte != 0x7f)
+}
+
 /// Appends `Name: value\r\n`, dropping from `value` the bytes a header value may not hold
-/// (controls other than HTAB, so CR and LF cannot inject lines).
+/// (see [`is_value_byte`]).
 pub(super) fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
-    out.extend(
-        value
+    out.extend(value.iter().copied().filter(|&byte| is_value_byte(byte)));
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `value` as a [`HeaderValue`], less the bytes [`push_header`] drops: the same header
+/// [`push_header`] writes, for servers that write the response themselves.
+pub(super) fn clean_value(value: &[u8]) -> HeaderValue {
+    let value = if value.iter().all(|&byte| is_value_byte(byte)) {
+        HeaderValue::from_bytes(value)
+    } else {
+        let clean: Vec<u8> = value
             .iter()
             .copied()
-            .filter(|&byte| byte == b'\t' || (byte >= 0x20 && byte != 0x7f)),
-    );
-    out.extend_from_slice(b"\r\n");
+            .filter(|&b| is_value_byte(b))
+            .collect();
+        HeaderValue::from_bytes(&clean)
+    };
+    // Without those bytes, every byte string is a valid header value.
+    value.unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// Appends the user headers of `map` whose names `skip` does not reject, with their names

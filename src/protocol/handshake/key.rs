@@ -21,10 +21,23 @@ const WEBSOCKET_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// ```
 #[must_use]
 pub fn derive_accept_key(key: &[u8]) -> String {
+    String::from_utf8_lossy(&accept_key(key)).into_owned()
+}
+
+/// The length of a `Sec-WebSocket-Accept` value: the base64 of a 20-byte SHA-1 digest.
+pub(super) const ACCEPT_KEY_LEN: usize = 28;
+
+/// [`derive_accept_key`] without the allocation: the value's bytes, base64 (ASCII).
+pub(super) fn accept_key(key: &[u8]) -> [u8; ACCEPT_KEY_LEN] {
     let mut sha1 = Sha1::new();
     sha1.update(key);
     sha1.update(WEBSOCKET_GUID);
-    STANDARD.encode(sha1.finalize())
+    let mut out = [0; ACCEPT_KEY_LEN];
+    let written = STANDARD
+        .encode_slice(sha1.finalize(), &mut out)
+        .expect("the base64 of 20 bytes takes 28");
+    debug_assert_eq!(written, ACCEPT_KEY_LEN);
+    out
 }
 
 /// A `Sec-WebSocket-Key` value: the base64 of 16 random bytes.

@@ -545,3 +545,39 @@ fn params_summary_lists_non_defaults() {
         Ok(Some(dp(false, true, 12, 15)))
     );
 }
+
+#[test]
+fn negotiation_from_raw_header_values() {
+    let opts = CompressionOptions::default();
+    let (params, response) = server_negotiate(
+        ["x-foo", "permessage-deflate; server_no_context_takeover"],
+        &opts,
+    )
+    .unwrap();
+    assert!(params.server_no_context_takeover);
+    assert_eq!(
+        client_negotiate([response.as_str()], &opts).unwrap(),
+        Some(params)
+    );
+    // A request whose header does not parse gets no compression.
+    assert_eq!(server_negotiate(["permessage-deflate;"], &opts), None);
+    assert_eq!(server_negotiate([], &opts), None);
+
+    assert_eq!(client_negotiate([], &opts).unwrap(), None);
+    let error = |values: &[&str]| client_negotiate(values.iter().copied(), &opts).unwrap_err();
+    assert!(matches!(
+        error(&["x-foo"]),
+        HandshakeError::UnofferedExtension(name) if name == "x-foo"
+    ));
+    for malformed in [
+        &["permessage-deflate;"][..],
+        &["permessage-deflate; server_max_window_bits=16"],
+        &["permessage-deflate", "permessage-deflate"],
+    ] {
+        let error = error(malformed);
+        assert!(
+            matches!(&error, HandshakeError::Malformed(text) if text.starts_with("Sec-WebSocket-Extensions: ")),
+            "{malformed:?}: {error:?}"
+        );
+    }
+}
