@@ -263,16 +263,7 @@ impl Connection {
             self.fail(error, found);
         }
         self.eof_received = true;
-        self.discarding = true;
-        if self.state != State::Closed {
-            self.finish(Closed {
-                code: CloseCode::ABNORMAL,
-                reason: String::new(),
-                by_peer: true,
-                clean: false,
-                error: None,
-            });
-        }
+        self.close_abnormally(true);
     }
 
     /// Fires the timers that are due at `now`: keepalive pings, the ping timeout (closes
@@ -511,12 +502,17 @@ impl Connection {
 
     /// The driver is gone before the connection closed: it closes as abnormal (1006).
     pub(crate) fn abandon(&mut self) {
+        self.close_abnormally(false);
+    }
+
+    /// Closes without a close handshake (1006), unless already closed; input is ignored.
+    fn close_abnormally(&mut self, by_peer: bool) {
         self.discarding = true;
         if self.state != State::Closed {
             self.finish(Closed {
                 code: CloseCode::ABNORMAL,
                 reason: String::new(),
-                by_peer: false,
+                by_peer,
                 clean: false,
                 error: None,
             });

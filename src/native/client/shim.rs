@@ -9,7 +9,8 @@ use std::task::{Context, Poll};
 
 use futures_util::StreamExt;
 
-use crate::native::driver::{Events, Handle, Incoming, Shared};
+use crate::native::driver::{Events, Handle, Shared};
+use crate::protocol::Event;
 use crate::{CloseFrame, Error, Message};
 
 /// The writing side: every clone writes to the same connection.
@@ -72,9 +73,10 @@ impl Reader {
                 return Poll::Ready(None);
             };
             match std::task::ready!(events.poll_next_unpin(cx)) {
-                Some(Incoming::Message(message)) => return Poll::Ready(Some(message)),
-                // The client installs ping and pong hooks, so these do not arrive here.
-                Some(Incoming::Ping(_) | Incoming::Pong(_)) => {}
+                Some(Event::Message(message)) => return Poll::Ready(Some(message)),
+                // The client installs ping and pong hooks, so these do not arrive here, and
+                // the close ends the stream instead of arriving.
+                Some(_) => {}
                 None => self.events = None,
             }
         }

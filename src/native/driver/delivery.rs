@@ -8,7 +8,7 @@ use std::task::Context;
 use super::hooks::Hooks;
 use super::inline::InlineInbox;
 use super::shared::{Inner, Shared};
-use super::Incoming;
+use crate::protocol::Event;
 
 /// Whether the reader has handled every event delivered to it: the inline handler took
 /// them all (it runs in this poll, so it has answered what it could), or the event
@@ -54,8 +54,8 @@ pub(super) fn take_events<'a>(
             }
         };
         let to_hooks = match incoming {
-            Incoming::Message(_) => hooked_messages,
-            Incoming::Ping(_) | Incoming::Pong(_) => hooks.is_some(),
+            Event::Message(_) => hooked_messages,
+            _ => hooks.is_some(),
         };
         if to_hooks {
             for_hooks.push(incoming);

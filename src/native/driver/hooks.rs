@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::Incoming;
+use crate::protocol::Event;
 use crate::{ControlCallback, MessageCallback};
 
 /// Callbacks the driver calls itself instead of handing events to the event stream (the
@@ -22,14 +22,16 @@ pub(crate) struct Hooks {
 
 impl Hooks {
     /// Hands `incoming` to its callback; returns it when it is for the event stream.
-    pub(super) fn deliver(&mut self, incoming: Incoming) -> Option<Incoming> {
+    pub(super) fn deliver(&mut self, incoming: Event) -> Option<Event> {
         match incoming {
-            Incoming::Message(message) => match self.on_message.as_mut() {
+            Event::Message(message) => match self.on_message.as_mut() {
                 Some(callback) => callback(Some(message)),
-                None => return Some(Incoming::Message(message)),
+                None => return Some(Event::Message(message)),
             },
-            Incoming::Ping(data) => call(&mut self.on_ping, data),
-            Incoming::Pong(data) => call(&mut self.on_pong, data),
+            Event::Ping(data) => call(&mut self.on_ping, data),
+            Event::Pong { payload, .. } => call(&mut self.on_pong, payload),
+            // The close ends the events; it is never delivered.
+            Event::Closed(_) => {}
         }
         None
     }

@@ -10,14 +10,14 @@ use std::future::{poll_fn, Future};
 use std::task::Poll;
 
 use super::shared::Inner;
-use super::Incoming;
+use crate::protocol::Event;
 
 scoped_tls::scoped_thread_local!(static INBOX: RefCell<InlineInbox>);
 
 /// Events the driver took from the core for the handler polled in the same task.
 #[derive(Debug, Default)]
 pub(crate) struct InlineInbox {
-    queue: VecDeque<Incoming>,
+    queue: VecDeque<Event>,
     /// No more events will come: the close was recorded, or the driver finished.
     ended: bool,
 }
@@ -63,7 +63,7 @@ pub(super) fn with_inbox<R>(inbox: &RefCell<InlineInbox>, poll: impl FnOnce() ->
 
 /// The next event for a handler run by [`run_with`](super::run_with); `None` once the
 /// connection is closed. Pending until the driver delivers (it polls the handler then).
-pub(crate) fn next_inline() -> impl Future<Output = Option<Incoming>> {
+pub(crate) fn next_inline() -> impl Future<Output = Option<Event>> {
     poll_fn(|_| {
         if !INBOX.is_set() {
             debug_assert!(false, "next_inline polled outside run_with");

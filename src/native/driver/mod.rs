@@ -29,11 +29,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 use super::transport::Transport;
 use crate::protocol::{Connection, Output, State};
-use crate::Message;
 
 pub(crate) use hooks::Hooks;
 #[cfg(feature = "server")]
@@ -51,14 +50,6 @@ const HELD_FAILURE_GRACE: Duration = Duration::from_secs(1);
 use delivery::{reader_caught_up, take_events};
 use timers::{Timer, TimerTable};
 use write::KEEP_WRITE_BUFFER;
-
-/// What the driver hands to the application, in order.
-#[derive(Debug)]
-pub(crate) enum Incoming {
-    Message(Message),
-    Ping(Bytes),
-    Pong(Bytes),
-}
 
 /// Driver settings beyond the core's.
 #[derive(Clone, Copy, Debug)]

@@ -14,7 +14,6 @@ use bytes::Bytes;
 use futures_core::Stream;
 use tokio::sync::oneshot;
 
-use super::Incoming;
 use crate::protocol::{Closed, Connection, Event, State};
 use crate::{CloseCode, CloseFrame, Error, Message, WebSocketClosedError};
 
@@ -48,7 +47,7 @@ pub(super) struct Inner {
     /// Bytes the driver took from the core's output and has not written yet.
     pub(super) in_flight: usize,
     /// Events for the reader, oldest first.
-    inbox: VecDeque<Incoming>,
+    inbox: VecDeque<Event>,
     /// The reader is gone: events are dropped.
     reader_gone: bool,
     /// The close reached the reader's queue (the core holds how it closed): the events
@@ -223,7 +222,7 @@ impl Inner {
 
     /// Queues an event for the reader. The reader is not woken when it runs in the task
     /// now polling (`cx`): it is polled right after the driver.
-    pub(super) fn deliver(&mut self, incoming: Incoming, cx: &Context<'_>) {
+    pub(super) fn deliver(&mut self, incoming: Event, cx: &Context<'_>) {
         if self.reader_gone {
             return;
         }
@@ -249,24 +248,22 @@ impl Inner {
         current
     }
 
-    /// What the application sees of a core event: a pong also resolves the pings it
-    /// answers; `Err` is the close, which ends the events.
+    /// Takes a core event on its way to the application: a pong also resolves the pings
+    /// it answers; `Err` is the close, which ends the events (the reader sees the end of
+    /// its stream, never [`Event::Closed`] itself).
     #[inline]
-    pub(super) fn incoming(&mut self, event: Event) -> Result<Incoming, Closed> {
-        Ok(match event {
-            Event::Message(message) => Incoming::Message(message),
-            Event::Ping(payload) => Incoming::Ping(payload),
+    pub(super) fn incoming(&mut self, event: Event) -> Result<Event, Closed> {
+        match event {
+            Event::Closed(closed) => Err(closed),
             Event::Pong {
-                payload,
-                acknowledged,
+                acknowledged: Some(id),
+                ..
             } => {
-                if let Some(id) = acknowledged {
-                    self.resolve_pings(id);
-                }
-                Incoming::Pong(payload)
+                self.resolve_pings(id);
+                Ok(event)
             }
-            Event::Closed(closed) => return Err(closed),
-        })
+            other => Ok(other),
+        }
     }
 
     pub(super) fn resolve_pings(&mut self, acknowledged: u64) {
@@ -470,9 +467,9 @@ impl Events {
 }
 
 impl Stream for Events {
-    type Item = Incoming;
+    type Item = Event;
 
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Incoming>> {
+    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         let mut inner = self.shared.lock();
         if let Some(incoming) = inner.inbox.pop_front() {

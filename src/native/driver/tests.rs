@@ -10,7 +10,8 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncWriteExt, DuplexStream};
 
 use super::timers::BUFFER_IDLE;
-use super::{connect, Driver, DriverConfig, Incoming, Shared};
+use super::{connect, Driver, DriverConfig, Shared};
+use crate::protocol::Event;
 use crate::protocol::{Config, Connection, Role};
 use crate::Message;
 
@@ -59,7 +60,7 @@ fn client_frame(len: usize) -> Vec<u8> {
 
 async fn receive(events: &mut super::Events, len: usize) {
     match events.next().await {
-        Some(Incoming::Message(message)) => assert_eq!(message.len(), len),
+        Some(Event::Message(message)) => assert_eq!(message.len(), len),
         other => panic!("expected a message of {len} bytes, got {other:?}"),
     }
 }

@@ -17,11 +17,11 @@ use super::router::Router;
 use super::shutdown::{going_away, Shutdown};
 use super::websocket::WebSocket;
 use super::Settings;
-use crate::native::driver::{self, DriverConfig, Incoming};
+use crate::native::driver::{self, DriverConfig};
 use crate::native::transport::AnyStream;
 use crate::native::Transport;
 use crate::protocol::handshake::{self, Agreement, HeadLimits, Rejection, UpgradeRequest};
-use crate::protocol::{Config, Connection, Role};
+use crate::protocol::{Config, Connection, Event, Role};
 use crate::{CloseCode, CloseFrame};
 
 /// A request that passed the protocol checks and matched a route.
@@ -243,9 +243,11 @@ impl<H: WebSocketHandler, S: Transport> Established<H, S> {
                 handler.open(ws, std::mem::take(args)).await;
                 while let Some(incoming) = driver::next_inline().await {
                     match incoming {
-                        Incoming::Message(message) => handler.on_message(ws, message).await,
-                        Incoming::Ping(data) => handler.on_ping(ws, data),
-                        Incoming::Pong(data) => handler.on_pong(ws, data),
+                        Event::Message(message) => handler.on_message(ws, message).await,
+                        Event::Ping(data) => handler.on_ping(ws, data),
+                        Event::Pong { payload, .. } => handler.on_pong(ws, payload),
+                        // The end of the events is the close; it is never delivered.
+                        Event::Closed(_) => {}
                     }
                 }
             });
