@@ -56,9 +56,13 @@ async fn the_server_echoes_the_message_before_closing_for_the_violation_behind_i
     }
 }
 
-/// A raw server: the handshake, then `frames` in one write; returns what the client sent
-/// after the handshake, until it closed.
-async fn raw_server(frames: Vec<u8>) -> (std::net::SocketAddr, mpsc::Receiver<Vec<u8>>) {
+/// A raw server: the handshake, then `frames` in one write (or, with `split`, the first
+/// `split` bytes, then the rest 50 ms later); returns what the client sent after the
+/// handshake, until it closed.
+async fn raw_server(
+    frames: Vec<u8>,
+    split: Option<usize>,
+) -> (std::net::SocketAddr, mpsc::Receiver<Vec<u8>>) {
     let (sent, received) = mpsc::channel(1);
     let addr = serve_tcp(move |mut stream: TcpStream| {
         let frames = frames.clone();
@@ -66,8 +70,15 @@ async fn raw_server(frames: Vec<u8>) -> (std::net::SocketAddr, mpsc::Receiver<Ve
         async move {
             let head = read_head(&mut stream).await;
             let mut answer = switching_protocols(&head, "").into_bytes();
-            answer.extend_from_slice(&frames);
-            stream.write_all(&answer).await.unwrap();
+            if let Some(split) = split {
+                answer.extend_from_slice(&frames[..split]);
+                stream.write_all(&answer).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                stream.write_all(&frames[split..]).await.unwrap();
+            } else {
+                answer.extend_from_slice(&frames);
+                stream.write_all(&answer).await.unwrap();
+            }
             let mut from_client = Vec::new();
             let _ =
                 tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut from_client))
@@ -106,25 +117,31 @@ fn server_frames_first_then_reserved_opcode() -> Vec<u8> {
 
 #[tokio::test]
 async fn the_client_echoes_the_message_before_closing_for_the_violation_behind_it() {
-    let (addr, mut received) = raw_server(server_frames_first_then_reserved_opcode()).await;
-    let mut conn = websocket_connect(format!("ws://{addr}/"), ConnectOptions::new())
-        .await
-        .unwrap();
-    let echo = async {
-        while let Some(message) = conn.read_message().await {
-            let _ = conn.write_message(message).await;
-        }
-    };
-    within(echo).await;
-    let frames = client_frames(&within(received.recv()).await.unwrap());
-    assert_eq!(frames[0], (0x81, b"first".to_vec()), "the echo comes first");
-    assert_eq!(frames[1].0, 0x88);
-    assert_eq!(frames[1].1[..2], 1002u16.to_be_bytes());
+    // In one write, and with the violation 50 ms after the message, which a slow reader
+    // has taken from the connection but not answered yet.
+    for split in [None, Some(7)] {
+        let frames = server_frames_first_then_reserved_opcode();
+        let (addr, mut received) = raw_server(frames, split).await;
+        let mut conn = websocket_connect(format!("ws://{addr}/"), ConnectOptions::new())
+            .await
+            .unwrap();
+        let echo = async {
+            while let Some(message) = conn.read_message().await {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let _ = conn.write_message(message).await;
+            }
+        };
+        within(echo).await;
+        let frames = client_frames(&within(received.recv()).await.unwrap());
+        assert_eq!(frames[0], (0x81, b"first".to_vec()), "the echo comes first");
+        assert_eq!(frames[1].0, 0x88);
+        assert_eq!(frames[1].1[..2], 1002u16.to_be_bytes());
+    }
 }
 
 #[tokio::test]
 async fn a_client_that_does_not_read_still_closes_for_the_violation() {
-    let (addr, mut received) = raw_server(server_frames_first_then_reserved_opcode()).await;
+    let (addr, mut received) = raw_server(server_frames_first_then_reserved_opcode(), None).await;
     let conn = websocket_connect(format!("ws://{addr}/"), ConnectOptions::new())
         .await
         .unwrap();

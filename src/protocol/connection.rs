@@ -98,6 +98,9 @@ pub struct Connection {
     /// A violation found behind messages the application has not taken yet, and when:
     /// acted on once they are taken, so their answers go out before the close.
     pub(super) held_failure: Option<Box<(ProtocolError, Instant)>>,
+    /// Set by the tokio driver while its reader has messages it has not handled: a
+    /// violation then waits for them as for messages still queued here.
+    pub(crate) reader_behind: bool,
     /// After a failure or a received close: input is ignored (RFC 6455 §7.1.7).
     pub(super) discarding: bool,
     /// Masks and ping payloads; seeded on first use (a server may never need it), boxed so
@@ -172,6 +175,7 @@ impl Connection {
             partial: None,
             text_progress: None,
             held_failure: None,
+            reader_behind: false,
             discarding: false,
             rng: None,
             pings: VecDeque::new(),

@@ -126,7 +126,7 @@ impl Connection {
             match self.next_frame(&mut now) {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(error) if self.has_queued_message() => {
+                Err(error) if self.reader_behind || self.has_queued_message() => {
                     // Nothing after the violation counts: drop it, keep the violation.
                     self.discarding = true;
                     self.partial = None;
