@@ -46,7 +46,7 @@ pub(crate) use shared::{Events, Handle, Shared};
 /// Iterations of the poll loop before yielding to the runtime, for fairness.
 const POLL_BUDGET: usize = 64;
 /// How long a violation waits for the reader to handle the messages before it.
-const HELD_FAILURE_GRACE: Duration = Duration::from_secs(1);
+pub(super) const HELD_FAILURE_GRACE: Duration = Duration::from_secs(1);
 use delivery::{reader_caught_up, take_events};
 use timers::{Timer, TimerTable};
 use write::KEEP_WRITE_BUFFER;
@@ -316,12 +316,11 @@ impl<S: Transport> Driver<S> {
             // Close for the violation once the reader has handled the messages before it,
             // or once it has had a while to (it may not be reading at all).
             let now = Instant::now();
+            // The grace is also a deadline in `poll_timers`.
             if reader_caught_up(&inner, inline) || now >= found + HELD_FAILURE_GRACE {
                 inner.core.release_held_failure(now);
                 return Settled::Work;
             }
-            self.timers
-                .set(Timer::HeldFailure, found + HELD_FAILURE_GRACE);
         }
         if self.poll_timers(&mut inner, cx) {
             return Settled::Work;

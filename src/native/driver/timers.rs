@@ -1,5 +1,5 @@
-//! The driver's deadlines in one table (after quinn-proto's `TimerTable`), behind one tokio
-//! sleep armed for the earliest.
+//! The driver's own deadlines in one table (after quinn-proto's `TimerTable`), and one
+//! tokio sleep armed for the earliest of them and the core's.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::time::Sleep;
 
 use super::shared::Inner;
-use super::Driver;
+use super::{Driver, HELD_FAILURE_GRACE};
 use crate::native::transport::Transport;
 use crate::protocol::Output;
 use crate::Timeout;
@@ -17,22 +17,20 @@ use crate::Timeout;
 /// Buffers that large messages grew are freed after this long without a read.
 pub(super) const BUFFER_IDLE: Duration = Duration::from_secs(1);
 
-/// One deadline of the driver's.
+/// One deadline of the driver's own. The core's (keepalive, ping timeout, close
+/// handshake, idle, EOF wait, a held violation) are asked of the core each time instead of
+/// kept here: an idle connection carries no copy of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Timer {
-    /// The core's next deadline: keepalive, ping timeout, close handshake, idle, EOF wait.
-    Core,
     /// After our EOF, how long input is still read (and dropped).
     Linger,
     /// A peer that takes none of our output until then is dropped.
     WriteStall,
     /// Buffers that large messages grew are freed then, unless a read came meanwhile.
     ReleaseBuffers,
-    /// A violation held behind messages is acted on then, read or not.
-    HeldFailure,
 }
 
-const TIMERS: usize = 5;
+const TIMERS: usize = 3;
 
 /// When each [`Timer`] fires, and the one sleep armed for the earliest.
 #[derive(Debug, Default)]
@@ -68,10 +66,11 @@ impl TimerTable {
         due
     }
 
-    /// Whether the earliest deadline has passed; if not, the sleep is armed for it (with
-    /// the task's waker). With no deadline, the sleep is dropped.
-    pub(super) fn poll_due(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(deadline) = self.deadlines.iter().flatten().min().copied() else {
+    /// Whether the earliest deadline (this table's or `core`) has passed; if not, the sleep
+    /// is armed for it (with the task's waker). With no deadline, the sleep is dropped.
+    fn poll_due(&mut self, core: Option<Instant>, cx: &mut Context<'_>) -> bool {
+        let earliest = self.deadlines.iter().flatten().copied().chain(core).min();
+        let Some(deadline) = earliest else {
             self.sleep = None;
             return false;
         };
@@ -97,13 +96,20 @@ impl TimerTable {
 }
 
 impl<S: Transport> Driver<S> {
-    /// Brings the table up to date (the core's deadline, the stall and release timers),
-    /// then handles what is due, or arms the sleep. Returns whether a deadline fired.
+    /// Brings the table up to date (the stall and release timers), then handles what is
+    /// due, the core's deadlines included, or arms the sleep. Returns whether one fired.
     pub(super) fn poll_timers(&mut self, inner: &mut Inner, cx: &mut Context<'_>) -> bool {
-        match inner.core.deadline_without_held() {
-            Some(deadline) => self.timers.set(Timer::Core, deadline),
-            None => self.timers.stop(Timer::Core),
-        }
+        // A held violation is acted on after a grace even if the reader never catches up.
+        let held = inner
+            .core
+            .held_failure_since()
+            .map(|found| found + HELD_FAILURE_GRACE);
+        let core = inner
+            .core
+            .deadline_without_held()
+            .into_iter()
+            .chain(held)
+            .min();
         if self.unwritten() == 0 || self.io_failed {
             self.timers.stop(Timer::WriteStall);
         }
@@ -114,7 +120,7 @@ impl<S: Transport> Driver<S> {
                 .set(Timer::ReleaseBuffers, Instant::now() + BUFFER_IDLE);
             self.read_since_release_armed = false;
         }
-        if !self.timers.poll_due(cx) {
+        if !self.timers.poll_due(core, cx) {
             return false;
         }
         let now = Instant::now();
@@ -139,8 +145,7 @@ impl<S: Transport> Driver<S> {
             self.io_failed = true;
             self.peer_eof = true;
         }
-        self.timers.stop(Timer::Core);
-        if self.timers.expire(Timer::HeldFailure, now) {
+        if held.is_some_and(|deadline| now >= deadline) {
             inner.core.release_held_failure(now);
         }
         inner.core.handle_timeout(now);
