@@ -155,7 +155,7 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues a ping and returns its id, which a later [`Event::Pong`] acknowledges.
+    /// Queues a ping and returns its id, which a later [`Event::Pong`](super::Event::Pong) acknowledges.
     ///
     /// # Errors
     /// [`Error::ControlPayloadTooLong`] over 125 bytes; [`Error::Closed`] once closing.
