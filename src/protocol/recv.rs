@@ -25,6 +25,18 @@ pub(crate) struct TextProgress {
     utf8: Utf8Validator,
 }
 
+impl TextProgress {
+    /// Unmasks the rest of the frame's payload, now complete; the validator has checked
+    /// what came before.
+    #[cold]
+    fn finish(&self, payload: &mut [u8], mask: Option<[u8; 4]>) -> Utf8Validator {
+        if let Some(mask) = mask {
+            apply_mask(&mut payload[self.unmasked..], mask, self.unmasked);
+        }
+        self.utf8.clone()
+    }
+}
+
 /// A fragmented message being reassembled.
 #[derive(Debug)]
 pub(crate) struct Partial {
@@ -110,6 +122,22 @@ impl Connection {
         }
     }
 
+    /// Fails the connection, or holds the violation while messages before it wait for the
+    /// application (see [`receive`](Self::receive)).
+    #[cold]
+    #[inline(never)]
+    fn on_violation(&mut self, error: ProtocolError, now: Instant) {
+        if self.reader_behind || self.has_queued_message() {
+            // Nothing after the violation counts: drop it, keep the violation.
+            self.discarding = true;
+            self.partial = None;
+            self.text_progress = None;
+            self.held_failure = Some(Box::new((error, now)));
+        } else {
+            self.fail(error, now);
+        }
+    }
+
     /// Whether a message waits in the events for the application.
     fn has_queued_message(&self) -> bool {
         self.events.iter().any(|e| matches!(e, Event::Message(_)))
@@ -126,14 +154,7 @@ impl Connection {
             match self.next_frame(&mut now) {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(error) if self.reader_behind || self.has_queued_message() => {
-                    // Nothing after the violation counts: drop it, keep the violation.
-                    self.discarding = true;
-                    self.partial = None;
-                    self.text_progress = None;
-                    self.held_failure = Some(Box::new((error, now.get())));
-                }
-                Err(error) => self.fail(error, now.get()),
+                Err(error) => self.on_violation(error, now.get()),
             }
         }
         if self.discarding {
@@ -176,14 +197,18 @@ impl Connection {
         let mut payload = self.inbuf.split_to(header_len + payload_len);
         // Past the header in place: a second split would cost another handle on the buffer.
         payload.advance(header_len);
-        let progress = self.text_progress.take();
-        let unmasked = progress.as_ref().map_or(0, |p| p.unmasked);
-        if let Some(mask) = header.mask {
-            apply_mask(&mut payload[unmasked..], mask, unmasked);
-        }
+        // A frame that arrived whole (the common case) has no progress to pick up.
+        let utf8 = match self.text_progress.take() {
+            None => {
+                if let Some(mask) = header.mask {
+                    apply_mask(&mut payload, mask, 0);
+                }
+                Utf8Validator::default()
+            }
+            Some(progress) => progress.finish(&mut payload, header.mask),
+        };
         match header.opcode {
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                let utf8 = progress.map(|p| p.utf8).unwrap_or_default();
                 self.on_data(&header, payload, utf8)?
             }
             OpCode::Ping => self.on_ping(payload.freeze()),
@@ -203,6 +228,7 @@ impl Connection {
     /// Unmasks and checks the part of an uncompressed text frame that has arrived (the
     /// buffer holds no more than this frame), so invalid UTF-8 fails before the rest comes.
     /// A continuation whose message so far ends inside a character is checked once whole.
+    #[cold]
     fn check_text_so_far(
         &mut self,
         header: &FrameHeader,
