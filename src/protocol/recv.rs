@@ -179,7 +179,9 @@ impl Connection {
                 limit: usize::MAX,
             })?;
         if self.inbuf.len() < header_len + payload_len {
-            self.check_text_so_far(&header, header_len)?;
+            // The header's parts by value: a reference would keep the header in memory on
+            // every frame's path, not only this one.
+            self.check_text_so_far(header.opcode, header.rsv1, header.mask, header_len)?;
             // Room for the rest of the frame, but no more than arrived, or than the largest
             // frame received so far, or MIN_RESERVE: a header alone must not make this side
             // allocate the length it announces. Reserving the rest at once reclaims the
@@ -231,11 +233,13 @@ impl Connection {
     #[cold]
     fn check_text_so_far(
         &mut self,
-        header: &FrameHeader,
+        opcode: OpCode,
+        rsv1: bool,
+        mask: Option<[u8; 4]>,
         header_len: usize,
     ) -> Result<(), ProtocolError> {
-        let checked = match (header.opcode, &self.partial) {
-            (OpCode::Text, None) => !header.rsv1,
+        let checked = match (opcode, &self.partial) {
+            (OpCode::Text, None) => !rsv1,
             (OpCode::Continuation, Some(partial)) => partial.ends_on_a_character(),
             _ => false,
         };
@@ -244,7 +248,7 @@ impl Connection {
         }
         let progress = self.text_progress.get_or_insert_with(Box::default);
         let payload = &mut self.inbuf[header_len..];
-        if let Some(mask) = header.mask {
+        if let Some(mask) = mask {
             apply_mask(&mut payload[progress.unmasked..], mask, progress.unmasked);
         }
         progress.unmasked = payload.len();
