@@ -29,11 +29,11 @@ impl TextProgress {
     /// Unmasks the rest of the frame's payload, now complete; the validator has checked
     /// what came before.
     #[cold]
-    fn finish(&self, payload: &mut [u8], mask: Option<[u8; 4]>) -> Utf8Validator {
+    fn finish(self, payload: &mut [u8], mask: Option<[u8; 4]>) -> Utf8Validator {
         if let Some(mask) = mask {
             apply_mask(&mut payload[self.unmasked..], mask, self.unmasked);
         }
-        self.utf8.clone()
+        self.utf8
     }
 }
 
@@ -207,7 +207,7 @@ impl Connection {
                 }
                 Utf8Validator::default()
             }
-            Some(progress) => progress.finish(&mut payload, header.mask),
+            Some(progress) => (*progress).finish(&mut payload, header.mask),
         };
         match header.opcode {
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {

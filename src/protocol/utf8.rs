@@ -7,7 +7,7 @@
 
 /// Tracks how much of a growing text buffer is known to be valid UTF-8, so each fragment
 /// is checked once and invalid text fails as soon as it arrives (RFC 6455 §8.1).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Utf8Validator {
     valid_up_to: usize,
 }

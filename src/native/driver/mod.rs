@@ -312,15 +312,11 @@ impl<S: Transport> Driver<S> {
         if done {
             return Settled::Done;
         }
-        if let Some(found) = inner.core.held_failure_since() {
-            // Close for the violation once the reader has handled the messages before it,
-            // or once it has had a while to (it may not be reading at all).
-            let now = Instant::now();
-            // The grace is also a deadline in `poll_timers`.
-            if reader_caught_up(&inner, inline) || now >= found + HELD_FAILURE_GRACE {
-                inner.core.release_held_failure(now);
-                return Settled::Work;
-            }
+        // Close for a held violation once the reader has handled the messages before it;
+        // `poll_timers` closes after a grace if it never does (it may not be reading).
+        if inner.core.held_failure_since().is_some() && reader_caught_up(&inner, inline) {
+            inner.core.release_held_failure(Instant::now());
+            return Settled::Work;
         }
         if self.poll_timers(&mut inner, cx) {
             return Settled::Work;

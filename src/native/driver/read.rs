@@ -12,7 +12,7 @@ use std::time::Instant;
 use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncReadExt, ReadBuf};
 
-use super::delivery::take_events;
+use super::delivery::{reader_caught_up, take_events};
 use super::inline::InlineInbox;
 use super::shared::{Inner, Shared};
 use super::timers::Timer;
@@ -50,13 +50,6 @@ impl<S: Transport> Driver<S> {
         }
         let peer_eof = &mut self.peer_eof;
         let lent = &mut self.lent_input;
-        // The inline handler's own queue needs no lock; the event stream's is read under it.
-        let reader = match inline {
-            Some(inline) => Reader::Inline {
-                behind: !inline.borrow().is_empty(),
-            },
-            None => Reader::Stream,
-        };
         match read_into_core(
             &mut self.stream,
             &self.shared,
@@ -64,7 +57,7 @@ impl<S: Transport> Driver<S> {
             peer_eof,
             cx,
             lingering,
-            reader,
+            inline,
         ) {
             ReadInto::Core(inner) => {
                 self.read_since_release_armed = true;
@@ -82,22 +75,10 @@ impl<S: Transport> Driver<S> {
     }
 }
 
-/// Who reads the events, and whether the inline handler has events it has not taken.
-#[derive(Clone, Copy)]
-pub(super) enum Reader {
-    Inline { behind: bool },
-    Stream,
-}
-
-impl Reader {
-    /// Tells the core whether the reader has messages it has not handled, so a violation
-    /// in these bytes waits for them (see `Connection::receive`).
-    fn tell(self, inner: &mut Inner) {
-        inner.core.reader_behind = match self {
-            Self::Inline { behind } => behind,
-            Self::Stream => !inner.reader_waiting(),
-        };
-    }
+/// Tells the core whether the reader has messages it has not handled, so a violation in
+/// the bytes about to be fed waits for them (see `Connection::receive`).
+fn tell_reader_state(inner: &mut Inner, inline: Option<&RefCell<InlineInbox>>) {
+    inner.core.reader_behind = !reader_caught_up(inner, inline);
 }
 
 /// What [`read_into_core`] did.
@@ -124,10 +105,10 @@ fn read_into_core<'a, S: Transport>(
     peer_eof: &mut bool,
     cx: &mut Context<'_>,
     lingering: bool,
-    reader: Reader,
+    inline: Option<&RefCell<InlineInbox>>,
 ) -> ReadInto<'a> {
     if let Some(slot) = lent.as_mut().filter(|_| !lingering) {
-        let (read, still_lent) = read_into_lent(stream, shared, slot, peer_eof, cx, reader);
+        let (read, still_lent) = read_into_lent(stream, shared, slot, peer_eof, cx, inline);
         if !still_lent {
             *lent = None;
         }
@@ -142,7 +123,7 @@ fn read_into_core<'a, S: Transport>(
                     *peer_eof = true;
                     inner.core.receive_eof();
                 } else if !lingering {
-                    reader.tell(&mut inner);
+                    tell_reader_state(&mut inner, inline);
                     inner.core.receive_with_clock(buf.filled(), Instant::now);
                     *lent = inner.core.lend_input().map(Box::new);
                 }
@@ -163,7 +144,7 @@ fn read_into_lent<'a, S: Transport>(
     slot: &mut BytesMut,
     peer_eof: &mut bool,
     cx: &mut Context<'_>,
-    reader: Reader,
+    inline: Option<&RefCell<InlineInbox>>,
 ) -> (ReadInto<'a>, bool) {
     // Reserved now, not when lent: the message last parsed out of it has been answered
     // and dropped since, so this reuses its memory (still in cache) instead of allocating.
@@ -181,7 +162,7 @@ fn read_into_lent<'a, S: Transport>(
         inner.core.restore_input(input);
         inner.core.receive_eof();
     } else {
-        reader.tell(&mut inner);
+        tell_reader_state(&mut inner, inline);
         inner.core.receive_lent(input, Instant::now);
     }
     // Into the same box: one allocation per connection, not per read.
