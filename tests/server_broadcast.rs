@@ -111,3 +111,43 @@ async fn a_slow_consumer_is_closed_with_1013_and_the_others_keep_receiving() {
     .unwrap();
     assert_eq!(close, Some(1013));
 }
+
+/// Handlers on two threads that write to each other's connections from inside
+/// `on_message` (a room's broadcast) keep going: no connection's lock is held while its
+/// handler runs, so two such writes never wait on each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_on_two_threads_broadcasting_to_each_other_never_deadlock() {
+    use futures_util::SinkExt;
+    const EACH: usize = 300;
+    let room = Broadcast::new();
+    let (_server, url) = room_server(&room).await;
+    let (a, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let (b, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    wait_for_members(&room, 2).await;
+    let member = |ws: tokio_tungstenite::WebSocketStream<_>| async move {
+        let (mut tx, mut rx) = ws.split();
+        let writer = async move {
+            for i in 0..EACH {
+                tx.send(TMessage::text(i.to_string())).await.unwrap();
+            }
+        };
+        // Every message of both members comes back to each.
+        let reader = async move {
+            let mut seen = 0;
+            while seen < 2 * EACH {
+                match rx.next().await {
+                    Some(Ok(message)) if message.is_text() => seen += 1,
+                    Some(Ok(_)) => {}
+                    other => panic!("the connection ended after {seen} messages: {other:?}"),
+                }
+            }
+            seen
+        };
+        tokio::join!(writer, reader).1
+    };
+    let both = futures_util::future::join(tokio::spawn(member(a)), tokio::spawn(member(b)));
+    let (seen_a, seen_b) = tokio::time::timeout(Duration::from_secs(20), both)
+        .await
+        .expect("both members got every message");
+    assert_eq!((seen_a.unwrap(), seen_b.unwrap()), (2 * EACH, 2 * EACH));
+}

@@ -366,6 +366,13 @@ impl Connection {
         self.poll_eof()
     }
 
+    /// Whether [`poll_transmit_output`](Self::poll_transmit_output) has bytes or the EOF
+    /// to give.
+    #[inline]
+    pub(crate) fn has_transmit(&self) -> bool {
+        !self.out.is_empty() || (self.eof_due && !self.eof_sent)
+    }
+
     /// As [`poll_transmit`](Self::poll_transmit), into an [`Output`]: large payloads sent
     /// with [`send_message`](Self::send_message) move over without being copied, for a
     /// vectored write.

@@ -4,9 +4,13 @@
 //!
 //! The core lives in [`Shared`], behind one lock: handles encode messages straight into its
 //! output, and the driver writes that output, reads into the core and moves its events to
-//! the reader. A server runs its handler in the driver's own poll ([`run_with`]), so a
-//! message is read, handled, answered and written in a single poll of a single task, and
-//! its events reach the handler without the lock ([`next_inline`]).
+//! the reader. A poll of the driver holds the lock once for all its stages (read, hand
+//! events on, write, timers, park; after quinn's `ConnectionDriver::poll`), and lets it
+//! go only while code that may write runs: the client's callbacks, and the server's
+//! handler, which runs in the driver's own poll ([`run_with`]) so that a message is read,
+//! handled, answered and written in a single poll of a single task; its events reach it
+//! without the lock ([`next_inline`]). The lock is never held while application code
+//! runs: a handler may write to other connections, whose drivers may write to this one.
 
 mod delivery;
 mod hooks;
@@ -22,9 +26,9 @@ mod timers;
 mod write;
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -32,7 +36,7 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 
 use super::transport::Transport;
-use crate::protocol::{Connection, Output, State};
+use crate::protocol::{Connection, Event, Output, State};
 
 pub(crate) use hooks::Hooks;
 #[cfg(feature = "server")]
@@ -43,7 +47,7 @@ use shared::Inner;
 pub(crate) use shared::TrySendError;
 pub(crate) use shared::{Events, Handle, Shared};
 
-/// Iterations of the poll loop before yielding to the runtime, for fairness.
+/// Rounds of the driver's stages before yielding to the runtime, for fairness.
 const POLL_BUDGET: usize = 64;
 /// How long a violation waits for the reader to handle the messages before it.
 pub(super) const HELD_FAILURE_GRACE: Duration = Duration::from_secs(1);
@@ -96,21 +100,25 @@ pub(crate) fn connect_inline<S: Transport>(
     // Bytes read with the handshake may already have made the core answer (a pong, or a
     // close for a bad frame): the driver's first poll takes and writes it.
     let driver = Driver {
-        stream,
-        config,
         shared: Arc::clone(&shared),
-        hooks: None,
-        read_idle: false,
-        read_allowed: true,
-        read_since_release_armed: false,
-        output_hint: true,
-        wbuf: Output::new(),
-        lent_input: None,
-        timers: TimerTable::default(),
-        eof_requested: false,
-        shutdown_done: false,
-        peer_eof: false,
-        io_failed: false,
+        stages: Stages {
+            hooks: None,
+            for_hooks: VecDeque::new(),
+            event_capacity: shared.event_capacity(),
+            socket: Socket {
+                stream,
+                config,
+                read_idle: false,
+                read_since_release_armed: false,
+                wbuf: Output::new(),
+                lent_input: None,
+                timers: TimerTable::default(),
+                eof_requested: false,
+                shutdown_done: false,
+                peer_eof: false,
+                io_failed: false,
+            },
+        },
         finished: false,
     };
     (Box::new(driver), Handle::new(shared))
@@ -169,13 +177,25 @@ pub(crate) async fn run_with<S: Transport>(
     .await;
 }
 
+/// How a run of [`Driver::stages`] under one lock ended.
+enum Step {
+    /// The connection is over.
+    Done,
+    /// Nothing to do; the waker is stored and the driver marked idle.
+    Parked,
+    /// The handler or the hooks have work: let the lock go, run them, take it again.
+    LetGo,
+    /// The poll budget is spent: yield to the runtime.
+    Yield,
+}
+
 /// What [`Driver::settle`] found.
 enum Settled {
     /// The connection is over.
     Done,
-    /// Events went to the reader: poll it, then go round again.
-    Delivered,
-    /// A timer fired or a handle left work: go round again.
+    /// The handler, the hooks or a writer in this task have work.
+    Deliver,
+    /// A timer fired or reading may go on: go round again.
     Work,
     /// Nothing to do; the waker is stored.
     Parked,
@@ -184,19 +204,32 @@ enum Settled {
 /// The future that runs one connection until it is closed and its socket shut down.
 #[derive(Debug)]
 pub(crate) struct Driver<S> {
+    shared: Arc<Shared>,
+    /// Apart from `shared`, so that they run while the lock borrows it.
+    stages: Stages<S>,
+    finished: bool,
+}
+
+/// What the driver's stages work on besides the locked state.
+#[derive(Debug)]
+struct Stages<S> {
+    socket: Socket<S>,
+    hooks: Option<Hooks>,
+    /// Events (and at last the close) for the hooks, which run once the lock is let go.
+    for_hooks: VecDeque<Event>,
+    /// Events queued for the reader before no more are taken from the core.
+    event_capacity: usize,
+}
+
+/// The driver's side of the socket: what each stage works on besides the locked state.
+#[derive(Debug)]
+struct Socket<S> {
     stream: S,
     config: DriverConfig,
-    shared: Arc<Shared>,
-    hooks: Option<Hooks>,
     /// The socket returned Pending to a read during the current poll.
     read_idle: bool,
-    /// The core wants input and our output is not backed up (cached from the last lock).
-    read_allowed: bool,
     /// A read happened since [`Timer::ReleaseBuffers`] was set: the buffers are in use.
     read_since_release_armed: bool,
-    /// The core's output may have grown since the driver last looked (a read, the
-    /// companion, a handle or a timer may have written): `poll_write` takes the lock.
-    output_hint: bool,
     /// Bytes taken from the core's output and not yet written.
     wbuf: Output,
     /// The core's input buffer, lent for reading straight into it (see `read.rs`).
@@ -208,7 +241,6 @@ pub(crate) struct Driver<S> {
     shutdown_done: bool,
     peer_eof: bool,
     io_failed: bool,
-    finished: bool,
 }
 
 impl<S: Transport> Future for Driver<S> {
@@ -223,13 +255,14 @@ impl<S: Transport> Driver<S> {
     /// Installs callbacks that take events instead of the event stream (see [`Hooks`]).
     #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn with_hooks(mut self: Box<Self>, hooks: Hooks) -> Box<Self> {
-        self.hooks = Some(hooks);
+        self.stages.hooks = Some(hooks);
         self
     }
 
-    /// One poll of the driver. `companion` runs in the same poll: first after the first
-    /// read, then again whenever the driver gave it something (events, or room to write).
-    /// Events go to `inline` when given, else to the event stream or the hooks.
+    /// One poll of the driver: its stages under one lock, let go only while `companion`
+    /// (with `inline`: the handler polled in this task) or the hooks run. The companion
+    /// runs after the first read, whatever it brought (what woke the task may have been
+    /// for it), then whenever the driver gave it events or room to write.
     fn poll_joined(
         &mut self,
         cx: &mut Context<'_>,
@@ -241,107 +274,187 @@ impl<S: Transport> Driver<S> {
         }
         // A source that returned Pending has our waker and nothing done in this poll can
         // make it ready, so it is skipped until the next poll.
-        self.read_idle = false;
-        // No lock here: `read_allowed` is as the last lock left it, and taking output
-        // (after the first read) or settling brings it up to date.
-        self.shared.driver_polling.store(true, Ordering::Relaxed);
-        let mut poke_companion = true;
-        // Handles in other tasks may have written before this poll.
-        self.output_hint = true;
-        for _ in 0..POLL_BUDGET {
-            let (read, delivered) = self.poll_read(cx, inline);
-            self.output_hint |= read;
-            if poke_companion || delivered {
-                companion(cx);
-                self.output_hint = true;
-            }
-            let (wrote, released) = self.poll_write(cx);
-            poke_companion = released;
-            if read || wrote || released {
-                continue;
-            }
-            // Nothing moved on the socket: the rarer work, then park unless someone left
-            // work meanwhile.
-            match self.settle(cx, inline) {
-                Settled::Done => {
+        self.stages.socket.read_idle = false;
+        let mut companion_owed = inline.is_some();
+        let mut budget = POLL_BUDGET;
+        loop {
+            let mut inner = self.shared.lock();
+            // Handles that write while the lock is let go leave their output for the
+            // stages to find when it is taken back, instead of waking this task.
+            inner.driver_polling = true;
+            let step = self
+                .stages
+                .run(&mut inner, cx, inline, &mut companion_owed, &mut budget);
+            match step {
+                Step::Parked => return Poll::Pending,
+                Step::Done => {
+                    drop(inner);
                     self.finish();
                     return Poll::Ready(());
                 }
-                Settled::Delivered => poke_companion = true,
-                Settled::Work => self.output_hint = true,
-                Settled::Parked => return Poll::Pending,
+                Step::Yield => {
+                    inner.driver_polling = false;
+                    drop(inner);
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Step::LetGo => {}
+            }
+            drop(inner);
+            self.run_hooks(cx);
+            if std::mem::take(&mut companion_owed) {
+                companion(cx);
             }
         }
-        self.shared.driver_polling.store(false, Ordering::Relaxed);
-        cx.waker().wake_by_ref();
-        Poll::Pending
     }
 
-    /// The work left when the socket is quiet, all under one lock: socket options, the
-    /// done check, events the reader made room for, timers; then parks the driver (its
-    /// waker stored) unless a handle left work meanwhile.
-    fn settle(&mut self, cx: &mut Context<'_>, inline: Option<&RefCell<InlineInbox>>) -> Settled {
-        // A clone of the handle (two atomic operations), so the guard does not borrow self.
-        let shared = Arc::clone(&self.shared);
-        let mut inner = shared.lock();
-        if !inner.nodelay_requests.is_empty() {
-            for (nodelay, ack) in std::mem::take(&mut inner.nodelay_requests) {
-                let _ = ack.send(self.stream.set_nodelay(nodelay));
+    /// Runs the hooks on what the stages left them, the close last.
+    fn run_hooks(&mut self, cx: &Context<'_>) {
+        let stages = &mut self.stages;
+        while let Some(event) = stages.for_hooks.pop_front() {
+            match event {
+                Event::Closed(closed) => {
+                    self.shared.lock().record_closed(&closed);
+                    // Dropping the hooks gives `on_message` its final `None`.
+                    stages.hooks = None;
+                }
+                event => {
+                    let unclaimed = stages.hooks.as_mut().and_then(|hooks| hooks.deliver(event));
+                    if let Some(event) = unclaimed {
+                        self.shared.lock().deliver(event, cx);
+                    }
+                }
             }
         }
-        if inner.in_flight != self.unwritten() {
-            // Written since the last record (see `poll_write`).
-            inner.in_flight = self.unwritten();
-            if inner.release_writers(self.config.write_high_water, cx) {
-                // A writer in this task got room: the companion needs polling.
-                return Settled::Delivered;
+    }
+
+    fn finish(&mut self) {
+        self.finished = true;
+        self.stages.hooks = None;
+        self.shared.lock().driver_finished();
+    }
+}
+
+impl<S: Transport> Stages<S> {
+    /// The stages, repeated while they make progress: read into the core and hand its
+    /// events on, write its output, then [`settle`](Self::settle). Stops for the
+    /// companion (`companion_owed`) and the hooks, which run without the lock.
+    fn run(
+        &mut self,
+        inner: &mut Inner,
+        cx: &mut Context<'_>,
+        inline: Option<&RefCell<InlineInbox>>,
+        companion_owed: &mut bool,
+        budget: &mut usize,
+    ) -> Step {
+        loop {
+            let Some(left) = budget.checked_sub(1) else {
+                return Step::Yield;
+            };
+            *budget = left;
+            let read = self.socket.poll_read(inner, cx, inline);
+            if read && inner.core.has_events() {
+                *companion_owed |= self.take_events(inner, inline, cx);
+            }
+            if *companion_owed || !self.for_hooks.is_empty() {
+                return Step::LetGo;
+            }
+            let (wrote, released) = self.socket.poll_write(inner, cx);
+            if released {
+                *companion_owed = true;
+                return Step::LetGo;
+            }
+            if read || wrote {
+                continue;
+            }
+            match self.settle(inner, cx, inline) {
+                Settled::Done => return Step::Done,
+                Settled::Deliver => {
+                    *companion_owed = true;
+                    return Step::LetGo;
+                }
+                Settled::Work => {}
+                Settled::Parked => return Step::Parked,
             }
         }
-        self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
-        let done = self.is_done(&inner);
-        let mut inner = if inner.core.has_events() {
+    }
+
+    /// Moves the core's events on (see [`take_events`]); returns whether any went to the
+    /// reader.
+    fn take_events(
+        &mut self,
+        inner: &mut Inner,
+        inline: Option<&RefCell<InlineInbox>>,
+        cx: &Context<'_>,
+    ) -> bool {
+        take_events(
+            inner,
+            self.event_capacity,
+            self.hooks.as_ref(),
+            &mut self.for_hooks,
+            inline,
+            cx,
+        )
+    }
+
+    /// The work left when the socket is quiet: socket options, the done check, events the
+    /// reader made room for, a held violation, timers; then parks the driver (its waker
+    /// stored) when nothing is left.
+    fn settle(
+        &mut self,
+        inner: &mut Inner,
+        cx: &mut Context<'_>,
+        inline: Option<&RefCell<InlineInbox>>,
+    ) -> Settled {
+        self.socket.apply_nodelay_requests(inner);
+        let done = self.socket.is_done(inner);
+        if inner.core.has_events() && self.take_events(inner, inline, cx) {
             // Events the reader has made room for since.
-            let (delivered, inner) = take_events(inner, &shared, &mut self.hooks, inline, cx);
-            match inner.filter(|_| !delivered) {
-                Some(inner) => inner,
-                None => return Settled::Delivered,
-            }
-        } else {
-            inner
-        };
+            return Settled::Deliver;
+        }
+        if !self.for_hooks.is_empty() {
+            return Settled::Deliver;
+        }
         if done {
             return Settled::Done;
         }
         // Close for a held violation once the reader has handled the messages before it;
         // `poll_timers` closes after a grace if it never does (it may not be reading).
-        if inner.core.held_failure_since().is_some() && reader_caught_up(&inner, inline) {
+        if inner.core.held_failure_since().is_some() && reader_caught_up(inner, inline) {
             inner.core.release_held_failure(Instant::now());
             return Settled::Work;
         }
-        if self.poll_timers(&mut inner, cx) {
+        if self.socket.poll_timers(inner, cx) {
             return Settled::Work;
         }
-        if self.read_allowed && !self.read_idle && !self.peer_eof && !self.io_failed {
+        if self.socket.may_read(inner) {
             // Reading became allowed again during this poll (our output drained below the
             // high-water mark): read until Pending, so the socket has our waker.
             return Settled::Work;
         }
-        if std::mem::take(&mut inner.dirty) {
-            self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
-            return Settled::Work;
-        }
-        self.shared.driver_polling.store(false, Ordering::Relaxed);
+        inner.driver_polling = false;
         match &inner.driver {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => inner.driver = Some(cx.waker().clone()),
         }
         Settled::Parked
     }
+}
 
-    fn fail_io(&mut self) {
+impl<S: Transport> Socket<S> {
+    /// Answers the handles' `set_nodelay` requests.
+    fn apply_nodelay_requests(&self, inner: &mut Inner) {
+        if !inner.nodelay_requests.is_empty() {
+            for (nodelay, ack) in std::mem::take(&mut inner.nodelay_requests) {
+                let _ = ack.send(self.stream.set_nodelay(nodelay));
+            }
+        }
+    }
+
+    fn fail_io(&mut self, inner: &mut Inner) {
         self.io_failed = true;
         self.peer_eof = true;
-        self.shared.lock().core.receive_eof();
+        inner.core.receive_eof();
     }
 
     fn is_done(&self, inner: &Inner) -> bool {
@@ -353,12 +466,6 @@ impl<S: Transport> Driver<S> {
             && self.unwritten() == 0
             && (self.shutdown_done || self.peer_eof)
             && (self.peer_eof || !self.timers.is_set(Timer::Linger))
-    }
-
-    fn finish(&mut self) {
-        self.finished = true;
-        self.hooks = None;
-        self.shared.lock().driver_finished();
     }
 }
 

@@ -1,22 +1,21 @@
 //! Reading: one read from the socket into the core, through this thread's buffer or the
-//! core's own (lent) input buffer, and the events that come of it.
+//! core's own (lent) input buffer.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::sync::MutexGuard;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncReadExt, ReadBuf};
 
-use super::delivery::{reader_caught_up, take_events};
+use super::delivery::reader_caught_up;
 use super::inline::InlineInbox;
-use super::shared::{Inner, Shared};
+use super::shared::Inner;
 use super::timers::Timer;
-use super::Driver;
+use super::Socket;
 use crate::native::transport::Transport;
 
 /// Most bytes one read takes. Small-message connections read into one buffer per thread
@@ -26,52 +25,54 @@ use crate::native::transport::Transport;
 /// read follows without a trip through `epoll`.
 const READ_CHUNK: usize = 64 * 1024;
 
-impl<S: Transport> Driver<S> {
-    /// Whether the next read may go ahead (cached whenever the lock is held anyway).
-    pub(super) fn read_allowed(inner: &Inner, write_high_water: usize) -> bool {
+impl<S: Transport> Socket<S> {
+    /// Whether the next read may go ahead.
+    fn read_allowed(&self, inner: &Inner) -> bool {
         // While our output is backed up, read nothing more: a peer that floods pings
         // without reading our pongs is stopped by TCP back-pressure, not by our memory.
-        inner.core.wants_read() && inner.unwritten() <= write_high_water
+        inner.core.wants_read() && inner.unwritten() <= self.config.write_high_water
     }
 
-    /// Reads once into the core and hands the events that came of it on. Returns whether
-    /// the socket made progress, and whether events were delivered.
+    /// Whether a read would go ahead now and has not yet met Pending in this poll.
+    pub(super) fn may_read(&self, inner: &Inner) -> bool {
+        !self.read_idle && !self.peer_eof && !self.io_failed && self.read_allowed(inner)
+    }
+
+    /// Reads once into the core. Returns whether the socket made progress (bytes, the
+    /// peer's EOF or a failure).
     pub(super) fn poll_read(
         &mut self,
+        inner: &mut Inner,
         cx: &mut Context<'_>,
         inline: Option<&RefCell<InlineInbox>>,
-    ) -> (bool, bool) {
+    ) -> bool {
         if self.read_idle || self.io_failed || self.peer_eof {
-            return (false, false);
+            return false;
         }
         let lingering = self.timers.is_set(Timer::Linger);
-        if !self.read_allowed && !lingering {
-            return (false, false);
+        if !lingering && !self.read_allowed(inner) {
+            return false;
         }
-        let peer_eof = &mut self.peer_eof;
-        let lent = &mut self.lent_input;
-        match read_into_core(
-            &mut self.stream,
-            &self.shared,
-            lent,
-            peer_eof,
-            cx,
+        let reading = Reading {
+            inner,
+            peer_eof: &mut self.peer_eof,
             lingering,
             inline,
-        ) {
-            ReadInto::Core(inner) => {
+        };
+        match read_into_core(&mut self.stream, &mut self.lent_input, reading, cx) {
+            ReadInto::Core => {
                 self.read_since_release_armed = true;
-                let (delivered, _) = take_events(inner, &self.shared, &mut self.hooks, inline, cx);
-                return (true, delivered);
+                true
             }
             ReadInto::Pending => {
                 self.read_idle = true;
-                return (false, false);
+                false
             }
-            ReadInto::Failed => {}
+            ReadInto::Failed => {
+                self.fail_io(inner);
+                true
+            }
         }
-        self.fail_io();
-        (true, false)
     }
 }
 
@@ -81,34 +82,40 @@ fn tell_reader_state(inner: &mut Inner, inline: Option<&RefCell<InlineInbox>>) {
     inner.core.reader_behind = !reader_caught_up(inner, inline);
 }
 
+/// Where the bytes of one read go.
+struct Reading<'a, 'b> {
+    inner: &'a mut Inner,
+    /// Set on the peer's EOF.
+    peer_eof: &'a mut bool,
+    /// Read bytes are dropped, not fed (see [`Timer::Linger`]).
+    lingering: bool,
+    inline: Option<&'b RefCell<InlineInbox>>,
+}
+
 /// What [`read_into_core`] did.
-enum ReadInto<'a> {
-    /// Bytes (or the peer's EOF) went to the core, or were dropped while lingering; the
-    /// lock is still held, for the events they made.
-    Core(MutexGuard<'a, Inner>),
+enum ReadInto {
+    /// Bytes (or the peer's EOF) went to the core, or were dropped while lingering.
+    Core,
     /// The socket failed.
     Failed,
     /// Nothing to read yet; the socket has our waker.
     Pending,
 }
 
-/// One read from the socket, fed to the core unless `lingering`; an EOF sets `peer_eof`.
+/// One read from the socket, fed to the core unless lingering.
 ///
 /// The read goes into the core's own input buffer when the core lent it (`lent`: large
 /// frames grew it) and the bytes are wanted, else into this thread's read buffer, copied
 /// into the core after. Either way at most [`READ_CHUNK`] bytes, so reads come the same
 /// size.
-fn read_into_core<'a, S: Transport>(
+fn read_into_core<S: Transport>(
     stream: &mut S,
-    shared: &'a Shared,
     lent: &mut Option<Box<BytesMut>>,
-    peer_eof: &mut bool,
+    to: Reading<'_, '_>,
     cx: &mut Context<'_>,
-    lingering: bool,
-    inline: Option<&RefCell<InlineInbox>>,
-) -> ReadInto<'a> {
-    if let Some(slot) = lent.as_mut().filter(|_| !lingering) {
-        let (read, still_lent) = read_into_lent(stream, shared, slot, peer_eof, cx, inline);
+) -> ReadInto {
+    if let Some(slot) = lent.as_mut().filter(|_| !to.lingering) {
+        let (read, still_lent) = read_into_lent(stream, slot, to, cx);
         if !still_lent {
             *lent = None;
         }
@@ -118,16 +125,15 @@ fn read_into_core<'a, S: Transport>(
         let mut buf = ReadBuf::uninit(storage);
         match Pin::new(stream).poll_read(cx, &mut buf) {
             Poll::Ready(Ok(())) => {
-                let mut inner = shared.lock();
                 if buf.filled().is_empty() {
-                    *peer_eof = true;
-                    inner.core.receive_eof();
-                } else if !lingering {
-                    tell_reader_state(&mut inner, inline);
-                    inner.core.receive_with_clock(buf.filled(), Instant::now);
-                    *lent = inner.core.lend_input().map(Box::new);
+                    *to.peer_eof = true;
+                    to.inner.core.receive_eof();
+                } else if !to.lingering {
+                    tell_reader_state(to.inner, to.inline);
+                    to.inner.core.receive_with_clock(buf.filled(), Instant::now);
+                    *lent = to.inner.core.lend_input().map(Box::new);
                 }
-                ReadInto::Core(inner)
+                ReadInto::Core
             }
             Poll::Ready(Err(_)) => ReadInto::Failed,
             Poll::Pending => ReadInto::Pending,
@@ -138,14 +144,12 @@ fn read_into_core<'a, S: Transport>(
 /// [`read_into_core`] into the input buffer the core lent (`slot`), which goes back to
 /// the core with the bytes read and is borrowed again into `slot`; the flag tells whether
 /// the core still lends it.
-fn read_into_lent<'a, S: Transport>(
+fn read_into_lent<S: Transport>(
     stream: &mut S,
-    shared: &'a Shared,
     slot: &mut BytesMut,
-    peer_eof: &mut bool,
+    to: Reading<'_, '_>,
     cx: &mut Context<'_>,
-    inline: Option<&RefCell<InlineInbox>>,
-) -> (ReadInto<'a>, bool) {
+) -> (ReadInto, bool) {
     // Reserved now, not when lent: the message last parsed out of it has been answered
     // and dropped since, so this reuses its memory (still in cache) instead of allocating.
     slot.reserve(READ_CHUNK);
@@ -155,25 +159,24 @@ fn read_into_lent<'a, S: Transport>(
         Poll::Ready(Err(_)) => return (ReadInto::Failed, true),
         Poll::Pending => return (ReadInto::Pending, true),
     };
-    let mut inner = shared.lock();
     let input = std::mem::take(slot);
     if read == 0 {
-        *peer_eof = true;
-        inner.core.restore_input(input);
-        inner.core.receive_eof();
+        *to.peer_eof = true;
+        to.inner.core.restore_input(input);
+        to.inner.core.receive_eof();
     } else {
-        tell_reader_state(&mut inner, inline);
-        inner.core.receive_lent(input, Instant::now);
+        tell_reader_state(to.inner, to.inline);
+        to.inner.core.receive_lent(input, Instant::now);
     }
     // Into the same box: one allocation per connection, not per read.
-    let still_lent = match inner.core.lend_input() {
+    let still_lent = match to.inner.core.lend_input() {
         Some(again) => {
             *slot = again;
             true
         }
         None => false,
     };
-    (ReadInto::Core(inner), still_lent)
+    (ReadInto::Core, still_lent)
 }
 
 thread_local! {

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -31,13 +31,6 @@ pub(crate) struct Shared {
     write_high_water: usize,
     /// Events queued for the reader before the driver stops taking more from the core.
     event_capacity: usize,
-    /// Set while the driver is inside its poll: handles then leave `Inner::dirty` for it to
-    /// find instead of waking it (a wake from inside a poll costs a whole extra poll). An
-    /// atomic, so that starting a poll takes no lock. Relaxed ordering is enough: handles
-    /// read it under the lock, and either answer is safe while the driver polls (`dirty`
-    /// is checked under the lock before parking; a wake costs one more poll); parking
-    /// clears it under the lock, so a handle that comes after always sees it cleared.
-    pub(super) driver_polling: AtomicBool,
 }
 
 /// The connection's mutable state; see [`Shared`].
@@ -57,8 +50,10 @@ pub(super) struct Inner {
     driver_gone: bool,
     pub(super) pings: VecDeque<PendingPing>,
     pub(super) nodelay_requests: Vec<(bool, oneshot::Sender<io::Result<()>>)>,
-    /// Set by a handle that found the driver polling ([`Shared::driver_polling`]).
-    pub(super) dirty: bool,
+    /// The driver is inside its poll: it looks at the state again before it parks, so a
+    /// handle that writes while the driver has let the lock go (to run the handler) need
+    /// not wake it (a wake from inside a poll costs a whole extra poll).
+    pub(super) driver_polling: bool,
     pub(super) driver: Option<Waker>,
     reader: Option<Waker>,
     writers: Vec<Waker>,
@@ -87,7 +82,7 @@ impl Shared {
                 driver_gone: false,
                 pings: VecDeque::new(),
                 nodelay_requests: Vec::new(),
-                dirty: false,
+                driver_polling: false,
                 driver: None,
                 reader: None,
                 writers: Vec::new(),
@@ -96,7 +91,6 @@ impl Shared {
             handles: AtomicUsize::new(1),
             write_high_water: write_high_water.max(1),
             event_capacity: event_capacity.max(1),
-            driver_polling: AtomicBool::new(false),
         }
     }
 
@@ -112,14 +106,14 @@ impl Shared {
         self.event_capacity
     }
 
-    /// Makes the driver look at the state again: at the end of its current poll if it is
-    /// polling, else by waking it. `inner` is this connection's, locked.
+    /// Makes the driver look at the state again: it will before parking if it is polling,
+    /// else it is woken. `inner` is this connection's, locked.
     #[inline]
     pub(super) fn notify_driver(&self, inner: &mut Inner) {
-        if self.driver_polling.load(Ordering::Relaxed) {
-            inner.dirty = true;
-        } else if let Some(waker) = inner.driver.take() {
-            waker.wake();
+        if !inner.driver_polling {
+            if let Some(waker) = inner.driver.take() {
+                waker.wake();
+            }
         }
     }
 

@@ -74,6 +74,8 @@ async fn a_quiet_connection_gives_back_what_a_large_message_grew() {
     let lent = driver
         .lock()
         .unwrap()
+        .stages
+        .socket
         .lent_input
         .as_ref()
         .map(|b| b.capacity());
@@ -85,7 +87,7 @@ async fn a_quiet_connection_gives_back_what_a_large_message_grew() {
     tokio::time::sleep(BUFFER_IDLE * 2).await;
     assert!(!shared.lock().core.holds_large_buffers());
     assert!(
-        driver.lock().unwrap().lent_input.is_none(),
+        driver.lock().unwrap().stages.socket.lent_input.is_none(),
         "the lent buffer is freed too"
     );
 

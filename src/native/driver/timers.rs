@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::time::Sleep;
 
 use super::shared::Inner;
-use super::{Driver, HELD_FAILURE_GRACE};
+use super::{Socket, HELD_FAILURE_GRACE};
 use crate::native::transport::Transport;
 use crate::protocol::Output;
 use crate::Timeout;
@@ -95,7 +95,7 @@ impl TimerTable {
     }
 }
 
-impl<S: Transport> Driver<S> {
+impl<S: Transport> Socket<S> {
     /// Brings the table up to date (the stall and release timers), then handles what is
     /// due, the core's deadlines included, or arms the sleep. Returns whether one fired.
     pub(super) fn poll_timers(&mut self, inner: &mut Inner, cx: &mut Context<'_>) -> bool {

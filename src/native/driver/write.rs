@@ -8,8 +8,9 @@ use std::time::Instant;
 
 use bytes::Buf;
 
+use super::shared::Inner;
 use super::timers::Timer;
-use super::Driver;
+use super::Socket;
 use crate::native::transport::Transport;
 use crate::protocol::Transmit;
 
@@ -18,47 +19,43 @@ const WRITE_SLICES: usize = 64;
 /// A drained write buffer bigger than this is freed when it was mostly unused.
 pub(super) const KEEP_WRITE_BUFFER: usize = 64 * 1024;
 
-impl<S: Transport> Driver<S> {
+impl<S: Transport> Socket<S> {
     pub(super) fn unwritten(&self) -> usize {
         self.wbuf.len()
     }
 
-    /// Takes the core's output when the last batch is written, and records what is
-    /// unwritten. Returns whether a writer in this task got room (it needs polling).
-    pub(super) fn take_output(&mut self, cx: &Context<'_>) -> bool {
-        let mut inner = self.shared.lock();
-        if self.wbuf.is_empty() {
-            self.wbuf.reset(KEEP_WRITE_BUFFER);
-            self.timers.stop(Timer::WriteStall);
-            // Handles' writes are all taken now: no need for another round for them.
-            inner.dirty = false;
-            // Into an empty buffer, the core's output moves without a copy.
-            while let Some(transmit) = inner.core.poll_transmit_output(&mut self.wbuf) {
-                self.eof_requested |= transmit == Transmit::Eof;
-            }
+    /// Takes the core's output into the drained write buffer. Returns whether there was any.
+    fn take_output(&mut self, inner: &mut Inner) -> bool {
+        if !inner.core.has_transmit() {
+            return false;
         }
-        inner.in_flight = self.unwritten();
-        self.read_allowed = Self::read_allowed(&inner, self.config.write_high_water);
-        inner.release_writers(self.config.write_high_water, cx)
+        self.wbuf.reset(KEEP_WRITE_BUFFER);
+        // Into an empty buffer, the core's output moves without a copy.
+        while let Some(transmit) = inner.core.poll_transmit_output(&mut self.wbuf) {
+            self.eof_requested |= transmit == Transmit::Eof;
+        }
+        true
     }
 
-    /// Writes what is pending. Returns whether bytes (or the EOF) went out, and whether a
-    /// writer in this task got room.
-    pub(super) fn poll_write(&mut self, cx: &mut Context<'_>) -> (bool, bool) {
+    /// Writes what is pending, the core's new output included. Returns whether bytes (or
+    /// the EOF) went out, and whether a writer in this task got room (it needs polling).
+    pub(super) fn poll_write(&mut self, inner: &mut Inner, cx: &mut Context<'_>) -> (bool, bool) {
         if self.io_failed {
             return (false, false);
         }
+        let progress = self.write_out(inner, cx);
+        // What is unwritten, for the writers' flow control.
+        inner.in_flight = self.unwritten();
+        let released = progress && inner.release_writers(self.config.write_high_water, cx);
+        (progress, released)
+    }
+
+    /// The loop of [`poll_write`](Self::poll_write): writes until the output is empty or
+    /// the socket is full, then flushes, then shuts down once the EOF is due.
+    fn write_out(&mut self, inner: &mut Inner, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        let mut released = false;
         loop {
-            // The lock is taken only when there may be new output. That what was written
-            // drained is recorded by `settle`, which takes the lock anyway before the
-            // driver parks: handles that meanwhile saw the older, larger figure wait for it.
-            if self.wbuf.is_empty() && self.output_hint {
-                self.output_hint = false;
-                released |= self.take_output(cx);
-            }
-            if self.wbuf.is_empty() {
+            if self.wbuf.is_empty() && !self.take_output(inner) {
                 if progress {
                     self.timers.stop(Timer::WriteStall);
                 }
@@ -74,8 +71,8 @@ impl<S: Transport> Driver<S> {
             };
             match written {
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
-                    self.fail_io();
-                    return (true, released);
+                    self.fail_io(inner);
+                    return true;
                 }
                 Poll::Ready(Ok(n)) => {
                     self.wbuf.advance(n);
@@ -88,18 +85,14 @@ impl<S: Transport> Driver<S> {
                             self.timers.set(Timer::WriteStall, Instant::now() + timeout);
                         }
                     }
-                    if progress {
-                        // Record what is still unwritten, for the writers' flow control.
-                        released |= self.take_output(cx);
-                    }
-                    return (progress, released);
+                    return progress;
                 }
             }
         }
         if progress {
             if let Poll::Ready(Err(_)) = Pin::new(&mut self.stream).poll_flush(cx) {
-                self.fail_io();
-                return (true, released);
+                self.fail_io(inner);
+                return true;
             }
         }
         if self.eof_requested
@@ -113,6 +106,6 @@ impl<S: Transport> Driver<S> {
             }
             progress = true;
         }
-        (progress, released)
+        progress
     }
 }
