@@ -2,10 +2,9 @@
 //! event stream, or the client's callbacks), up to the reader's capacity.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::task::Context;
 
-use super::hooks::Hooks;
+use super::hooks::Hooked;
 use super::inline::InlineInbox;
 use super::shared::Inner;
 use crate::protocol::Event;
@@ -21,15 +20,14 @@ pub(super) fn reader_caught_up(inner: &Inner, inline: Option<&RefCell<InlineInbo
 }
 
 /// Moves the core's events to the reader (`inline`, else the event stream), up to the
-/// reader's capacity; events for the hooks, and then the close, go to `for_hooks`, which
-/// the driver hands them once the lock is let go (they may write). Returns whether any
-/// event went to the reader.
+/// reader's capacity; events for the hooks, and then the close, wait in `hooked`, for the
+/// driver to hand them on once it has let the lock go (hooks may write). Returns whether
+/// any event went to the reader.
 #[inline]
 pub(super) fn take_events(
     inner: &mut Inner,
     capacity: usize,
-    hooks: Option<&Hooks>,
-    for_hooks: &mut VecDeque<Event>,
+    mut hooked: Option<&mut Hooked>,
     inline: Option<&RefCell<InlineInbox>>,
     cx: &Context<'_>,
 ) -> bool {
@@ -37,34 +35,34 @@ pub(super) fn take_events(
         return inline.borrow_mut().fill(inner, capacity);
     }
     let mut delivered = false;
-    let hooked_messages = hooks.is_some_and(Hooks::takes_messages);
+    let hooked_messages = hooked.as_ref().is_some_and(|h| h.hooks.takes_messages());
     while hooked_messages || inner.inbox_has_room(capacity) {
         let Some(event) = inner.core.poll_event() else {
             break;
         };
         let incoming = match inner.incoming(event) {
             Ok(incoming) => incoming,
-            Err(closed) if hooks.is_some() => {
-                // Recorded after the hooks have run on the messages before it.
-                for_hooks.push_back(Event::Closed(closed));
-                break;
-            }
             Err(closed) => {
-                inner.record_closed(&closed);
-                // The reader's stream ends: it needs a poll to see that.
-                delivered = true;
+                match hooked {
+                    // Recorded after the hooks have run on the messages before it.
+                    Some(hooked) => hooked.pending.push_back(Event::Closed(closed)),
+                    None => {
+                        inner.record_closed(&closed);
+                        // The reader's stream ends: it needs a poll to see that.
+                        delivered = true;
+                    }
+                }
                 break;
             }
         };
-        let to_hooks = match incoming {
-            Event::Message(_) => hooked_messages,
-            _ => hooks.is_some(),
-        };
-        if to_hooks {
-            for_hooks.push_back(incoming);
-        } else {
-            inner.deliver(incoming, cx);
-            delivered = true;
+        match hooked.as_mut() {
+            Some(hooked) if hooked_messages || !matches!(incoming, Event::Message(_)) => {
+                hooked.pending.push_back(incoming);
+            }
+            _ => {
+                inner.deliver(incoming, cx);
+                delivered = true;
+            }
         }
     }
     delivered

@@ -1,5 +1,7 @@
 //! Callbacks the driver calls itself instead of queueing events for a reader.
 
+use std::collections::VecDeque;
+
 use bytes::Bytes;
 
 use crate::protocol::Event;
@@ -18,6 +20,15 @@ pub(crate) struct Hooks {
     pub(crate) on_message: Option<MessageCallback>,
     pub(crate) on_ping: Option<ControlCallback>,
     pub(crate) on_pong: Option<ControlCallback>,
+}
+
+/// Installed hooks and the events (at last the close) waiting for them: the driver runs
+/// them once it has let its lock go. Boxed in the driver, so that a connection without
+/// hooks (every server connection) carries one pointer for them.
+#[derive(Debug)]
+pub(super) struct Hooked {
+    pub(super) hooks: Hooks,
+    pub(super) pending: VecDeque<Event>,
 }
 
 impl Hooks {

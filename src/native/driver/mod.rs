@@ -38,6 +38,7 @@ use bytes::BytesMut;
 use super::transport::Transport;
 use crate::protocol::{Connection, Event, Output, State};
 
+use hooks::Hooked;
 pub(crate) use hooks::Hooks;
 #[cfg(feature = "server")]
 pub(crate) use inline::next_inline;
@@ -102,8 +103,7 @@ pub(crate) fn connect_inline<S: Transport>(
     let driver = Driver {
         shared: Arc::clone(&shared),
         stages: Stages {
-            hooks: None,
-            for_hooks: VecDeque::new(),
+            hooked: None,
             event_capacity: shared.event_capacity(),
             socket: Socket {
                 stream,
@@ -214,9 +214,7 @@ pub(crate) struct Driver<S> {
 #[derive(Debug)]
 struct Stages<S> {
     socket: Socket<S>,
-    hooks: Option<Hooks>,
-    /// Events (and at last the close) for the hooks, which run once the lock is let go.
-    for_hooks: VecDeque<Event>,
+    hooked: Option<Box<Hooked>>,
     /// Events queued for the reader before no more are taken from the core.
     event_capacity: usize,
 }
@@ -255,7 +253,10 @@ impl<S: Transport> Driver<S> {
     /// Installs callbacks that take events instead of the event stream (see [`Hooks`]).
     #[cfg_attr(not(feature = "client"), allow(dead_code))]
     pub(crate) fn with_hooks(mut self: Box<Self>, hooks: Hooks) -> Box<Self> {
-        self.stages.hooks = Some(hooks);
+        self.stages.hooked = Some(Box::new(Hooked {
+            hooks,
+            pending: VecDeque::new(),
+        }));
         self
     }
 
@@ -311,15 +312,18 @@ impl<S: Transport> Driver<S> {
     /// Runs the hooks on what the stages left them, the close last.
     fn run_hooks(&mut self, cx: &Context<'_>) {
         let stages = &mut self.stages;
-        while let Some(event) = stages.for_hooks.pop_front() {
+        while let Some(event) = stages.hooked.as_mut().and_then(|h| h.pending.pop_front()) {
             match event {
                 Event::Closed(closed) => {
                     self.shared.lock().record_closed(&closed);
                     // Dropping the hooks gives `on_message` its final `None`.
-                    stages.hooks = None;
+                    stages.hooked = None;
                 }
                 event => {
-                    let unclaimed = stages.hooks.as_mut().and_then(|hooks| hooks.deliver(event));
+                    let unclaimed = stages
+                        .hooked
+                        .as_mut()
+                        .and_then(|hooked| hooked.hooks.deliver(event));
                     if let Some(event) = unclaimed {
                         self.shared.lock().deliver(event, cx);
                     }
@@ -330,7 +334,7 @@ impl<S: Transport> Driver<S> {
 
     fn finish(&mut self) {
         self.finished = true;
-        self.stages.hooks = None;
+        self.stages.hooked = None;
         self.shared.lock().driver_finished();
     }
 }
@@ -356,7 +360,7 @@ impl<S: Transport> Stages<S> {
             if read && inner.core.has_events() {
                 *companion_owed |= self.take_events(inner, inline, cx);
             }
-            if *companion_owed || !self.for_hooks.is_empty() {
+            if *companion_owed || self.hooks_pending() {
                 return Step::LetGo;
             }
             let (wrote, released) = self.socket.poll_write(inner, cx);
@@ -379,6 +383,11 @@ impl<S: Transport> Stages<S> {
         }
     }
 
+    /// Whether events wait for the hooks.
+    fn hooks_pending(&self) -> bool {
+        self.hooked.as_ref().is_some_and(|h| !h.pending.is_empty())
+    }
+
     /// Moves the core's events on (see [`take_events`]); returns whether any went to the
     /// reader.
     fn take_events(
@@ -390,8 +399,7 @@ impl<S: Transport> Stages<S> {
         take_events(
             inner,
             self.event_capacity,
-            self.hooks.as_ref(),
-            &mut self.for_hooks,
+            self.hooked.as_deref_mut(),
             inline,
             cx,
         )
@@ -412,7 +420,7 @@ impl<S: Transport> Stages<S> {
             // Events the reader has made room for since.
             return Settled::Deliver;
         }
-        if !self.for_hooks.is_empty() {
+        if self.hooks_pending() {
             return Settled::Deliver;
         }
         if done {

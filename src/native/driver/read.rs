@@ -40,6 +40,7 @@ impl<S: Transport> Socket<S> {
 
     /// Reads once into the core. Returns whether the socket made progress (bytes, the
     /// peer's EOF or a failure).
+    #[inline]
     pub(super) fn poll_read(
         &mut self,
         inner: &mut Inner,

@@ -39,6 +39,7 @@ impl<S: Transport> Socket<S> {
 
     /// Writes what is pending, the core's new output included. Returns whether bytes (or
     /// the EOF) went out, and whether a writer in this task got room (it needs polling).
+    #[inline]
     pub(super) fn poll_write(&mut self, inner: &mut Inner, cx: &mut Context<'_>) -> (bool, bool) {
         if self.io_failed {
             return (false, false);
