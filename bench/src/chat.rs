@@ -5,8 +5,8 @@
 //! The generator's own client ([`crate::client`]) sends frames it encoded once, which a
 //! compressing peer cannot do (with context takeover every message compresses differently),
 //! so these cells use yawc's client: with `--deflate` cells it offers bare
-//! `permessage-deflate` (15-bit windows, context takeover both ways, zlib level 6), as many
-//! clients do. Like [`crate::echo::EchoLoad`], a load is opened once and measured in slices.
+//! `permessage-deflate` (15-bit windows, context takeover both ways, zlib level 6 unless
+//! told otherwise), as many clients do. Like [`crate::echo::EchoLoad`], a load is opened once and measured in slices.
 
 use std::io;
 use std::net::SocketAddr;
@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use yawc::{Frame, OpCode, Options, WebSocket};
+use yawc::{CompressionLevel, Frame, OpCode, Options, WebSocket};
 
 use crate::cli::MAX_MESSAGE_SIZE;
 use crate::echo::SETTLE;
@@ -58,7 +58,13 @@ pub struct ChatCell {
     pub payloads: Payloads,
     /// Whether the client offers permessage-deflate.
     pub deflate: bool,
+    /// The client's zlib level with deflate ([`DEFAULT_CLIENT_LEVEL`] as browsers use);
+    /// a lower one makes the generator cheaper, to tell whether it set a cell's pace.
+    pub client_level: u32,
 }
+
+/// zlib's default level, which browsers' permessage-deflate uses.
+pub const DEFAULT_CLIENT_LEVEL: u32 = 6;
 
 /// Bytes counted by the generator: payload bytes of the messages, and the bytes its
 /// connections wrote and read (frame headers, masks and compressed payloads).
@@ -474,12 +480,14 @@ impl Drop for ChatLoad {
 type Socket = WebSocket<CountingStream<TcpStream>>;
 
 /// The client's options: yawc's balanced preset offers bare `permessage-deflate`.
-fn client_options(deflate: bool) -> Options {
+fn client_options(cell: ChatCell) -> Options {
     let options = Options::default()
         .with_max_payload_read(MAX_MESSAGE_SIZE)
         .with_max_read_buffer(2 * MAX_MESSAGE_SIZE);
-    if deflate {
-        options.with_balanced_compression()
+    if cell.deflate {
+        options
+            .with_balanced_compression()
+            .with_compression_level(CompressionLevel::new(cell.client_level.min(9)))
     } else {
         options.without_compression()
     }
@@ -536,7 +544,7 @@ async fn connect_many(
                     inner: stream,
                     counters,
                 };
-                let ws = WebSocket::handshake(url, stream, client_options(cell.deflate))
+                let ws = WebSocket::handshake(url, stream, client_options(cell))
                     .await
                     .map_err(|e| io::Error::other(format!("handshake: {e}")))?;
                 Ok::<_, io::Error>(ws)

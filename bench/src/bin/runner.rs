@@ -9,6 +9,7 @@
 //!        [--node node] [--node-script bench/node/echo_ws.js]
 //!        [--python target/interop-venv/bin/python]
 //!        [--memory-script bench/python/deflate_memory_client.py] [--deflate-mem-conns 2000]
+//!        [--client-level 6]
 //! ```
 //! `--baseline` adds a `squall-baseline` column: another build of squall's echo server, run
 //! in the same rounds, for before/after comparisons of an optimisation under the same noise.
@@ -38,7 +39,9 @@
 //!   sliced like the echo cells, with yawc's client as the load ([`squall_bench::chat`]);
 //!   the deflate ones run the servers with permessage-deflate only (started with
 //!   `--deflate`), and the runner also reports the bytes on the wire per payload byte in
-//!   each direction, and marks a figure whose generator was at its core's limit. The
+//!   each direction, and marks a figure whose generator was at its core's limit
+//!   (`--client-level 1` makes the client compress at zlib level 1, a cheaper generator,
+//!   to see whether such a figure moves). The
 //!   deflate memory cell (`dmem`) gets a fresh server per figure, like idle memory, and
 //!   Python `websockets`' default client as the load.
 //!
@@ -257,6 +260,8 @@ struct Config {
     memory_script: String,
     /// Connections of the deflate memory cell.
     deflate_mem_conns: usize,
+    /// zlib level of the deflate cells' client.
+    client_level: u32,
 }
 
 /// A running server process, killed on drop.
@@ -396,6 +401,7 @@ impl Load {
                     conns,
                     payloads,
                     deflate,
+                    client_level: config.client_level,
                 };
                 return Ok(Self::Chat(ChatLoad::open(addr, cell, Some(pid)).await?));
             }
@@ -748,6 +754,7 @@ fn main() {
         "--python",
         "--memory-script",
         "--deflate-mem-conns",
+        "--client-level",
     ];
     if let Some(unknown) = args.unknown(&known).first() {
         cli::fail(&format!("unknown argument {unknown}"));
@@ -777,6 +784,9 @@ fn main() {
             .get("--memory-script")
             .unwrap_or_else(|| "bench/python/deflate_memory_client.py".to_owned()),
         deflate_mem_conns: args.get("--deflate-mem-conns").unwrap_or(2_000),
+        client_level: args
+            .get("--client-level")
+            .unwrap_or(chat::DEFAULT_CLIENT_LEVEL),
     };
     let rounds: usize = args.get("--rounds").unwrap_or(1);
     let list = |name: &str| -> Option<Vec<String>> {
