@@ -1,12 +1,14 @@
-//! The chat and deflate cells' load: connections of a real compressing client (yawc's) that
-//! send chat-like JSON or large text and wait for each echo (strict request/response), with
-//! the bytes on the wire counted beside the payload bytes.
+//! The chat and deflate cells' load: connections that send chat-like JSON or large text and
+//! wait for each echo (strict request/response), with the bytes on the wire counted beside
+//! the payload bytes.
 //!
 //! The generator's own client ([`crate::client`]) sends frames it encoded once, which a
 //! compressing peer cannot do (with context takeover every message compresses differently),
-//! so these cells use yawc's client: with `--deflate` cells it offers bare
+//! so the deflate cells use a real compressing client, yawc's: it offers bare
 //! `permessage-deflate` (15-bit windows, context takeover both ways, zlib level 6 unless
-//! told otherwise), as many clients do. Like [`crate::echo::EchoLoad`], a load is opened once and measured in slices.
+//! told otherwise), as many clients do. Cells without deflate use the generator's own
+//! client, each message's frame encoded once, so that they measure the server rather than
+//! the client. Like [`crate::echo::EchoLoad`], a load is opened once and measured in slices.
 
 use std::io;
 use std::net::SocketAddr;
@@ -18,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::SinkExt;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -26,7 +28,7 @@ use yawc::{CompressionLevel, Frame, OpCode, Options, WebSocket};
 
 use crate::cli::MAX_MESSAGE_SIZE;
 use crate::echo::SETTLE;
-use crate::load::CpuUse;
+use crate::load::{open_many, CpuUse};
 use crate::procfs::CpuSnapshot;
 
 /// Handshakes in flight while opening the connections.
@@ -37,6 +39,8 @@ const QUIET_TIMEOUT: Duration = Duration::from_secs(10);
 const CHAT_MESSAGES: usize = 256;
 /// Distinct large texts each load cycles through.
 const LARGE_TEXTS: usize = 16;
+/// Read buffer of each connection of the generator's own client.
+const READ_BUF: usize = 128 * 1024;
 /// A cell whose generator used this share of its core or more measured the generator.
 pub const GENERATOR_LIMIT: f64 = 0.9;
 
@@ -122,9 +126,13 @@ fn ratio(wire: u64, payload: u64) -> Option<f64> {
     (payload > 0).then(|| wire as f64 / payload as f64)
 }
 
-/// Whether the generator's CPU use says it, not the server, set the pace.
-pub fn generator_limited(cpu: CpuUse) -> bool {
-    cpu.generator >= GENERATOR_LIMIT
+/// Whether the generator's CPU use says it, not the server, may have set the pace: it used
+/// [`GENERATOR_LIMIT`] of its core or more, or, with several connections (where the busier
+/// side is the bottleneck), as much CPU as the server. A shared machine can hold both below
+/// a full core, hence the second test. With one connection the two take turns, and neither
+/// saturates.
+pub fn generator_limited(cpu: CpuUse, conns: usize) -> bool {
+    cpu.generator >= GENERATOR_LIMIT || (conns > 1 && cpu.generator >= cpu.server)
 }
 
 /// What the slices of a chat load measured.
@@ -363,11 +371,31 @@ impl ChatLoad {
         }
         let counters = Arc::new(Counters::default());
         let (switch, on) = watch::channel(false);
-        let mut sockets = connect_many(addr, cell, &counters).await?;
+        let links: Vec<Link> = if cell.deflate {
+            connect_many(addr, cell, &counters)
+                .await?
+                .into_iter()
+                .map(|ws| Link::Yawc(Box::new(ws)))
+                .collect()
+        } else {
+            let frames: Arc<[Vec<u8>]> = messages
+                .iter()
+                .map(|m| crate::client::masked_frame(crate::client::OP_TEXT, m))
+                .collect();
+            open_many(addr, cell.conns)
+                .await?
+                .into_iter()
+                .map(|stream| Link::Raw {
+                    stream: BufReader::with_capacity(READ_BUF, stream),
+                    frames: Arc::clone(&frames),
+                    payload: Vec::new(),
+                })
+                .collect()
+        };
         let mut tasks = JoinSet::new();
-        for (index, ws) in sockets.drain(..).enumerate() {
+        for (index, link) in links.into_iter().enumerate() {
             let connection = Connection {
-                ws,
+                link,
                 messages: Arc::clone(&messages),
                 // Connections start at different messages, as different users would.
                 next: index * 37,
@@ -481,16 +509,11 @@ type Socket = WebSocket<CountingStream<TcpStream>>;
 
 /// The client's options: yawc's balanced preset offers bare `permessage-deflate`.
 fn client_options(cell: ChatCell) -> Options {
-    let options = Options::default()
+    Options::default()
         .with_max_payload_read(MAX_MESSAGE_SIZE)
-        .with_max_read_buffer(2 * MAX_MESSAGE_SIZE);
-    if cell.deflate {
-        options
-            .with_balanced_compression()
-            .with_compression_level(CompressionLevel::new(cell.client_level.min(9)))
-    } else {
-        options.without_compression()
-    }
+        .with_max_read_buffer(2 * MAX_MESSAGE_SIZE)
+        .with_balanced_compression()
+        .with_compression_level(CompressionLevel::new(cell.client_level.min(9)))
 }
 
 /// Whether the server at `addr` accepts a bare `permessage-deflate` offer (one handshake on
@@ -524,7 +547,8 @@ fn response_accepts_deflate(head: &[u8]) -> bool {
         .any(|value| value.contains("permessage-deflate"))
 }
 
-/// Opens `cell.conns` connections, `CONNECT_CONCURRENCY` handshakes at a time.
+/// Opens `cell.conns` connections of yawc's client, `CONNECT_CONCURRENCY` handshakes at a
+/// time.
 async fn connect_many(
     addr: SocketAddr,
     cell: ChatCell,
@@ -560,10 +584,24 @@ async fn connect_many(
 
 /// One generator connection.
 struct Connection {
-    ws: Socket,
+    link: Link,
     messages: Arc<[Bytes]>,
     next: usize,
     counters: Arc<Counters>,
+}
+
+/// How a connection speaks WebSocket.
+enum Link {
+    /// yawc's client, which compresses.
+    Yawc(Box<Socket>),
+    /// The generator's own least-work client (as the echo cells'), for cells without
+    /// deflate: each message's masked frame encoded once, each echo parsed only far enough
+    /// to compare it with the message.
+    Raw {
+        stream: BufReader<TcpStream>,
+        frames: Arc<[Vec<u8>]>,
+        payload: Vec<u8>,
+    },
 }
 
 impl Connection {
@@ -584,33 +622,94 @@ impl Connection {
 
     /// Sends the next message and checks that the echo carries the same text.
     async fn round_trip(&mut self) -> Result<(), String> {
-        let message = self.messages[self.next % self.messages.len()].clone();
+        let index = self.next % self.messages.len();
         self.next += 1;
+        let message = &self.messages[index];
         let len = message.len() as u64;
-        // Payload bytes are counted when their wire bytes are, so that a slice boundary
-        // with many large messages in flight does not skew the ratio.
-        self.ws
-            .send(Frame::text(message.clone()))
-            .await
-            .map_err(|e| format!("send: {e}"))?;
-        self.counters.payload_sent.fetch_add(len, Ordering::Relaxed);
-        loop {
-            let frame = self
-                .ws
-                .next_frame()
-                .await
-                .map_err(|e| format!("read: {e}"))?;
-            match frame.opcode() {
-                OpCode::Text if *frame.payload() == message => break,
-                OpCode::Text => return Err("the echo differs from the message".to_owned()),
-                OpCode::Ping | OpCode::Pong => {}
-                other => return Err(format!("unexpected {other:?} frame")),
+        let counters = &self.counters;
+        match &mut self.link {
+            Link::Yawc(ws) => {
+                ws.send(Frame::text(message.clone()))
+                    .await
+                    .map_err(|e| format!("send: {e}"))?;
+                // Payload bytes are counted when their wire bytes are, so that a slice
+                // boundary with many large messages in flight does not skew the ratio.
+                counters.payload_sent.fetch_add(len, Ordering::Relaxed);
+                loop {
+                    let frame = ws.next_frame().await.map_err(|e| format!("read: {e}"))?;
+                    match frame.opcode() {
+                        OpCode::Text if frame.payload() == message => break,
+                        OpCode::Text => return Err("the echo differs from the message".into()),
+                        OpCode::Ping | OpCode::Pong => {}
+                        other => return Err(format!("unexpected {other:?} frame")),
+                    }
+                }
+            }
+            Link::Raw {
+                stream,
+                frames,
+                payload,
+            } => {
+                let frame = &frames[index];
+                stream
+                    .get_mut()
+                    .write_all(frame)
+                    .await
+                    .map_err(|e| format!("write: {e}"))?;
+                counters
+                    .wire_written
+                    .fetch_add(frame.len() as u64, Ordering::Relaxed);
+                counters.payload_sent.fetch_add(len, Ordering::Relaxed);
+                let header = read_text_frame(stream, payload)
+                    .await
+                    .map_err(|e| format!("read: {e}"))?;
+                if payload[..] != message[..] {
+                    return Err("the echo differs from the message".into());
+                }
+                counters
+                    .wire_read
+                    .fetch_add((header + payload.len()) as u64, Ordering::Relaxed);
             }
         }
-        self.counters.echoed.fetch_add(1, Ordering::Relaxed);
-        self.counters.payload_read.fetch_add(len, Ordering::Relaxed);
+        counters.echoed.fetch_add(1, Ordering::Relaxed);
+        counters.payload_read.fetch_add(len, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// Reads one unmasked, final text frame into `payload`; returns its header's length.
+async fn read_text_frame<R: AsyncRead + Unpin>(
+    stream: &mut R,
+    payload: &mut Vec<u8>,
+) -> io::Result<usize> {
+    let mut head = [0u8; 10];
+    stream.read_exact(&mut head[..2]).await?;
+    if head[0] != 0x80 | crate::client::OP_TEXT || head[1] & 0x80 != 0 {
+        return Err(io::Error::other(format!(
+            "unexpected frame header {:#04x} {:#04x}",
+            head[0], head[1]
+        )));
+    }
+    let (header, len) = match head[1] & 0x7F {
+        126 => {
+            stream.read_exact(&mut head[2..4]).await?;
+            (4, u64::from(u16::from_be_bytes([head[2], head[3]])))
+        }
+        127 => {
+            stream.read_exact(&mut head[2..10]).await?;
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&head[2..10]);
+            (10, u64::from_be_bytes(b))
+        }
+        short => (2, u64::from(short)),
+    };
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&len| len <= MAX_MESSAGE_SIZE)
+        .ok_or_else(|| io::Error::other("frame too long"))?;
+    payload.resize(len, 0);
+    stream.read_exact(payload).await?;
+    Ok(header)
 }
 
 #[cfg(test)]
@@ -695,13 +794,57 @@ mod tests {
 
     #[test]
     fn a_generator_at_its_core_limit_makes_a_cell_inconclusive() {
-        let cpu = |generator| CpuUse {
-            generator,
-            server: 0.5,
-        };
-        assert!(generator_limited(cpu(0.97)));
-        assert!(generator_limited(cpu(GENERATOR_LIMIT)));
-        assert!(!generator_limited(cpu(0.6)));
+        let cpu = |generator, server| CpuUse { generator, server };
+        assert!(generator_limited(cpu(0.97, 1.0), 100));
+        assert!(generator_limited(cpu(GENERATOR_LIMIT, 0.3), 1));
+        assert!(!generator_limited(cpu(0.6, 0.3), 1));
+        // Several connections: the generator as busy as the server.
+        assert!(generator_limited(cpu(0.3, 0.3), 100));
+        assert!(!generator_limited(cpu(0.3, 0.4), 100));
+        assert!(!generator_limited(cpu(0.85, 0.99), 100));
+    }
+
+    #[tokio::test]
+    async fn reads_text_frames_of_every_header_length() {
+        for len in [0usize, 125, 126, 300, 65_535, 65_536, 70_000] {
+            let mut frame = vec![0x81];
+            match len {
+                0..=125 => frame.push(len as u8),
+                126..=0xFFFF => {
+                    frame.push(126);
+                    frame.extend_from_slice(&(len as u16).to_be_bytes());
+                }
+                _ => {
+                    frame.push(127);
+                    frame.extend_from_slice(&(len as u64).to_be_bytes());
+                }
+            }
+            let header = frame.len();
+            frame.extend((0..len).map(|i| b'a' + (i % 26) as u8));
+            frame.extend_from_slice(&[0x81, 0x01, b'z']);
+            let mut stream = &frame[..];
+            let mut payload = Vec::new();
+            assert_eq!(
+                read_text_frame(&mut stream, &mut payload).await.unwrap(),
+                header
+            );
+            assert_eq!(payload.len(), len);
+            assert_eq!(payload.first().copied(), (len > 0).then_some(b'a'));
+            // The next frame starts where this one ended.
+            assert_eq!(read_text_frame(&mut stream, &mut payload).await.unwrap(), 2);
+            assert_eq!(payload, b"z");
+        }
+    }
+
+    #[tokio::test]
+    async fn rejects_binary_masked_and_unfinished_frames() {
+        for head in [[0x82u8, 0x01], [0x81, 0x81], [0x01, 0x01], [0x88, 0x00]] {
+            let frame = [head[0], head[1], b'x', 0, 0, 0, 0];
+            let mut payload = Vec::new();
+            assert!(read_text_frame(&mut &frame[..], &mut payload)
+                .await
+                .is_err());
+        }
     }
 
     #[tokio::test]

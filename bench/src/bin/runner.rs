@@ -922,7 +922,12 @@ fn format_ratio(ratio: Option<f64>) -> String {
 
 /// Whether a figure is inconclusive: a chat cell whose generator was at its core's limit.
 fn inconclusive(figure: &Figure, kind: Kind) -> bool {
-    matches!(kind, Kind::Chat { .. }) && figure.cpu.is_some_and(chat::generator_limited)
+    match kind {
+        Kind::Chat { conns, .. } => figure
+            .cpu
+            .is_some_and(|cpu| chat::generator_limited(cpu, conns)),
+        _ => false,
+    }
 }
 
 fn print_table(
@@ -1000,8 +1005,8 @@ fn print_table(
     }
     if cells.iter().any(|c| matches!(c.kind, Kind::Chat { .. })) {
         println!(
-            "\n† inconclusive: the load generator used {:.0} % of its core or more, so it may \
-             have set the pace.",
+            "\n† inconclusive: the load generator used {:.0} % of its core or more, or (with \
+             several connections) as much CPU as the server, so it may have set the pace.",
             chat::GENERATOR_LIMIT * 100.0
         );
         println!(
@@ -1167,7 +1172,8 @@ mod tests {
             deflate: true,
         };
         assert!(inconclusive(&figure(0.98), chat));
-        assert!(!inconclusive(&figure(0.5), chat));
+        assert!(inconclusive(&figure(0.5), chat));
+        assert!(!inconclusive(&figure(0.4), chat));
         assert!(!inconclusive(&figure(0.98), Kind::Handshakes));
     }
 
