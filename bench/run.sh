@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Builds squall's echo server and the bench crate, then runs every cell against squall,
-# tokio-tungstenite, fastwebsockets, yawc and the near-free echo on 127.0.0.1, servers pinned
-# to core 0 and the generator (the runner) to core 1. Prints one markdown table.
+# tokio-tungstenite, fastwebsockets, yawc, sockudo-ws, tokio-websockets, Node `ws` and the
+# near-free echo on 127.0.0.1, servers pinned to core 0 and the generator (the runner) to
+# core 1. The deflate cells (dchat1, dchat100, d64k1, d64k100, dmem) run the servers that
+# have permessage-deflate: squall, yawc, sockudo-ws and Node `ws`. Prints markdown tables.
 #
 #   bench/run.sh [runner options]     e.g. bench/run.sh --rounds 2, --cells 1c16,idle, --servers squall,yawc
+#
+# Node `ws` (bench/node, `npm ci` here when node_modules is missing) needs node and npm; the
+# deflate memory cell needs Python `websockets` in target/interop-venv (made here as
+# scripts/setup.sh makes it). A server or client that cannot start fails its cells only.
 #
 # Every server is built with the same Cargo profile: `release-lto` (release with fat LTO and one
 # codegen unit), or BENCH_PROFILE=release for the default release build.
@@ -19,6 +25,13 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 cargo build --profile "$profile" --example echo_server >&2
 cargo build --profile "$profile" -p squall-bench --bins >&2
+if [ ! -d bench/node/node_modules ] && command -v npm >/dev/null; then
+    npm ci --prefix bench/node --no-audit --no-fund >&2
+fi
+if ! target/interop-venv/bin/python -c 'import websockets' 2>/dev/null; then
+    python3 -m venv target/interop-venv >&2 && target/interop-venv/bin/pip install -q websockets==17.4 >&2 ||
+        echo "run.sh: no Python websockets; the deflate memory cell will fail" >&2
+fi
 # 10,000 idle connections need that many descriptors in the generator and in the server:
 # raise the limit to 65536 where allowed, else the soft limit to the hard one.
 nofile=65536

@@ -75,6 +75,21 @@ pub fn server_port() -> u16 {
         .unwrap_or_else(|| fail("usage: --port PORT"))
 }
 
+/// The `--port` of a reference server with permessage-deflate, and whether `--deflate`
+/// turns it on; exits when the port is missing or invalid.
+pub fn server_port_and_deflate() -> (u16, bool) {
+    let args = Args::from_env();
+    if let Some(unknown) = args.unknown(&["--port", "--deflate"]).first() {
+        fail(&format!(
+            "unknown argument {unknown}; usage: --port PORT [--deflate]"
+        ));
+    }
+    let port = args
+        .get("--port")
+        .unwrap_or_else(|| fail("usage: --port PORT [--deflate]"));
+    (port, args.flag("--deflate"))
+}
+
 /// A current-thread tokio runtime, as every server and the generator use.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

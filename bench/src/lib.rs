@@ -5,6 +5,7 @@
 //!
 //! See `bench/run.sh` and `BENCHMARKS.md` at the repository root.
 
+pub mod chat;
 pub mod cli;
 pub mod client;
 pub mod echo;

@@ -1,7 +1,9 @@
 //! yawc 0.5 echo server with the hyper 1 upgrade, as that crate's `echo_server` example
-//! (compression off, UTF-8 validation at its default), on a current-thread runtime.
+//! (compression off, UTF-8 validation at its default), on a current-thread runtime. With
+//! `--deflate`, permessage-deflate at the crate's balanced preset
+//! (`Options::with_balanced_compression`: level 6, context takeover both ways, 15-bit windows).
 //!
-//! `echo_yawc --port PORT`; prints `listening on 127.0.0.1:PORT`.
+//! `echo_yawc --port PORT [--deflate]`; prints `listening on 127.0.0.1:PORT`.
 
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::Empty;
@@ -23,11 +25,18 @@ async fn handle_client(fut: yawc::UpgradeFut) -> yawc::Result<()> {
     Ok(())
 }
 
-async fn server_upgrade(mut req: Request<Incoming>) -> yawc::Result<Response<Empty<Bytes>>> {
+async fn server_upgrade(
+    mut req: Request<Incoming>,
+    deflate: bool,
+) -> yawc::Result<Response<Empty<Bytes>>> {
     let options = Options::default()
         .with_max_payload_read(cli::MAX_MESSAGE_SIZE)
-        .with_max_read_buffer(2 * cli::MAX_MESSAGE_SIZE)
-        .with_compression_level(CompressionLevel::none());
+        .with_max_read_buffer(2 * cli::MAX_MESSAGE_SIZE);
+    let options = if deflate {
+        options.with_balanced_compression()
+    } else {
+        options.with_compression_level(CompressionLevel::none())
+    };
     let (response, fut) = WebSocket::upgrade_with_options(&mut req, options)?;
     tokio::spawn(async move {
         let _ = tokio::task::unconstrained(handle_client(fut)).await;
@@ -36,7 +45,7 @@ async fn server_upgrade(mut req: Request<Incoming>) -> yawc::Result<Response<Emp
 }
 
 fn main() {
-    let port = cli::server_port();
+    let (port, deflate) = cli::server_port_and_deflate();
     cli::runtime().block_on(async {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         println!("listening on {}", listener.local_addr().unwrap());
@@ -48,7 +57,7 @@ fn main() {
             tokio::spawn(async move {
                 let io = hyper_util::rt::TokioIo::new(stream);
                 let _ = http1::Builder::new()
-                    .serve_connection(io, service_fn(server_upgrade))
+                    .serve_connection(io, service_fn(|req| server_upgrade(req, deflate)))
                     .with_upgrades()
                     .await;
             });

@@ -5,15 +5,20 @@
 //!         [--conns 1] [--size 16] [--depth 1] [--text] [--warmup 0.5] [--duration 3]
 //! loadgen --url ... --server-pid PID --cell idle [--conns 10000] [--hold 0.5] [--header 'Name: value']...
 //! loadgen --url ... [--server-pid PID] --cell handshake [--concurrency 32] [--warmup 0.5] [--duration 3]
+//! loadgen --url ... [--server-pid PID] --cell chat [--conns 1] [--size BYTES] [--deflate]
+//!         [--client-level 6] [--warmup 0.5] [--duration 3]
 //! ```
 //! Runs on one current-thread runtime; pin it with `taskset -c 1`, and raise its file limit
 //! (`prlimit --nofile=65536 --`) for the idle cell. `--header` adds a line to the idle cell's
 //! upgrade requests (repeat it for more), to measure a server holding requests the size of a
-//! browser's.
+//! browser's. `--cell chat` sends chat-like JSON (or JSON text of `--size` bytes), one message
+//! in flight per connection; with `--deflate`, through yawc's compressing client (see
+//! `bench/DEFLATE.md`).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use squall_bench::chat::{self, ChatCell, ChatLoad, Payloads};
 use squall_bench::cli::{self, Args};
 use squall_bench::echo::{self, EchoCell};
 use squall_bench::load;
@@ -44,6 +49,8 @@ fn main() {
         "--hold",
         "--header",
         "--text",
+        "--deflate",
+        "--client-level",
     ];
     if let Some(unknown) = args.unknown(&known).first() {
         cli::fail(&format!("unknown argument {unknown}"));
@@ -124,7 +131,41 @@ fn main() {
                     r.cpu.generator * 100.0
                 );
             }
-            other => cli::fail(&format!("unknown cell {other}: echo, idle or handshake")),
+            "chat" => {
+                let payloads = match args.get::<usize>("--size") {
+                    Some(size) => Payloads::Text(size.max(2)),
+                    None => Payloads::Chat,
+                };
+                let cell = ChatCell {
+                    conns: args.get("--conns").unwrap_or(1),
+                    payloads,
+                    deflate: args.flag("--deflate"),
+                    client_level: args
+                        .get("--client-level")
+                        .unwrap_or(chat::DEFAULT_CLIENT_LEVEL),
+                };
+                let run = async {
+                    let mut load = ChatLoad::open(addr, cell, pid).await?;
+                    load.warm_up(secs("--warmup", 0.5)).await?;
+                    load.slice(secs("--duration", 3.0)).await?;
+                    Ok::<_, std::io::Error>(load.result())
+                };
+                match run.await {
+                    Ok(r) => println!(
+                        "{cell:?}\n{:.0} msgs/s; CPU: server {:.0}%, generator {:.0}%; \
+                         wire/payload: server -> client {:.3}, client -> server {:.3}",
+                        r.msgs_per_sec,
+                        r.cpu.server * 100.0,
+                        r.cpu.generator * 100.0,
+                        r.wire.server_ratio().unwrap_or(f64::NAN),
+                        r.wire.client_ratio().unwrap_or(f64::NAN),
+                    ),
+                    Err(e) => cli::fail(&format!("chat cell failed: {e}")),
+                }
+            }
+            other => cli::fail(&format!(
+                "unknown cell {other}: echo, idle, handshake or chat"
+            )),
         }
     });
 }

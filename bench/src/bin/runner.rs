@@ -6,6 +6,10 @@
 //!        [--handshake-concurrency 32] [--server-core 0]
 //!        [--servers squall,tokio-tungstenite,...] [--cells 1c16,100c16,...]
 //!        [--baseline OTHER_SQUALL_ECHO_SERVER]
+//!        [--node node] [--node-script bench/node/echo_ws.js]
+//!        [--python target/interop-venv/bin/python]
+//!        [--memory-script bench/python/deflate_memory_client.py] [--deflate-mem-conns 2000]
+//!        [--client-level 6]
 //! ```
 //! `--baseline` adds a `squall-baseline` column: another build of squall's echo server, run
 //! in the same rounds, for before/after comparisons of an optimisation under the same noise.
@@ -31,6 +35,15 @@
 //!   where it can still tilt the ratio of two upper quartiles), and shows the lowest of the
 //!   three.
 //! - **Idle memory** gets a fresh server process per figure, one after another.
+//! - **Chat and deflate cells** (`chat100`, `dchat1`, `dchat100`, `d64k1`, `d64k100`) are
+//!   sliced like the echo cells, with yawc's client as the load ([`squall_bench::chat`]);
+//!   the deflate ones run the servers with permessage-deflate only (started with
+//!   `--deflate`), and the runner also reports the bytes on the wire per payload byte in
+//!   each direction, and marks a figure whose generator was at its core's limit
+//!   (`--client-level 1` makes the client compress at zlib level 1, a cheaper generator,
+//!   to see whether such a figure moves). The
+//!   deflate memory cell (`dmem`) gets a fresh server per figure, like idle memory, and
+//!   Python `websockets`' default client as the load.
 //!
 //! With several rounds each figure is the best one seen, and each round starts each cell
 //! with another server.
@@ -42,20 +55,35 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use squall_bench::chat::{self, ChatCell, ChatLoad, Payloads, WireBytes};
 use squall_bench::cli::{self, Args};
 use squall_bench::echo::{EchoCell, EchoLoad};
 use squall_bench::load::{self, CpuUse, HandshakeLoad};
+use squall_bench::procfs;
 
-/// Servers, in table order: squall, the three libraries, the ceiling.
-const SERVERS: [&str; 5] = [
+/// Servers, in table order: squall, the libraries, the ceiling.
+const SERVERS: [&str; 8] = [
     "squall",
     "tokio-tungstenite",
     "fastwebsockets",
     "yawc",
+    "sockudo-ws",
+    "tokio-websockets",
+    "node-ws",
     "near-free",
 ];
 /// The libraries squall is compared with.
-const LIBRARIES: [&str; 3] = ["tokio-tungstenite", "fastwebsockets", "yawc"];
+const LIBRARIES: [&str; 6] = [
+    "tokio-tungstenite",
+    "fastwebsockets",
+    "yawc",
+    "sockudo-ws",
+    "tokio-websockets",
+    "node-ws",
+];
+/// The servers with permessage-deflate (tokio-tungstenite, fastwebsockets and
+/// tokio-websockets have none on the server side; the near-free echo has no extensions).
+const DEFLATE_SERVERS: [&str; 4] = ["squall", "yawc", "sockudo-ws", "node-ws"];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -72,6 +100,28 @@ enum Kind {
     Idle,
     /// Handshakes per second.
     Handshakes,
+    /// Messages per second from yawc's client, one in flight per connection, chat-like
+    /// JSON or large text, with or without permessage-deflate; the bytes on the wire too.
+    Chat {
+        conns: usize,
+        payloads: Payloads,
+        deflate: bool,
+    },
+    /// KiB of server RSS per connection that exchanged one compressed message with Python
+    /// `websockets`' default client; lower is better.
+    DeflateMemory,
+}
+
+impl Kind {
+    /// Whether the cell needs the server's permessage-deflate.
+    fn deflate(self) -> bool {
+        matches!(self, Self::Chat { deflate: true, .. } | Self::DeflateMemory)
+    }
+
+    /// Whether a lower figure is better (memory).
+    fn lower_is_better(self) -> bool {
+        matches!(self, Self::Idle | Self::DeflateMemory)
+    }
 }
 
 struct Cell {
@@ -86,6 +136,11 @@ fn cells() -> Vec<Cell> {
         size,
         depth,
         text: false,
+    };
+    let chat = |conns, payloads, deflate| Kind::Chat {
+        conns,
+        payloads,
+        deflate,
     };
     vec![
         Cell {
@@ -153,6 +208,36 @@ fn cells() -> Vec<Cell> {
             label: "handshakes per second",
             kind: Kind::Handshakes,
         },
+        Cell {
+            id: "chat100",
+            label: "100 conns, chat JSON, no deflate",
+            kind: chat(100, Payloads::Chat, false),
+        },
+        Cell {
+            id: "dchat1",
+            label: "deflate: 1 conn, chat JSON",
+            kind: chat(1, Payloads::Chat, true),
+        },
+        Cell {
+            id: "dchat100",
+            label: "deflate: 100 conns, chat JSON",
+            kind: chat(100, Payloads::Chat, true),
+        },
+        Cell {
+            id: "d64k1",
+            label: "deflate: 1 conn, 64 KiB text",
+            kind: chat(1, Payloads::Text(64 << 10), true),
+        },
+        Cell {
+            id: "d64k100",
+            label: "deflate: 100 conns, 64 KiB text",
+            kind: chat(100, Payloads::Text(64 << 10), true),
+        },
+        Cell {
+            id: "dmem",
+            label: "deflate: memory per connection",
+            kind: Kind::DeflateMemory,
+        },
     ]
 }
 
@@ -167,6 +252,16 @@ struct Config {
     idle_conns: usize,
     handshake_concurrency: usize,
     server_core: String,
+    /// Node.js and the `ws` echo server script.
+    node: String,
+    node_script: String,
+    /// A Python with `websockets`, and the memory cell's client script.
+    python: String,
+    memory_script: String,
+    /// Connections of the deflate memory cell.
+    deflate_mem_conns: usize,
+    /// zlib level of the deflate cells' client.
+    client_level: u32,
 }
 
 /// A running server process, killed on drop.
@@ -201,7 +296,7 @@ fn free_port() -> u16 {
         .unwrap_or_else(|e| cli::fail(&format!("no free port: {e}")))
 }
 
-fn start(config: &Config, server: &str) -> Result<Server, String> {
+fn start(config: &Config, server: &str, deflate: bool) -> Result<Server, String> {
     let port = free_port().to_string();
     let mut command = Command::new("taskset");
     let nofile = format!("--nofile={}", nofile_hard_limit());
@@ -211,8 +306,8 @@ fn start(config: &Config, server: &str) -> Result<Server, String> {
         "squall" => Some(config.squall.as_str()),
         _ => None,
     };
-    match squall {
-        Some(squall) => command.arg(squall).args([
+    match (squall, server) {
+        (Some(squall), _) => command.arg(squall).args([
             "--port",
             &port,
             "--threads",
@@ -220,10 +315,15 @@ fn start(config: &Config, server: &str) -> Result<Server, String> {
             "--max-message-size",
             &cli::MAX_MESSAGE_SIZE.to_string(),
         ]),
-        None => {
+        (None, "node-ws") => command
+            .args([&config.node, &config.node_script])
+            .args(["--port", &port]),
+        (None, _) => {
             let name = match server {
                 "tokio-tungstenite" => "tungstenite",
                 "near-free" => "nearfree",
+                "sockudo-ws" => "sockudo",
+                "tokio-websockets" => "tokio_websockets",
                 other => other,
             };
             command
@@ -231,6 +331,9 @@ fn start(config: &Config, server: &str) -> Result<Server, String> {
                 .args(["--port", &port])
         }
     };
+    if deflate {
+        command.arg("--deflate");
+    }
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -264,12 +367,15 @@ struct Figure {
     /// For sliced cells, each slice's rate in pass order: index `p` of every server's
     /// rates was measured in the same pass, next to each other in time.
     rates: Vec<f64>,
+    /// For chat cells, the bytes on the wire beside the payload bytes.
+    wire: Option<WireBytes>,
 }
 
 /// A cell's load on one server, measured in slices.
 enum Load {
     Echo(EchoLoad),
     Handshakes(HandshakeLoad),
+    Chat(ChatLoad),
 }
 
 impl Load {
@@ -286,7 +392,20 @@ impl Load {
                 let load = HandshakeLoad::new(addr, config.handshake_concurrency, Some(pid));
                 return Ok(Self::Handshakes(load));
             }
-            Kind::Idle => unreachable!("idle memory is not measured in slices"),
+            Kind::Chat {
+                conns,
+                payloads,
+                deflate,
+            } => {
+                let cell = ChatCell {
+                    conns,
+                    payloads,
+                    deflate,
+                    client_level: config.client_level,
+                };
+                return Ok(Self::Chat(ChatLoad::open(addr, cell, Some(pid)).await?));
+            }
+            Kind::Idle | Kind::DeflateMemory => unreachable!("memory is not measured in slices"),
         };
         let cell = EchoCell {
             conns,
@@ -306,6 +425,7 @@ impl Load {
                 load.warm_up(duration).await;
                 Ok(())
             }
+            Self::Chat(load) => load.warm_up(duration).await,
         }
     }
 
@@ -316,6 +436,7 @@ impl Load {
                 load.slice(duration).await;
                 Ok(())
             }
+            Self::Chat(load) => load.slice(duration).await,
         }
     }
 
@@ -331,6 +452,14 @@ impl Load {
                 })
                 .collect(),
             Self::Handshakes(load) => load.slice_rates().to_vec(),
+            Self::Chat(load) => load.slice_rates().to_vec(),
+        }
+    }
+
+    fn wire(&self) -> Option<WireBytes> {
+        match self {
+            Self::Chat(load) => Some(load.result().wire),
+            _ => None,
         }
     }
 
@@ -344,6 +473,7 @@ impl Load {
                 }
                 result.cpu
             }
+            Self::Chat(load) => load.result().cpu,
         }
     }
 }
@@ -362,7 +492,7 @@ fn measure_sliced<'a>(
     let mut running = Vec::new();
     cli::runtime().block_on(async {
         for &server in order {
-            let load = match start(config, server) {
+            let load = match start(config, server, cell.kind.deflate()) {
                 Ok(process) => {
                     let load = Load::open(config, cell, process.addr, process.child.id())
                         .await
@@ -405,6 +535,7 @@ fn measure_sliced<'a>(
                     cpu: Some(load.cpu()),
                     slices: Some(quartiles),
                     rates,
+                    wire: load.wire(),
                 }
             });
             (
@@ -469,7 +600,7 @@ impl Quartiles {
 
 /// Measures the idle-memory cell on one server.
 fn measure_idle(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String> {
-    let running = start(config, server)?;
+    let running = start(config, server, false)?;
     let pid = running.child.id();
     let addr = running.addr;
     let result = cli::runtime().block_on(async {
@@ -491,6 +622,7 @@ fn measure_idle(config: &Config, cell: &Cell, server: &str) -> Result<Figure, St
                 cpu: None,
                 slices: None,
                 rates: Vec::new(),
+                wire: None,
             }
         })
     });
@@ -498,9 +630,89 @@ fn measure_idle(config: &Config, cell: &Cell, server: &str) -> Result<Figure, St
     result.map_err(|e| format!("{server}, {}: {e}", cell.label))
 }
 
+/// Measures the deflate memory cell on one server: its RSS before and after Python
+/// `websockets`' default client opened `deflate_mem_conns` connections and exchanged one
+/// compressed message on each.
+fn measure_deflate_memory(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String> {
+    let fail = |e: String| format!("{server}, {}: {e}", cell.label);
+    let running = start(config, server, true).map_err(fail)?;
+    let pid = running.child.id();
+    let before = procfs::rss_kib(pid).map_err(|e| fail(e.to_string()))?;
+    let started = Instant::now();
+    let mut client = Command::new(&config.python)
+        .arg(&config.memory_script)
+        .args(["--url", &format!("ws://{}/", running.addr)])
+        .args(["--conns", &config.deflate_mem_conns.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| fail(format!("cannot start {}: {e}", config.python)))?;
+    let mut line = String::new();
+    if let Some(stdout) = client.stdout.take() {
+        let _ = BufReader::new(stdout).read_line(&mut line);
+    }
+    let open_secs = started.elapsed().as_secs_f64();
+    let expected = format!("open {}", config.deflate_mem_conns);
+    let result = if line.trim() == expected {
+        // Let the server finish whatever it does after the exchange, as the idle cell.
+        std::thread::sleep(Duration::from_millis(500));
+        procfs::rss_kib(pid).map_err(|e| e.to_string())
+    } else {
+        Err(format!(
+            "the client did not open every connection: {line:?}"
+        ))
+    };
+    // Closing its standard input makes the client close its connections and exit.
+    drop(client.stdin.take());
+    if client.wait_timeout(Duration::from_secs(10)).is_none() {
+        let _ = client.kill();
+        let _ = client.wait();
+    }
+    drop(running);
+    let after = result.map_err(fail)?;
+    let per_conn = deflate_memory_per_conn(before, after, config.deflate_mem_conns);
+    eprintln!(
+        "    {server}: {} compressed connections in {open_secs:.1} s, RSS {before} -> {after} KiB",
+        config.deflate_mem_conns
+    );
+    Ok(Figure {
+        value: per_conn,
+        cpu: None,
+        slices: None,
+        rates: Vec::new(),
+        wire: None,
+    })
+}
+
+/// KiB of RSS growth per connection (0 when the RSS shrank).
+fn deflate_memory_per_conn(before_kib: u64, after_kib: u64, conns: usize) -> f64 {
+    after_kib.saturating_sub(before_kib) as f64 / conns.max(1) as f64
+}
+
+/// Waiting for a child with a deadline (std has none).
+trait WaitTimeout {
+    fn wait_timeout(&mut self, timeout: Duration) -> Option<std::process::ExitStatus>;
+}
+
+impl WaitTimeout for Child {
+    fn wait_timeout(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
 fn format_value(kind: Kind, value: f64) -> String {
     match kind {
-        Kind::Msgs { .. } | Kind::Handshakes => {
+        Kind::Msgs { .. } | Kind::Handshakes | Kind::Chat { .. } => {
             if value >= 1e6 {
                 format!("{:.2}M", value / 1e6)
             } else if value >= 1e3 {
@@ -510,14 +722,15 @@ fn format_value(kind: Kind, value: f64) -> String {
             }
         }
         Kind::Throughput { .. } => format!("{value:.0} MB/s"),
-        Kind::Idle => format!("{value:.1} KiB"),
+        Kind::Idle | Kind::DeflateMemory => format!("{value:.1} KiB"),
     }
 }
 
 fn better(kind: Kind, a: f64, b: f64) -> bool {
-    match kind {
-        Kind::Idle => a < b,
-        _ => a > b,
+    if kind.lower_is_better() {
+        a < b
+    } else {
+        a > b
     }
 }
 
@@ -536,6 +749,12 @@ fn main() {
         "--servers",
         "--cells",
         "--baseline",
+        "--node",
+        "--node-script",
+        "--python",
+        "--memory-script",
+        "--deflate-mem-conns",
+        "--client-level",
     ];
     if let Some(unknown) = args.unknown(&known).first() {
         cli::fail(&format!("unknown argument {unknown}"));
@@ -554,6 +773,20 @@ fn main() {
         idle_conns: args.get("--idle-conns").unwrap_or(10_000),
         handshake_concurrency: args.get("--handshake-concurrency").unwrap_or(32),
         server_core: args.get("--server-core").unwrap_or_else(|| "0".to_owned()),
+        node: args.get("--node").unwrap_or_else(|| "node".to_owned()),
+        node_script: args
+            .get("--node-script")
+            .unwrap_or_else(|| "bench/node/echo_ws.js".to_owned()),
+        python: args
+            .get("--python")
+            .unwrap_or_else(|| "target/interop-venv/bin/python".to_owned()),
+        memory_script: args
+            .get("--memory-script")
+            .unwrap_or_else(|| "bench/python/deflate_memory_client.py".to_owned()),
+        deflate_mem_conns: args.get("--deflate-mem-conns").unwrap_or(2_000),
+        client_level: args
+            .get("--client-level")
+            .unwrap_or(chat::DEFAULT_CLIENT_LEVEL),
     };
     let rounds: usize = args.get("--rounds").unwrap_or(1);
     let list = |name: &str| -> Option<Vec<String>> {
@@ -586,13 +819,17 @@ fn main() {
             // Each round starts each cell with another server: the first one measured after
             // a cell change (or after the idle and handshake cells, whose thousands of
             // closed sockets the kernel is still tearing down) runs on a busier machine.
-            let mut order = servers.clone();
-            order.rotate_left((round - 1) % servers.len().max(1));
+            let mut order = cell_servers(cell.kind, &servers);
+            let turn = (round - 1) % order.len().max(1);
+            order.rotate_left(turn);
             let figures = match cell.kind {
                 Kind::Idle => order
                     .iter()
-                    .filter(|&&server| server != "near-free")
                     .map(|&server| (server, measure_idle(&config, cell, server)))
+                    .collect(),
+                Kind::DeflateMemory => order
+                    .iter()
+                    .map(|&server| (server, measure_deflate_memory(&config, cell, server)))
                     .collect(),
                 _ => measure_sliced(&config, cell, &order),
             };
@@ -617,6 +854,14 @@ fn main() {
                                 c.generator * 100.0
                             ))
                         );
+                        if let Some(wire) = figure.wire {
+                            eprintln!(
+                                "{:>52}wire/payload: server -> client {}, client -> server {}",
+                                "",
+                                format_ratio(wire.server_ratio()),
+                                format_ratio(wire.client_ratio()),
+                            );
+                        }
                         if let Some(q) = figure.slices {
                             eprintln!(
                                 "{:>52}slices: lowest {}, median {}, upper quartile {}, highest {}",
@@ -657,6 +902,34 @@ fn main() {
     eprintln!("total {:.0} s", started.elapsed().as_secs_f64());
 }
 
+/// The servers that take part in a cell, in table order.
+fn cell_servers<'a>(kind: Kind, servers: &[&'a str]) -> Vec<&'a str> {
+    servers
+        .iter()
+        .copied()
+        .filter(|server| match kind {
+            // The near-free echo holds no per-connection state worth measuring.
+            Kind::Idle => *server != "near-free",
+            _ if kind.deflate() => DEFLATE_SERVERS.contains(server),
+            _ => true,
+        })
+        .collect()
+}
+
+fn format_ratio(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "—".to_owned(), |r| format!("{r:.3}"))
+}
+
+/// Whether a figure is inconclusive: a chat cell whose generator was at its core's limit.
+fn inconclusive(figure: &Figure, kind: Kind) -> bool {
+    match kind {
+        Kind::Chat { conns, .. } => figure
+            .cpu
+            .is_some_and(|cpu| chat::generator_limited(cpu, conns)),
+        _ => false,
+    }
+}
+
 fn print_table(
     cells: &[Cell],
     servers: &[&str],
@@ -680,15 +953,26 @@ fn print_table(
         header.push_str(&format!(" {server} |"));
         rule.push_str(" ---: |");
     }
-    header.push_str(" best of the 3 libraries | squall ÷ best | paired |");
+    header.push_str(&format!(
+        " best of the {} libraries | squall ÷ best | paired |",
+        LIBRARIES.len()
+    ));
     rule.push_str(" ---: | ---: | ---: |");
     println!("{header}\n{rule}");
     for cell in cells {
         let mut row = format!("| {} |", cell.label);
         for &server in servers {
-            let text = best
-                .get(&(cell.id, server))
-                .map_or_else(|| "—".to_owned(), |f| format_value(cell.kind, f.value));
+            let text = best.get(&(cell.id, server)).map_or_else(
+                || "—".to_owned(),
+                |f| {
+                    let mark = if inconclusive(f, cell.kind) {
+                        " †"
+                    } else {
+                        ""
+                    };
+                    format!("{}{mark}", format_value(cell.kind, f.value))
+                },
+            );
             row.push_str(&format!(" {text} |"));
         }
         let top = LIBRARIES
@@ -698,7 +982,9 @@ fn print_table(
         let squall = best.get(&(cell.id, "squall")).map(|f| f.value);
         let ratio = match (squall, top) {
             // A ratio above 1 always means squall does better (memory: best ÷ squall).
-            (Some(s), Some(t)) if cell.kind == Kind::Idle && s > 0.0 => format!("{:.2}x", t / s),
+            (Some(s), Some(t)) if cell.kind.lower_is_better() && s > 0.0 => {
+                format!("{:.2}x", t / s)
+            }
             (Some(s), Some(t)) if t > 0.0 => format!("{:.2}x", s / t),
             _ => "—".to_owned(),
         };
@@ -717,8 +1003,34 @@ fn print_table(
         ));
         println!("{row}");
     }
+    if cells.iter().any(|c| matches!(c.kind, Kind::Chat { .. })) {
+        println!(
+            "\n† inconclusive: the load generator used {:.0} % of its core or more, or (with \
+             several connections) as much CPU as the server, so it may have set the pace.",
+            chat::GENERATOR_LIMIT * 100.0
+        );
+        println!(
+            "\nChat and deflate cells, bytes on the wire per payload byte (frame headers \
+             included), server → client (the server's compression) / client → server \
+             (yawc's client):\n"
+        );
+        print_grid(
+            cells,
+            servers,
+            |cell| matches!(cell.kind, Kind::Chat { .. }),
+            |cell, server| {
+                let wire = best.get(&(cell.id, server))?.wire?;
+                Some(format!(
+                    "{} / {}",
+                    format_ratio(wire.server_ratio()),
+                    format_ratio(wire.client_ratio())
+                ))
+            },
+        );
+    }
     println!("\nCPU use while counting, server / generator, % of one core:\n");
-    print_grid(cells, servers, |cell, server| {
+    let measured = |cell: &Cell| !cell.kind.lower_is_better();
+    print_grid(cells, servers, measured, |cell, server| {
         let cpu = best.get(&(cell.id, server)).and_then(|f| f.cpu)?;
         Some(format!(
             "{:.0} / {:.0}",
@@ -730,7 +1042,7 @@ fn print_table(
         "\nServer CPU per unit of work (lower is better; robust to a busy machine): \
          µs per message or handshake, ms per MB:\n"
     );
-    print_grid(cells, servers, |cell, server| {
+    print_grid(cells, servers, measured, |cell, server| {
         let cost = cost(best.get(&(cell.id, server))?, cell.kind)?;
         Some(match cell.kind {
             Kind::Throughput { .. } => format!("{cost:.2}"),
@@ -746,14 +1058,19 @@ fn cost(figure: &Figure, kind: Kind) -> Option<f64> {
         return None;
     }
     match kind {
-        Kind::Idle => None,
+        Kind::Idle | Kind::DeflateMemory => None,
         Kind::Throughput { .. } => Some(cpu.server / figure.value * 1e3),
         _ => Some(cpu.server / figure.value * 1e6),
     }
 }
 
-/// A table of every cell but the idle one, one column per server.
-fn print_grid(cells: &[Cell], servers: &[&str], text: impl Fn(&Cell, &str) -> Option<String>) {
+/// A table of the cells `keep` keeps, one column per server.
+fn print_grid(
+    cells: &[Cell],
+    servers: &[&str],
+    keep: impl Fn(&Cell) -> bool,
+    text: impl Fn(&Cell, &str) -> Option<String>,
+) {
     let mut header = String::from("| cell |");
     let mut rule = String::from("| --- |");
     for server in servers {
@@ -761,7 +1078,7 @@ fn print_grid(cells: &[Cell], servers: &[&str], text: impl Fn(&Cell, &str) -> Op
         rule.push_str(" ---: |");
     }
     println!("{header}\n{rule}");
-    for cell in cells.iter().filter(|c| c.kind != Kind::Idle) {
+    for cell in cells.iter().filter(|c| keep(c)) {
         let mut row = format!("| {} |", cell.label);
         for &server in servers {
             let text = text(cell, server).unwrap_or_else(|| "—".to_owned());
@@ -790,6 +1107,74 @@ mod tests {
         let ratios: Vec<f64> = paired_ratios(&squall, &other).collect();
         assert_eq!(ratios.len(), 3);
         assert!(ratios.iter().all(|r| (r - 1.1).abs() < 1e-9), "{ratios:?}");
+    }
+
+    #[test]
+    fn deflate_cells_run_only_the_servers_with_deflate() {
+        let all = SERVERS.to_vec();
+        let deflate = Kind::Chat {
+            conns: 1,
+            payloads: Payloads::Chat,
+            deflate: true,
+        };
+        assert_eq!(cell_servers(deflate, &all), DEFLATE_SERVERS);
+        assert_eq!(cell_servers(Kind::DeflateMemory, &all), DEFLATE_SERVERS);
+        let plain_chat = Kind::Chat {
+            conns: 100,
+            payloads: Payloads::Chat,
+            deflate: false,
+        };
+        assert_eq!(cell_servers(plain_chat, &all), all);
+        assert!(!cell_servers(Kind::Idle, &all).contains(&"near-free"));
+        // A --servers choice narrows every cell.
+        assert_eq!(
+            cell_servers(deflate, &["squall", "fastwebsockets"]),
+            ["squall"]
+        );
+    }
+
+    #[test]
+    fn every_library_is_in_the_server_list() {
+        for lib in LIBRARIES.iter().chain(&DEFLATE_SERVERS) {
+            assert!(SERVERS.contains(lib), "{lib}");
+        }
+        let ids: Vec<&str> = cells().iter().map(|c| c.id).collect();
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    }
+
+    #[test]
+    fn deflate_memory_is_growth_per_connection() {
+        assert_eq!(deflate_memory_per_conn(10_000, 30_000, 2_000), 10.0);
+        assert_eq!(deflate_memory_per_conn(30_000, 10_000, 2_000), 0.0);
+        assert!(Kind::DeflateMemory.lower_is_better());
+        assert!(better(Kind::DeflateMemory, 8.0, 64.0));
+        assert!(better(Kind::Handshakes, 64.0, 8.0));
+    }
+
+    #[test]
+    fn only_generator_bound_chat_figures_are_inconclusive() {
+        let figure = |generator| Figure {
+            value: 1.0,
+            cpu: Some(CpuUse {
+                generator,
+                server: 0.5,
+            }),
+            slices: None,
+            rates: Vec::new(),
+            wire: None,
+        };
+        let chat = Kind::Chat {
+            conns: 100,
+            payloads: Payloads::Chat,
+            deflate: true,
+        };
+        assert!(inconclusive(&figure(0.98), chat));
+        assert!(inconclusive(&figure(0.5), chat));
+        assert!(!inconclusive(&figure(0.4), chat));
+        assert!(!inconclusive(&figure(0.98), Kind::Handshakes));
     }
 
     #[test]
