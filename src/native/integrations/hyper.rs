@@ -201,7 +201,8 @@ impl Pending {
                 )
             })?;
         let (head, ()) = head.into_parts();
-        let request = Request::new(head.method, head.uri, head.headers, peer_addr);
+        let request =
+            Request::new(head.method, head.uri, head.headers, peer_addr).with_version(head.version);
         Ok(Self {
             request,
             offer,

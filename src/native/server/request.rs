@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, Method, Uri, Version};
 
 use crate::protocol::handshake::{request_header_fields, request_header_map};
 
@@ -20,6 +20,7 @@ pub struct Request {
     /// parsed, the bytes go, so a handler that reads the headers costs no more than the map.
     head: Mutex<Box<[u8]>>,
     pub(crate) peer_addr: Option<SocketAddr>,
+    version: Version,
 }
 
 impl Request {
@@ -36,7 +37,31 @@ impl Request {
             headers: OnceLock::from(headers),
             head: Mutex::default(),
             peer_addr,
+            version: Version::HTTP_11,
         }
+    }
+
+    /// The same request, carried by HTTP `version` (by default HTTP/1.1).
+    ///
+    /// ```
+    /// use http::{HeaderMap, Method, Uri, Version};
+    /// use squall::Request;
+    ///
+    /// let request = Request::new(Method::CONNECT, Uri::from_static("/ws"), HeaderMap::new(), None)
+    ///     .with_version(Version::HTTP_2);
+    /// assert_eq!(request.version(), Version::HTTP_2);
+    /// ```
+    #[must_use]
+    pub fn with_version(mut self, version: Version) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The HTTP version that carried the upgrade: HTTP/1.1 (a `GET` with `Upgrade:
+    /// websocket`), or HTTP/2 (an extended `CONNECT`, RFC 8441, whose method is then
+    /// `CONNECT` and whose `:authority` is given as the `Host` header).
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// A request whose headers are parsed from `head`, a complete request head that
@@ -54,10 +79,11 @@ impl Request {
             headers: OnceLock::new(),
             head: Mutex::new(head),
             peer_addr,
+            version: Version::HTTP_11,
         }
     }
 
-    /// The request method (always GET for an upgrade).
+    /// The request method: GET for an HTTP/1.1 upgrade, CONNECT for an HTTP/2 one.
     pub fn method(&self) -> &Method {
         &self.method
     }
@@ -93,7 +119,7 @@ impl Request {
     /// reads `Host`) leaves the connection holding only the request's bytes.
     ///
     /// ```
-    /// use http::{HeaderMap, Method, Uri};
+    /// use http::{HeaderMap, Method, Uri, Version};
     /// use squall::Request;
     ///
     /// let mut headers = HeaderMap::new();
@@ -136,6 +162,7 @@ impl Clone for Request {
             headers: self.headers.clone(),
             head: Mutex::new(self.head().clone()),
             peer_addr: self.peer_addr,
+            version: self.version,
         }
     }
 }
@@ -147,6 +174,7 @@ impl fmt::Debug for Request {
             .field("uri", &self.uri)
             .field("headers", self.headers())
             .field("peer_addr", &self.peer_addr)
+            .field("version", &self.version)
             .finish()
     }
 }
