@@ -213,3 +213,261 @@ async fn refusals_get_their_status() {
     hello(&mut ws).await;
     ws.close(1000).await;
 }
+
+#[tokio::test]
+async fn a_reset_stream_is_1006_and_the_others_go_on() {
+    let (server, mut closed) = h2c_server().await;
+    let mut h2 = H2::h2c(server.local_addr()).await;
+    let mut a = h2.open("/echo/a").await;
+    let mut b = h2.open("/echo/b").await;
+    hello(&mut a).await;
+    hello(&mut b).await;
+    a.send.send_reset(h2::Reason::CANCEL);
+    assert_eq!(
+        closed_within(&mut closed).await,
+        ("/echo/a".to_owned(), Some(CloseCode::ABNORMAL))
+    );
+    assert_echoes(&mut b, "b is unaffected").await;
+    b.close(1000).await;
+}
+
+#[tokio::test]
+async fn a_plain_connect_with_a_path_is_a_protocol_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (server, _closed) = h2c_server().await;
+    let mut tcp = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    // HPACK literals without indexing, indexed names: :authority (1), :method (2), :path (4).
+    let mut block = vec![0x02, 7];
+    block.extend_from_slice(b"CONNECT");
+    block.extend_from_slice(&[0x04, 5]);
+    block.extend_from_slice(b"/echo");
+    block.extend_from_slice(&[0x01, 9]);
+    block.extend_from_slice(b"127.0.0.1");
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    out.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]); // SETTINGS
+    out.extend_from_slice(&[0, 0, block.len() as u8, 1, 4, 0, 0, 0, 1]); // HEADERS, END_HEADERS
+    out.extend_from_slice(&block);
+    tcp.write_all(&out).await.unwrap();
+    let rst = tokio::time::timeout(Duration::from_secs(10), async {
+        for _ in 0..20 {
+            let mut head = [0u8; 9];
+            tcp.read_exact(&mut head).await.unwrap();
+            let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+            let mut payload = vec![0; len];
+            tcp.read_exact(&mut payload).await.unwrap();
+            let stream = u32::from_be_bytes(head[5..9].try_into().unwrap());
+            assert_ne!(head[3], 1, "a response was sent");
+            if head[3] == 3 && stream == 1 {
+                return u32::from_be_bytes(payload[..4].try_into().unwrap());
+            }
+        }
+        panic!("no RST_STREAM in 20 frames");
+    })
+    .await
+    .unwrap();
+    assert_eq!(rst, 1, "RST_STREAM(PROTOCOL_ERROR)");
+}
+
+/// Writes `count` messages of 64 KiB on "flood", reporting how many `write_message`
+/// futures resolved.
+struct Flood {
+    written: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl WebSocketHandler for Flood {
+    async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+        let Ok(count) = message.as_text().unwrap().parse::<usize>() else {
+            let _ = ws.write_message(message).await;
+            return;
+        };
+        let ws = ws.clone();
+        let written = std::sync::Arc::clone(&self.written);
+        tokio::spawn(async move {
+            for i in 0..count {
+                let payload = vec![(i % 256) as u8; 64 * 1024];
+                if ws.write_message(payload).await.is_err() {
+                    return;
+                }
+                written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+    }
+}
+
+#[tokio::test]
+async fn flow_control_holds_the_writer_of_a_reader_that_stops() {
+    use std::sync::atomic::Ordering;
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = 200; // 12.5 MiB
+    let server = {
+        let written = std::sync::Arc::clone(&written);
+        Application::new()
+            .route("/flood", move || Flood {
+                written: std::sync::Arc::clone(&written),
+            })
+            .h2c(true)
+            .listen("127.0.0.1:0")
+            .await
+            .unwrap()
+    };
+    let mut h2 = H2::h2c(server.local_addr()).await;
+    let mut ws = h2.open("/flood").await;
+    let mut other = h2.open("/flood").await;
+    ws.send_text(&count.to_string());
+    // Not reading: the windows fill, then the server's buffers, then the writer waits.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stalled = written.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(written.load(Ordering::SeqCst), stalled, "the writer still runs");
+    // 64 KiB windows, 256 KiB of h2 buffer and the 1 MiB write buffer: about 21.
+    assert!(stalled < 40, "{stalled} messages of 64 KiB were accepted");
+    // Another WebSocket on the same connection is not held by it.
+    assert_echoes(&mut other, "not held").await;
+    let started = std::time::Instant::now();
+    for i in 0..count {
+        let frame = ws.next().await;
+        assert_eq!(frame.opcode, 0x2);
+        assert_eq!(frame.payload.len(), 64 * 1024);
+        assert!(frame.payload.iter().all(|&b| b == (i % 256) as u8));
+    }
+    eprintln!("read in {:?}", started.elapsed());
+    assert_eq!(written.load(Ordering::SeqCst), count);
+    ws.close(1000).await;
+    other.close(1000).await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_sends_1001_on_every_stream_then_goaway() {
+    let (server, mut closed) = h2c_server().await;
+    let mut h2 = H2::h2c(server.local_addr()).await;
+    let mut a = h2.open("/echo/a").await;
+    let mut b = h2.open("/echo/b").await;
+    hello(&mut a).await;
+    hello(&mut b).await;
+    let stopping = tokio::spawn(server.shutdown(Duration::from_secs(10)));
+    for ws in [&mut a, &mut b] {
+        let frame = ws.next().await;
+        assert_eq!(frame.opcode, 0x8);
+        assert_eq!(frame.payload[..2], 1001u16.to_be_bytes());
+    }
+    // GOAWAY: no new stream can open.
+    let mut refused = None;
+    for _ in 0..200 {
+        let request = h2.connect_request("/echo", &[]);
+        match h2.send.clone().send_request(request, false) {
+            Err(error) => {
+                refused = Some(error);
+                break;
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    assert!(refused.expect("GOAWAY within 2 s").is_go_away());
+    for ws in [&mut a, &mut b] {
+        ws.send_close(1001);
+        ws.expect_end().await;
+    }
+    let mut codes = vec![
+        closed_within(&mut closed).await.1,
+        closed_within(&mut closed).await.1,
+    ];
+    codes.dedup();
+    assert_eq!(codes, [Some(CloseCode::GOING_AWAY)]);
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("shutdown within its grace")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn tls_serves_http2_and_http1_on_one_port_by_alpn() {
+    let certs = common::client::test_certs();
+    let config =
+        squall::tls::server_config_from_pem(certs.cert_pem.as_bytes(), certs.key_pem.as_bytes())
+            .unwrap();
+    let (app, mut closed) = app();
+    let server = app.tls(config).listen("127.0.0.1:0").await.unwrap();
+    let mut h2 = H2::tls(server.local_addr(), &certs.root_pem).await;
+    let mut ws = h2.open("/echo/tls").await;
+    assert_eq!(hello(&mut ws).await, "HTTP/2.0 CONNECT tls -");
+    assert_echoes(&mut ws, "over TLS and HTTP/2").await;
+    ws.close(1000).await;
+    assert_eq!(closed_within(&mut closed).await.1, Some(CloseCode::NORMAL));
+    // A client without ALPN h2 (squall's own) gets HTTP/1.1 on the same port.
+    let options = squall::ConnectOptions::new()
+        .tls(squall::tls::client_config_with_roots(certs.root_pem.as_bytes()).unwrap());
+    let url = format!("wss://localhost:{}/echo/one", server.local_addr().port());
+    let mut client = squall::websocket_connect(url, options).await.unwrap();
+    assert_eq!(
+        client.read_message().await,
+        Some(Message::from("HTTP/1.1 GET one -"))
+    );
+    client.close(None, None).await.unwrap();
+}
+
+struct Deflating;
+
+impl WebSocketHandler for Deflating {
+    async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+        let _ = ws.write_message(message).await;
+    }
+
+    fn get_compression_options(&self) -> Option<squall::CompressionOptions> {
+        Some(squall::CompressionOptions::new().threshold(0))
+    }
+}
+
+#[tokio::test]
+async fn deflate_and_the_message_limit_apply_over_http2() {
+    let mut settings = squall::Settings::default();
+    settings.max_message_size = Some(1000);
+    let server = Application::new()
+        .route("/deflate", || Deflating)
+        .settings(settings)
+        .h2c(true)
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
+    let mut h2 = H2::h2c(server.local_addr()).await;
+    let mut ws = h2
+        .open_with(
+            "/deflate",
+            &[("sec-websocket-extensions", "permessage-deflate")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ws.headers["sec-websocket-extensions"], "permessage-deflate");
+    let text = "squall ".repeat(100);
+    ws.send_text(&text);
+    let frame = ws.next().await;
+    assert!(frame.rsv1, "the echo is compressed");
+    assert!(frame.payload.len() < text.len() / 4);
+    // Over the limit: 1009.
+    ws.send_text(&"x".repeat(2000));
+    let frame = ws.next().await;
+    assert_eq!(frame.opcode, 0x8);
+    assert_eq!(frame.payload[..2], 1009u16.to_be_bytes());
+}
+
+#[tokio::test]
+async fn without_routes_extended_connect_is_not_offered() {
+    let dir = std::env::temp_dir().join(format!("squall-h2-static-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<p>page</p>").unwrap();
+    let server = Application::new()
+        .static_files(&dir)
+        .h2c(true)
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
+    let mut h2 = H2::h2c(server.local_addr()).await;
+    assert!(!h2.send.is_extended_connect_protocol_enabled());
+    assert_eq!(
+        h2.get("/").await,
+        (http::StatusCode::OK, b"<p>page</p>".to_vec())
+    );
+    assert_eq!(h2.get("/missing.js").await.0, http::StatusCode::NOT_FOUND);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -27,6 +27,7 @@ impl H2 {
     /// Cleartext HTTP/2 with prior knowledge.
     pub async fn h2c(addr: SocketAddr) -> Self {
         let tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.set_nodelay(true).unwrap();
         Self::handshake(tcp, addr.to_string(), "http").await
     }
 
@@ -37,6 +38,7 @@ impl H2 {
         config.alpn_protocols = vec![b"h2".to_vec()];
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.set_nodelay(true).unwrap();
         let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
         let tls = connector.connect(name, tcp).await.unwrap();
         assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
@@ -47,7 +49,13 @@ impl H2 {
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let (send, connection) = h2::client::handshake(io).await.unwrap();
+        // A connection window larger than a stream's, as browsers have: one stream that is
+        // not read does not stop the others.
+        let (send, connection) = h2::client::Builder::new()
+            .initial_connection_window_size(4 << 20)
+            .handshake(io)
+            .await
+            .unwrap();
         let task = tokio::spawn(connection);
         let mut this = Self {
             send,
@@ -88,6 +96,21 @@ impl H2 {
         builder.body(()).unwrap()
     }
 
+    /// A GET of `path`: the status and the whole body.
+    pub async fn get(&mut self, path: &str) -> (StatusCode, Vec<u8>) {
+        let request = Request::get(format!("{}://{}{path}", self.scheme, self.authority))
+            .body(())
+            .unwrap();
+        let (parts, mut body, _send) = self.request(request).await.unwrap();
+        let mut bytes = Vec::new();
+        while let Some(data) = body.data().await {
+            let data = data.unwrap();
+            let _ = body.flow_control().release_capacity(data.len());
+            bytes.extend_from_slice(&data);
+        }
+        (parts.status, bytes)
+    }
+
     /// Opens a WebSocket on `path`; panics unless the answer is 200.
     pub async fn open(&mut self, path: &str) -> Ws {
         self.open_with(path, &[]).await.unwrap()
@@ -125,6 +148,7 @@ pub struct Ws {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Frame {
     pub fin: bool,
+    pub rsv1: bool,
     pub opcode: u8,
     pub payload: Vec<u8>,
 }
@@ -240,11 +264,13 @@ fn parse(buf: &mut BytesMut) -> Option<Frame> {
         return None;
     }
     let fin = buf[0] & 0x80 != 0;
+    let rsv1 = buf[0] & 0x40 != 0;
     let opcode = buf[0] & 0x0f;
     buf.advance(header);
     let payload = buf.split_to(len).to_vec();
     Some(Frame {
         fin,
+        rsv1,
         opcode,
         payload,
     })

@@ -514,6 +514,9 @@ async fn serve_http2(
     let Shutdown::Registry(connections) = shutdown else {
         return;
     };
+    // h2 writes whole batches of frames; without this a WINDOW_UPDATE or a small DATA frame
+    // can wait for the peer's delayed ACK.
+    let _ = stream.set_nodelay(true);
     let site = crate::native::http2::server::Site {
         router: &app.router,
         static_dir: app.static_dir.as_ref(),
