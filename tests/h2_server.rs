@@ -320,7 +320,11 @@ async fn flow_control_holds_the_writer_of_a_reader_that_stops() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let stalled = written.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(written.load(Ordering::SeqCst), stalled, "the writer still runs");
+    assert_eq!(
+        written.load(Ordering::SeqCst),
+        stalled,
+        "the writer still runs"
+    );
     // 64 KiB windows, 256 KiB of h2 buffer and the 1 MiB write buffer: about 21.
     assert!(stalled < 40, "{stalled} messages of 64 KiB were accepted");
     // Another WebSocket on the same connection is not held by it.
