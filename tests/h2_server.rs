@@ -86,7 +86,7 @@ async fn closed_within(closed: &mut Closed) -> (String, Option<CloseCode>) {
 #[tokio::test]
 async fn echo_text_and_binary_over_h2c() {
     let (server, mut closed) = h2c_server().await;
-    let mut h2 = H2::h2c(server.local_addr()).await;
+    let h2 = H2::h2c(server.local_addr()).await;
     assert!(h2.send.is_extended_connect_protocol_enabled());
     let mut ws = h2
         .open_with("/echo/room", &[("sec-websocket-protocol", "x, chat")])
@@ -124,7 +124,7 @@ async fn http1_still_served_beside_h2c() {
 #[tokio::test]
 async fn two_websockets_on_one_connection_close_independently() {
     let (server, mut closed) = h2c_server().await;
-    let mut h2 = H2::h2c(server.local_addr()).await;
+    let h2 = H2::h2c(server.local_addr()).await;
     let mut a = h2.open("/echo/a").await;
     let mut b = h2.open("/echo/b").await;
     assert_eq!(hello(&mut a).await, "HTTP/2.0 CONNECT a -");
@@ -161,7 +161,7 @@ async fn two_websockets_on_one_connection_close_independently() {
 #[tokio::test]
 async fn check_origin_reads_the_authority() {
     let (server, _closed) = h2c_server().await;
-    let mut h2 = H2::h2c(server.local_addr()).await;
+    let h2 = H2::h2c(server.local_addr()).await;
     let same = format!("http://{}", server.local_addr());
     let mut ws = h2.open_with("/echo", &[("origin", &same)]).await.unwrap();
     hello(&mut ws).await;
@@ -176,7 +176,7 @@ async fn check_origin_reads_the_authority() {
 #[tokio::test]
 async fn refusals_get_their_status() {
     let (server, _closed) = h2c_server().await;
-    let mut h2 = H2::h2c(server.local_addr()).await;
+    let h2 = H2::h2c(server.local_addr()).await;
     // A path with no route.
     let status = h2.open_with("/nowhere", &[]).await.err();
     assert_eq!(status, Some(http::StatusCode::NOT_FOUND));
@@ -217,7 +217,7 @@ async fn refusals_get_their_status() {
 #[tokio::test]
 async fn a_reset_stream_is_1006_and_the_others_go_on() {
     let (server, mut closed) = h2c_server().await;
-    let mut h2 = H2::h2c(server.local_addr()).await;
+    let h2 = H2::h2c(server.local_addr()).await;
     let mut a = h2.open("/echo/a").await;
     let mut b = h2.open("/echo/b").await;
     hello(&mut a).await;
@@ -312,7 +312,7 @@ async fn flow_control_holds_the_writer_of_a_reader_that_stops() {
             .await
             .unwrap()
     };
-    let mut h2 = H2::h2c(server.local_addr()).await;
+    let h2 = H2::h2c(server.local_addr()).await;
     let mut ws = h2.open("/flood").await;
     let mut other = h2.open("/flood").await;
     ws.send_text(&count.to_string());
@@ -345,7 +345,7 @@ async fn flow_control_holds_the_writer_of_a_reader_that_stops() {
 #[tokio::test]
 async fn graceful_shutdown_sends_1001_on_every_stream_then_goaway() {
     let (server, mut closed) = h2c_server().await;
-    let mut h2 = H2::h2c(server.local_addr()).await;
+    let h2 = H2::h2c(server.local_addr()).await;
     let mut a = h2.open("/echo/a").await;
     let mut b = h2.open("/echo/b").await;
     hello(&mut a).await;
@@ -393,7 +393,7 @@ async fn tls_serves_http2_and_http1_on_one_port_by_alpn() {
             .unwrap();
     let (app, mut closed) = app();
     let server = app.tls(config).listen("127.0.0.1:0").await.unwrap();
-    let mut h2 = H2::tls(server.local_addr(), &certs.root_pem).await;
+    let h2 = H2::tls(server.local_addr(), &certs.root_pem).await;
     let mut ws = h2.open("/echo/tls").await;
     assert_eq!(hello(&mut ws).await, "HTTP/2.0 CONNECT tls -");
     assert_echoes(&mut ws, "over TLS and HTTP/2").await;
@@ -434,7 +434,7 @@ async fn deflate_and_the_message_limit_apply_over_http2() {
         .listen("127.0.0.1:0")
         .await
         .unwrap();
-    let mut h2 = H2::h2c(server.local_addr()).await;
+    let h2 = H2::h2c(server.local_addr()).await;
     let mut ws = h2
         .open_with(
             "/deflate",
@@ -466,7 +466,7 @@ async fn without_routes_extended_connect_is_not_offered() {
         .listen("127.0.0.1:0")
         .await
         .unwrap();
-    let mut h2 = H2::h2c(server.local_addr()).await;
+    let h2 = H2::h2c(server.local_addr()).await;
     assert!(!h2.send.is_extended_connect_protocol_enabled());
     assert_eq!(
         h2.get("/").await,

@@ -76,7 +76,7 @@ impl H2 {
 
     /// Sends `request` (headers only) and waits for the response's head.
     pub async fn request(
-        &mut self,
+        &self,
         request: Request<()>,
     ) -> Result<(http::response::Parts, RecvStream, SendStream<Bytes>), h2::Error> {
         let mut send = self.send.clone().ready().await?;
@@ -97,7 +97,7 @@ impl H2 {
     }
 
     /// A GET of `path`: the status and the whole body.
-    pub async fn get(&mut self, path: &str) -> (StatusCode, Vec<u8>) {
+    pub async fn get(&self, path: &str) -> (StatusCode, Vec<u8>) {
         let request = Request::get(format!("{}://{}{path}", self.scheme, self.authority))
             .body(())
             .unwrap();
@@ -112,13 +112,13 @@ impl H2 {
     }
 
     /// Opens a WebSocket on `path`; panics unless the answer is 200.
-    pub async fn open(&mut self, path: &str) -> Ws {
+    pub async fn open(&self, path: &str) -> Ws {
         self.open_with(path, &[]).await.unwrap()
     }
 
     /// Opens a WebSocket on `path`; the status when it is not 200.
     pub async fn open_with(
-        &mut self,
+        &self,
         path: &str,
         headers: &[(&str, &str)],
     ) -> Result<Ws, StatusCode> {
