@@ -117,11 +117,7 @@ impl H2 {
     }
 
     /// Opens a WebSocket on `path`; the status when it is not 200.
-    pub async fn open_with(
-        &self,
-        path: &str,
-        headers: &[(&str, &str)],
-    ) -> Result<Ws, StatusCode> {
+    pub async fn open_with(&self, path: &str, headers: &[(&str, &str)]) -> Result<Ws, StatusCode> {
         let request = self.connect_request(path, headers);
         let (parts, recv, send) = self.request(request).await.unwrap();
         if parts.status != StatusCode::OK {

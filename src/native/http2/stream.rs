@@ -49,7 +49,7 @@ impl H2Stream {
     }
 }
 
-fn io_error(error: h2::Error) -> io::Error {
+pub(crate) fn io_error(error: h2::Error) -> io::Error {
     if error.is_io() {
         error
             .into_io()

@@ -1,9 +1,12 @@
-//! The server side over HTTP/2: the extended CONNECT of RFC 8441.
+//! The handshake over HTTP/2: the extended CONNECT of RFC 8441, server and client side.
 
+use bytes::Bytes;
 use http::header::ALLOW;
-use http::{HeaderValue, Method, Request, StatusCode};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
 
+use super::client::{accepted, AcceptedResponse};
 use super::server::{bad_request, check_version, offer, Rejection, UpgradeRequest};
+use super::HandshakeError;
 
 /// Checks that `req`, received over HTTP/2 with the `:protocol` pseudo-header `protocol`,
 /// is a WebSocket extended CONNECT (RFC 8441 §4) and returns what it offers.
@@ -54,6 +57,42 @@ pub fn validate_connect_request(
     }
     check_version(req.headers())?;
     offer(req.headers(), String::new())
+}
+
+/// Checks the answer to a WebSocket extended CONNECT (RFC 8441 §4): a 2xx status, then the
+/// checks of [`check_response`](super::check_response) that HTTP/2 keeps (the subprotocol
+/// and the extensions; there is no `Upgrade`, `Connection` or `Sec-WebSocket-Accept`).
+///
+/// ```
+/// use squall::protocol::handshake::check_connect_response;
+///
+/// let response = http::Response::builder()
+///     .status(200)
+///     .header("sec-websocket-protocol", "chat")
+///     .body(())
+///     .unwrap();
+/// let accepted = check_connect_response(&response, &["chat".to_owned()], &[], Default::default())?;
+/// assert_eq!(accepted.subprotocol.as_deref(), Some("chat"));
+/// # Ok::<(), squall::HandshakeError>(())
+/// ```
+///
+/// # Errors
+/// [`HandshakeError::UnexpectedStatus`] (with `body`) for a status other than 2xx, and the
+/// subprotocol and extension errors of `check_response`.
+pub fn check_connect_response(
+    resp: &Response<()>,
+    offered_subprotocols: &[String],
+    offered_extensions: &[&str],
+    body: Bytes,
+) -> Result<AcceptedResponse, HandshakeError> {
+    if !resp.status().is_success() {
+        return Err(HandshakeError::UnexpectedStatus {
+            status: resp.status(),
+            headers: Box::new(resp.headers().clone()),
+            body,
+        });
+    }
+    accepted(resp.headers(), offered_subprotocols, offered_extensions)
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ mod tests;
 pub use accept::{accept_response, Agreement};
 pub use body::{BodyDecoder, MAX_BODY};
 pub use client::{check_response, is_valid_subprotocol, AcceptedResponse, ClientRequest};
-pub use connect::validate_connect_request;
+pub use connect::{check_connect_response, validate_connect_request};
 pub use error::HandshakeError;
 pub use head::{parse_request, parse_response, HeadLimits};
 #[cfg(feature = "server")]
