@@ -475,3 +475,116 @@ async fn without_routes_extended_connect_is_not_offered() {
     assert_eq!(h2.get("/missing.js").await.0, http::StatusCode::NOT_FOUND);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn streams_opened_and_reset_in_bulk_do_not_stop_the_server() {
+    let (server, _closed) = h2c_server().await;
+    let h2 = H2::h2c(server.local_addr()).await;
+    let mut sent = 0;
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let mut send = h2.send.clone();
+        for _ in 0..20_000 {
+            let Ok(ready) = send.ready().await else {
+                return;
+            };
+            send = ready;
+            let Ok((_response, mut stream)) =
+                send.send_request(h2.connect_request("/echo", &[]), false)
+            else {
+                return;
+            };
+            stream.send_reset(h2::Reason::CANCEL);
+            sent += 1;
+            if sent % 64 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+    })
+    .await
+    .expect("the server keeps reading");
+    // h2's limit on streams reset by the peer: GOAWAY(ENHANCE_YOUR_CALM).
+    assert_goaway_calm(h2, sent).await;
+    // New connections are served.
+    let fresh = H2::h2c(server.local_addr()).await;
+    let mut ws = fresh.open("/echo").await;
+    hello(&mut ws).await;
+    assert_echoes(&mut ws, "still serving").await;
+    ws.close(1000).await;
+}
+
+async fn assert_goaway_calm(h2: H2, sent: usize) -> h2::Error {
+    let ended = tokio::time::timeout(Duration::from_secs(10), h2.task)
+        .await
+        .expect("the connection ends")
+        .unwrap();
+    let error = ended.expect_err("GOAWAY with an error code");
+    assert!(error.is_go_away(), "{error:?} after {sent} streams");
+    assert_eq!(error.reason(), Some(h2::Reason::ENHANCE_YOUR_CALM));
+    error
+}
+
+#[tokio::test]
+async fn over_1000_streams_a_second_get_goaway() {
+    let (server, _closed) = h2c_server().await;
+    let h2 = H2::h2c(server.local_addr()).await;
+    let mut sent = 0;
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let mut send = h2.send.clone();
+        // Refused at once (a plain CONNECT), never reset: only the rate is over.
+        for _ in 0..20_000 {
+            let Ok(ready) = send.ready().await else {
+                return;
+            };
+            send = ready;
+            let tunnel = http::Request::connect(h2.authority.clone())
+                .body(())
+                .unwrap();
+            let Ok((response, _)) = send.send_request(tunnel, true) else {
+                return;
+            };
+            // Taken, so that the stream ends without a reset.
+            tokio::spawn(response);
+            sent += 1;
+            if sent % 64 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+    })
+    .await
+    .expect("the server keeps reading");
+    assert!(sent > 1000, "GOAWAY after {sent} streams");
+    let error = assert_goaway_calm(h2, sent).await;
+    assert!(
+        !format!("{error:?}").contains("too_many_resets"),
+        "{error:?}"
+    );
+    let fresh = H2::h2c(server.local_addr()).await;
+    let mut ws = fresh.open("/echo").await;
+    hello(&mut ws).await;
+    ws.close(1000).await;
+}
+
+#[tokio::test]
+async fn data_after_the_close_is_not_read_and_harms_nothing() {
+    let (server, mut closed) = h2c_server().await;
+    let h2 = H2::h2c(server.local_addr()).await;
+    let mut a = h2.open("/echo/a").await;
+    let mut b = h2.open("/echo/b").await;
+    hello(&mut a).await;
+    hello(&mut b).await;
+    a.send_close(1000);
+    a.send_text("after the close");
+    let frame = a.next().await;
+    assert_eq!(frame.opcode, 0x8);
+    // Nothing is echoed: the server's END_STREAM follows its close.
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(10), a.frame())
+            .await
+            .unwrap()
+            .unwrap(),
+        None
+    );
+    assert_eq!(closed_within(&mut closed).await.1, Some(CloseCode::NORMAL));
+    assert_echoes(&mut b, "b unaffected").await;
+    b.close(1000).await;
+}

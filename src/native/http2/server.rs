@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::server::SendResponse;
@@ -34,6 +35,9 @@ const STREAM_WINDOW: u32 = 256 * 1024;
 const CONNECTION_WINDOW: u32 = 1024 * 1024;
 /// What h2 buffers per stream for sending before a write waits.
 const SEND_BUFFER: usize = 256 * 1024;
+/// Most streams a connection may open in one second: a peer that opens and resets streams
+/// in bulk (the "rapid reset" attack, CVE-2023-44487) gets GOAWAY(ENHANCE_YOUR_CALM).
+const MAX_OPENS_PER_SECOND: u32 = 1000;
 
 /// What an HTTP/2 connection needs of its application.
 pub(crate) struct Site<'a> {
@@ -82,10 +86,20 @@ pub(crate) async fn serve<T>(
     let mut streams = JoinSet::new();
     let mut stopping = connections.stopping();
     let mut going_away = false;
+    let mut opens = (0u32, Instant::now());
     loop {
         tokio::select! {
             accepted = connection.accept() => match accepted {
                 Some(Ok((request, respond))) => {
+                    if opens.1.elapsed() >= Duration::from_secs(1) {
+                        opens = (0, Instant::now());
+                    }
+                    opens.0 += 1;
+                    if opens.0 > MAX_OPENS_PER_SECOND {
+                        tracing::debug!(?peer, "too many HTTP/2 streams opened; GOAWAY");
+                        connection.abrupt_shutdown(h2::Reason::ENHANCE_YOUR_CALM);
+                        continue;
+                    }
                     if let Some(stream) = on_request(&site, request, respond, peer, &connections) {
                         streams.spawn(stream);
                     }
