@@ -156,7 +156,11 @@ impl Application {
     /// ```no_run
     /// # use squall::{Application, Message, WebSocket, WebSocketHandler};
     /// # struct Echo;
-    /// # impl WebSocketHandler for Echo {}
+    /// # impl WebSocketHandler for Echo {
+    /// #     async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+    /// #         let _ = ws.write_message(message).await;
+    /// #     }
+    /// # }
     /// # async fn run() -> std::io::Result<()> {
     /// let server = Application::new().route("/echo", || Echo).h2c(true).listen("127.0.0.1:8888").await?;
     /// # Ok(()) }
