@@ -588,3 +588,29 @@ async fn data_after_the_close_is_not_read_and_harms_nothing() {
     assert_echoes(&mut b, "b unaffected").await;
     b.close(1000).await;
 }
+
+#[tokio::test]
+async fn a_connection_idle_for_the_handshake_timeout_gets_goaway() {
+    let mut settings = squall::Settings::default();
+    settings.handshake_timeout = Duration::from_millis(300);
+    let (app, _closed) = app();
+    let server = app
+        .settings(settings)
+        .h2c(true)
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
+    // Busy with a WebSocket: kept past the timeout.
+    let busy = H2::h2c(server.local_addr()).await;
+    let mut ws = busy.open("/echo").await;
+    hello(&mut ws).await;
+    // Idle from the start: GOAWAY(NO_ERROR), then the end of the connection.
+    let idle = H2::h2c(server.local_addr()).await;
+    let ended = tokio::time::timeout(Duration::from_secs(10), idle.task)
+        .await
+        .expect("the idle connection ends")
+        .unwrap();
+    assert!(ended.is_ok(), "{ended:?}");
+    assert_echoes(&mut ws, "still open").await;
+    ws.close(1000).await;
+}

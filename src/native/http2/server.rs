@@ -49,7 +49,8 @@ pub(crate) struct Site<'a> {
 /// Serves one HTTP/2 connection until it ends: every stream, then the connection.
 ///
 /// SETTINGS_ENABLE_CONNECT_PROTOCOL is advertised only when there are routes, so that a
-/// browser never tries a WebSocket the server would refuse. On shutdown (`connections`
+/// browser never tries a WebSocket the server would refuse. A connection without streams
+/// for the handshake timeout gets GOAWAY. On shutdown (`connections`
 /// stopping) every WebSocket gets 1001 and the connection a GOAWAY; it ends when its
 /// streams have.
 pub(crate) async fn serve<T>(
@@ -87,10 +88,15 @@ pub(crate) async fn serve<T>(
     let mut stopping = connections.stopping();
     let mut going_away = false;
     let mut opens = (0u32, Instant::now());
+    // A connection without streams is idle: as an HTTP/1.1 connection must upgrade within
+    // the handshake timeout, it gets GOAWAY once idle that long.
+    let idle = tokio::time::sleep(settings.handshake_timeout);
+    tokio::pin!(idle);
     loop {
         tokio::select! {
             accepted = connection.accept() => match accepted {
                 Some(Ok((request, respond))) => {
+                    idle.as_mut().reset(tokio::time::Instant::now() + settings.handshake_timeout);
                     if opens.1.elapsed() >= Duration::from_secs(1) {
                         opens = (0, Instant::now());
                     }
@@ -110,7 +116,16 @@ pub(crate) async fn serve<T>(
                 }
                 None => break,
             },
-            Some(_) = streams.join_next(), if !streams.is_empty() => {}
+            Some(_) = streams.join_next(), if !streams.is_empty() => {
+                if streams.is_empty() {
+                    idle.as_mut().reset(tokio::time::Instant::now() + settings.handshake_timeout);
+                }
+            }
+            () = &mut idle, if streams.is_empty() && !going_away => {
+                tracing::debug!(?peer, "idle HTTP/2 connection; GOAWAY");
+                going_away = true;
+                connection.graceful_shutdown();
+            }
             // The WebSockets already have their 1001 (`Connections::close_all`).
             stop = stopped(&mut stopping), if !going_away => {
                 going_away = true;
