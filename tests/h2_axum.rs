@@ -53,6 +53,15 @@ async fn a_squall_handler_on_axum_over_http2() {
     b.send_text("b goes on");
     assert_eq!(b.next().await.payload, b"b goes on");
     b.close(1000).await;
+    // The same-host origin rule reads :authority.
+    let same = format!("http://{addr}");
+    let mut c = h2.open_with("/ws", &[("origin", &same)]).await.unwrap();
+    assert_eq!(c.next().await.payload, b"HTTP/2.0 CONNECT");
+    c.close(1000).await;
+    let refused = h2
+        .open_with("/ws", &[("origin", "http://evil.example")])
+        .await;
+    assert_eq!(refused.err(), Some(http::StatusCode::FORBIDDEN));
     // A wrong version is refused by the same rules.
     let mut request = h2.connect_request("/ws", &[]);
     request

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
-use http::{header, Method, StatusCode, Version};
+use http::{header, Method, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::task::JoinSet;
 
@@ -200,7 +200,7 @@ fn on_request(
             }
         }
     }
-    let request = Request::new(head.method, parts.uri, headers, peer).with_version(Version::HTTP_2);
+    let request = Request::new(head.method, parts.uri, headers, peer);
     let upgrade = Upgrade {
         channel: crate::native::server::upgrade::Channel::Http2(Respond { respond, recv }),
         request,

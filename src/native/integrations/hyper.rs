@@ -236,8 +236,14 @@ impl Pending {
                 )
             })?;
         let (head, ()) = head.into_parts();
-        let request =
-            Request::new(head.method, head.uri, head.headers, peer_addr).with_version(head.version);
+        let mut headers = head.headers;
+        // The same-host origin rule reads `Host`; HTTP/2 carries it as :authority.
+        if !headers.contains_key(http::header::HOST) {
+            if let Some(host) = head.uri.authority().and_then(|a| a.as_str().parse().ok()) {
+                headers.insert(http::header::HOST, host);
+            }
+        }
+        let request = Request::new(head.method, head.uri, headers, peer_addr);
         Ok(Self {
             request,
             offer,

@@ -20,7 +20,6 @@ pub struct Request {
     /// parsed, the bytes go, so a handler that reads the headers costs no more than the map.
     head: Mutex<Box<[u8]>>,
     pub(crate) peer_addr: Option<SocketAddr>,
-    version: Version,
 }
 
 impl Request {
@@ -37,31 +36,26 @@ impl Request {
             headers: OnceLock::from(headers),
             head: Mutex::default(),
             peer_addr,
-            version: Version::HTTP_11,
         }
     }
 
-    /// The same request, carried by HTTP `version` (by default HTTP/1.1).
+    /// The HTTP version that carried the upgrade: HTTP/1.1 (a `GET` with `Upgrade:
+    /// websocket`), or HTTP/2 (an extended `CONNECT`, RFC 8441, whose `:authority` is given
+    /// as the `Host` header). Told by the method, so a request keeps no field for it.
     ///
     /// ```
     /// use http::{HeaderMap, Method, Uri, Version};
     /// use squall::Request;
     ///
-    /// let request = Request::new(Method::CONNECT, Uri::from_static("/ws"), HeaderMap::new(), None)
-    ///     .with_version(Version::HTTP_2);
+    /// let request = Request::new(Method::CONNECT, Uri::from_static("/ws"), HeaderMap::new(), None);
     /// assert_eq!(request.version(), Version::HTTP_2);
     /// ```
-    #[must_use]
-    pub fn with_version(mut self, version: Version) -> Self {
-        self.version = version;
-        self
-    }
-
-    /// The HTTP version that carried the upgrade: HTTP/1.1 (a `GET` with `Upgrade:
-    /// websocket`), or HTTP/2 (an extended `CONNECT`, RFC 8441, whose method is then
-    /// `CONNECT` and whose `:authority` is given as the `Host` header).
     pub fn version(&self) -> Version {
-        self.version
+        if self.method == Method::CONNECT {
+            Version::HTTP_2
+        } else {
+            Version::HTTP_11
+        }
     }
 
     /// A request whose headers are parsed from `head`, a complete request head that
@@ -79,7 +73,6 @@ impl Request {
             headers: OnceLock::new(),
             head: Mutex::new(head),
             peer_addr,
-            version: Version::HTTP_11,
         }
     }
 
@@ -162,7 +155,6 @@ impl Clone for Request {
             headers: self.headers.clone(),
             head: Mutex::new(self.head().clone()),
             peer_addr: self.peer_addr,
-            version: self.version,
         }
     }
 }
@@ -174,7 +166,6 @@ impl fmt::Debug for Request {
             .field("uri", &self.uri)
             .field("headers", self.headers())
             .field("peer_addr", &self.peer_addr)
-            .field("version", &self.version)
             .finish()
     }
 }
