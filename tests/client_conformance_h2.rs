@@ -76,7 +76,6 @@ macro_rules! conformance {
     )*};
 }
 
-// The reconnecting client's cases take no options: they stay with the HTTP/1.1 runner.
 conformance!(
     text_and_binary_keep_their_kind,
     close_from_client_with_code_and_reason,
@@ -97,4 +96,6 @@ conformance!(
     is_closing_from_the_close_frame_received,
     sink_is_not_ready_after_close,
     sink_flush_hands_over_every_message,
+    reconnecting_client_comes_back_after_the_server_closes,
+    reconnecting_client_gives_up_after_max_attempts,
 );
