@@ -36,7 +36,10 @@ async fn axum_server() -> std::net::SocketAddr {
                 }
             })
     }
-    let app = axum::Router::new().route("/ws", any(serve));
+    let app = axum::Router::new().route("/ws", any(serve)).route(
+        "/old",
+        any(|| async { axum::response::Redirect::temporary("/ws") }),
+    );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -88,6 +91,19 @@ async fn http2_only_to_axum_over_h2c() {
         hello_and_echo(ConnectOptions::new(), url).await,
         "axum HTTP/1.1"
     );
+}
+
+#[tokio::test]
+async fn redirects_are_followed_over_http2() {
+    let addr = axum_server().await;
+    let options = ConnectOptions::new()
+        .http_version(HttpVersion::Http2)
+        .follow_redirects(1);
+    let url = format!("ws://{addr}/old");
+    assert_eq!(hello_and_echo(options, url.clone()).await, "axum HTTP/2.0");
+    let options = ConnectOptions::new().http_version(HttpVersion::Http2);
+    let err = within(websocket_connect(url, options)).await.unwrap_err();
+    assert!(matches!(&err, Error::Handshake(_)), "{err:?}");
 }
 
 #[tokio::test]
@@ -171,6 +187,27 @@ async fn auto_uses_http2_where_alpn_and_the_setting_allow() {
         matches!(&err, Error::Io(io) if io.to_string().contains("does not answer in HTTP/2")),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn http2_inside_a_proxy_tunnel() {
+    let certs = test_certs();
+    let config =
+        squall::tls::server_config_from_pem(certs.cert_pem.as_bytes(), certs.key_pem.as_bytes())
+            .unwrap();
+    let server = Application::new()
+        .route("/v", || Version)
+        .tls(config)
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
+    let proxy = common::proxy::TestProxy::start(common::proxy::Policy::Open).await;
+    let options = trusting(&certs)
+        .http_version(HttpVersion::Auto)
+        .proxy(squall::Proxy::http(&proxy.url()).unwrap());
+    let url = format!("wss://localhost:{}/v", server.local_addr().port());
+    assert_eq!(hello_and_echo(options, url).await, "squall HTTP/2.0");
+    assert_eq!(proxy.seen().len(), 1);
 }
 
 /// TLS with ALPN `h2` and `http/1.1`: HTTP/2 without SETTINGS_ENABLE_CONNECT_PROTOCOL (a
