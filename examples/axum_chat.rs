@@ -93,6 +93,10 @@ fn content_type(file: &FsPath) -> &'static str {
 #[tokio::main]
 async fn main() {
     let args = Args::parse("axum_chat");
+    if args.tls.is_some() {
+        eprintln!("axum_chat: --cert/--key are chat_server's (serve axum behind TLS yourself)");
+        std::process::exit(2);
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .unwrap_or_else(|error| {

@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! cargo run --release --example echo_server -- --port PORT [--deflate] [--max-message-size BYTES]
-//!     [--allow-origin ORIGIN]... [--threads N]
+//!     [--allow-origin ORIGIN]... [--threads N] [--cert CERT.pem --key KEY.pem] [--h2c]
 //! ```
+//!
+//! With `--cert` and `--key` it serves TLS on its port, HTTP/2 (RFC 8441 WebSockets) or
+//! HTTP/1.1 as the client's ALPN chooses; with `--h2c`, cleartext HTTP/2 with prior
+//! knowledge beside HTTP/1.1.
 
 use std::sync::Arc;
 
@@ -12,12 +16,14 @@ use squall::{
 };
 
 const USAGE: &str = "usage: echo_server --port PORT [--deflate] [--max-message-size BYTES] \
-[--allow-origin ORIGIN]... [--threads N]
+[--allow-origin ORIGIN]... [--threads N] [--cert CERT.pem --key KEY.pem] [--h2c]
 
 Listens on 127.0.0.1:PORT and echoes every message on any path. Selects the first
 subprotocol the client offers. Without --allow-origin, only same-host origins are accepted
 (requests without an Origin header always are). --deflate enables permessage-deflate.
---threads 1 runs a current-thread runtime (default: one worker per core).";
+--threads 1 runs a current-thread runtime (default: one worker per core).
+--cert/--key serve TLS with that certificate chain and key, offering HTTP/2 and HTTP/1.1
+(ALPN h2, http/1.1); --h2c also serves cleartext HTTP/2 with prior knowledge.";
 
 struct Options {
     port: u16,
@@ -25,6 +31,9 @@ struct Options {
     max_message_size: Option<usize>,
     allowed_origins: Vec<String>,
     threads: Option<usize>,
+    cert: Option<String>,
+    key: Option<String>,
+    h2c: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -34,6 +43,9 @@ fn parse_args() -> Result<Options, String> {
         max_message_size: None,
         allowed_origins: Vec::new(),
         threads: None,
+        cert: None,
+        key: None,
+        h2c: false,
     };
     let mut port = None;
     let mut args = std::env::args().skip(1);
@@ -63,11 +75,17 @@ fn parse_args() -> Result<Options, String> {
                         .map_err(|e| format!("--threads: {e}"))?,
                 )
             }
+            "--cert" => options.cert = Some(value("--cert")?),
+            "--key" => options.key = Some(value("--key")?),
+            "--h2c" => options.h2c = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
     }
     options.port = port.ok_or("--port is required")?;
+    if options.cert.is_some() != options.key.is_some() {
+        return Err("--cert and --key go together".to_owned());
+    }
     Ok(options)
 }
 
@@ -99,6 +117,35 @@ impl WebSocketHandler for Echo {
     async fn on_message(&mut self, ws: &WebSocket, message: Message) {
         let _ = ws.write_message(message).await;
     }
+}
+
+/// TLS (`--cert`/`--key`) and h2c (`--h2c`), when asked for and built in.
+fn with_transport(app: Application, options: &Options) -> Result<Application, String> {
+    let mut app = app;
+    if let (Some(cert), Some(key)) = (&options.cert, &options.key) {
+        #[cfg(feature = "tls")]
+        {
+            let read = |path: &str| std::fs::read(path).map_err(|e| format!("{path}: {e}"));
+            // Offers ALPN h2 (with the http2 feature) and http/1.1.
+            let config = squall::tls::server_config_from_pem(&read(cert)?, &read(key)?)
+                .map_err(|e| e.to_string())?;
+            app = app.tls(config);
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = (cert, key);
+            return Err("--cert needs the tls feature".to_owned());
+        }
+    }
+    if options.h2c {
+        #[cfg(feature = "http2")]
+        {
+            app = app.h2c(true);
+        }
+        #[cfg(not(feature = "http2"))]
+        return Err("--h2c needs the http2 feature".to_owned());
+    }
+    Ok(app)
 }
 
 fn main() {
@@ -136,7 +183,7 @@ fn main() {
         if let Some(size) = options.max_message_size {
             settings = settings.max_message_size(Some(size));
         }
-        let allowed_origins = Arc::new(options.allowed_origins);
+        let allowed_origins = Arc::new(options.allowed_origins.clone());
         let deflate = options.deflate;
         let app = Application::new()
             .route(".*", move || Echo {
@@ -144,6 +191,13 @@ fn main() {
                 deflate,
             })
             .settings(settings);
+        let app = match with_transport(app, &options) {
+            Ok(app) => app,
+            Err(e) => {
+                eprintln!("echo_server: {e}");
+                std::process::exit(1);
+            }
+        };
         let server = match app.listen(("127.0.0.1", options.port)).await {
             Ok(server) => server,
             Err(e) => {

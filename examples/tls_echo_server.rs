@@ -4,6 +4,9 @@
 //! cargo run --example tls_echo_server -- [--port PORT] [--cert CERT.pem --key KEY.pem]
 //! ```
 //!
+//! It serves HTTP/2 (RFC 8441 WebSockets) and HTTP/1.1 on its port, as the client's ALPN
+//! chooses (with the default `http2` feature).
+//!
 //! With `--cert` and `--key` it serves that certificate chain (leaf first) and private key.
 //! Without them it makes a self-signed certificate for `localhost` and `127.0.0.1` and
 //! prints it (PEM) on stdout before the `listening on` line, for clients to trust:

@@ -8,6 +8,8 @@ command -v curl >/dev/null || need_apt+=(curl)
 # A real Redis for the rooms' Redis backend tests (tests/rooms_redis.rs, tests/scale_out.rs);
 # the tests start their own servers on free loopback ports, never the system service.
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+# Node's own HTTP/2 client, the independent peer of the RFC 8441 tests (tests/h2_node.rs).
+command -v node >/dev/null || need_apt+=(nodejs)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

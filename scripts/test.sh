@@ -20,7 +20,7 @@ cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --featu
 
 step "feature matrix"
 cargo check --no-default-features
-for feature in server client tls deflate json hyper axum redis; do
+for feature in server client tls deflate json http2 hyper axum redis; do
   cargo check --no-default-features --features "$feature"
 done
 cargo check --target wasm32-unknown-unknown --no-default-features --features client,json

@@ -200,7 +200,7 @@ pub use error::{
     Error, Failure, HandshakeError, ProtocolError, ProxyError, Timeout, WebSocketClosedError,
 };
 pub use message::Message;
-pub use options::{ConnectOptions, ControlCallback, MessageCallback};
+pub use options::{ConnectOptions, ControlCallback, HttpVersion, MessageCallback};
 pub use proxy::Proxy;
 
 /// Invariant checks for the fuzz targets (`fuzz/`) and the corpus replay test

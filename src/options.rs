@@ -71,6 +71,38 @@ pub struct ConnectOptions {
     /// (native only). Default: 0, a redirect is an
     /// [`UnexpectedStatus`](crate::HandshakeError::UnexpectedStatus) error.
     pub follow_redirects: usize,
+    /// The HTTP version of the handshake (native only; see [`HttpVersion`]). Default:
+    /// [`HttpVersion::Http1`].
+    pub http_version: HttpVersion,
+}
+
+/// Which HTTP version carries the opening handshake, for
+/// [`ConnectOptions::http_version`].
+///
+/// Over HTTP/2 (RFC 8441) the WebSocket is one stream of an HTTP/2 connection, opened
+/// with an extended CONNECT; the messages, close codes and options are the same. It needs
+/// the `http2` feature. Each connection has its own HTTP/2 connection.
+///
+/// In a browser the browser decides by itself (HTTP/2 when it already has an HTTP/2
+/// connection to the server that offers it): any value but `Http1`, the default, is
+/// [`Error::Unsupported`](crate::Error::Unsupported) there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HttpVersion {
+    /// The HTTP/1.1 `Upgrade` (RFC 6455), as Tornado.
+    #[default]
+    Http1,
+    /// HTTP/2 when the server offers it, as browsers do: for `wss://`, TLS offers ALPN
+    /// `h2` and `http/1.1`; if the server picks `h2` and advertises
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL the WebSocket opens over HTTP/2, if it picks `h2`
+    /// without it the client connects again with HTTP/1.1 only. `ws://` uses HTTP/1.1.
+    Auto,
+    /// HTTP/2 only: ALPN `h2` for `wss://` (required), HTTP/2 with prior knowledge (h2c)
+    /// for `ws://`.
+    /// A server that does not speak HTTP/2 or does not advertise
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL is [`Error::Unsupported`](crate::Error::Unsupported),
+    /// saying which.
+    Http2,
 }
 
 impl Default for ConnectOptions {
@@ -91,6 +123,7 @@ impl Default for ConnectOptions {
             tls: None,
             proxy: None,
             follow_redirects: 0,
+            http_version: HttpVersion::Http1,
         }
     }
 }
@@ -109,6 +142,7 @@ impl fmt::Debug for ConnectOptions {
             .field("on_message", &self.on_message.is_some())
             .field("proxy", &self.proxy)
             .field("follow_redirects", &self.follow_redirects)
+            .field("http_version", &self.http_version)
             .finish_non_exhaustive()
     }
 }
@@ -226,5 +260,15 @@ impl ConnectOptions {
         /// assert_eq!(options.follow_redirects, 5);
         /// ```
         follow_redirects: usize,
+        /// Chooses the HTTP version of the handshake (native only, feature `http2` for
+        /// anything but HTTP/1.1; see [`HttpVersion`]).
+        ///
+        /// ```
+        /// use squall::{ConnectOptions, HttpVersion};
+        ///
+        /// let options = ConnectOptions::new().http_version(HttpVersion::Auto);
+        /// assert_eq!(options.http_version, HttpVersion::Auto);
+        /// ```
+        http_version: HttpVersion,
     }
 }

@@ -61,6 +61,7 @@ async fn env() -> (Env, Vec<Server>) {
         small: format!("ws://{}", small.local_addr()),
         refused: format!("ws://{}/refused", refused.local_addr()),
         silent: silent_url,
+        http_version: squall::HttpVersion::Http1,
     };
     (env, vec![echo, small, refused])
 }

@@ -63,12 +63,14 @@ pub struct Args {
     pub redis: Option<String>,
     /// `--node NAME`: this node's name in Redis's `CLIENT LIST` and the logs.
     pub node: Option<String>,
+    /// `--cert CERT.pem --key KEY.pem`: TLS (chat_server only), HTTP/2 and HTTP/1.1 by ALPN.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Args {
     /// The arguments, as the usage line shows them.
     pub const USAGE: &'static str =
-        "[--port PORT] [--www DIR] [--redis redis://HOST:PORT] [--node NAME]";
+        "[--port PORT] [--www DIR] [--redis redis://HOST:PORT] [--node NAME] [--cert CERT.pem --key KEY.pem]";
 
     /// Parses the process's arguments; on an error prints it with the usage and exits 2.
     pub fn parse(program: &str) -> Self {
@@ -84,7 +86,9 @@ impl Args {
             www: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www"),
             redis: None,
             node: None,
+            tls: None,
         };
+        let (mut cert, mut key) = (None, None);
         while let Some(arg) = args.next() {
             let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
             match arg.as_str() {
@@ -92,9 +96,16 @@ impl Args {
                 "--www" => parsed.www = PathBuf::from(value),
                 "--redis" => parsed.redis = Some(value),
                 "--node" => parsed.node = Some(value),
+                "--cert" => cert = Some(PathBuf::from(value)),
+                "--key" => key = Some(PathBuf::from(value)),
                 other => return Err(format!("unknown argument {other}")),
             }
         }
+        parsed.tls = match (cert, key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => return Err("--cert and --key go together".to_owned()),
+        };
         Ok(parsed)
     }
 

@@ -29,8 +29,9 @@ use crate::{ConnectOptions, Error};
 ///   page, or invalid subprotocol names);
 /// - [`Error::Unsupported`], naming the option, for what a page cannot do: request headers,
 ///   `compression_options`, `ping_interval`, `ping_timeout`, `on_ping`, `on_pong`, `proxy`
-///   (the browser's own proxy settings apply) and `follow_redirects` above 0 (browsers
-///   fail the handshake on a redirect, as the WHATWG WebSockets standard requires);
+///   (the browser's own proxy settings apply), `follow_redirects` above 0 (browsers
+///   fail the handshake on a redirect, as the WHATWG WebSockets standard requires) and an
+///   `http_version` other than `Http1` (the browser chooses HTTP/2 by itself);
 /// - [`Error::ConnectTimeout`] when the socket is not open after `connect_timeout`;
 /// - [`Error::Io`] with kind [`ConnectionRefused`](std::io::ErrorKind::ConnectionRefused)
 ///   when the socket closes before it opens. Browsers report a refused TCP connection, a
@@ -124,6 +125,10 @@ fn refuse_native_options(options: &ConnectOptions) -> Result<(), Error> {
         (
             options.follow_redirects > 0,
             "follow_redirects: browsers fail a WebSocket handshake answered with a redirect",
+        ),
+        (
+            options.http_version != crate::HttpVersion::Http1,
+            "http_version: the browser chooses HTTP/2 or HTTP/1.1 by itself",
         ),
     ];
     let refused: Vec<&str> = refused

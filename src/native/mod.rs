@@ -3,6 +3,8 @@
 #[cfg(feature = "client")]
 pub(crate) mod client;
 pub(crate) mod driver;
+#[cfg(feature = "http2")]
+pub(crate) mod http2;
 #[cfg(feature = "hyper")]
 pub(crate) mod integrations;
 #[cfg(feature = "server")]

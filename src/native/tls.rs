@@ -46,6 +46,9 @@ fn certificates(pem: &[u8]) -> io::Result<Vec<CertificateDer<'static>>> {
 /// A TLS server configuration from a PEM certificate chain (leaf first) and its PEM
 /// private key (PKCS#8, PKCS#1 or SEC1), for [`Application::tls`](crate::Application::tls).
 ///
+/// With the `http2` feature it offers ALPN `h2` and `http/1.1`, so that browsers open
+/// their WebSockets over HTTP/2 (RFC 8441) when they already speak it to this server.
+///
 /// # Errors
 /// [`io::ErrorKind::InvalidData`] when the PEM data holds no certificate or key, or when
 /// rustls refuses them (for example a key that does not match the certificate).
@@ -65,12 +68,17 @@ pub fn server_config_from_pem(
     let certs = certificates(cert_chain)?;
     let key = PrivateKeyDer::from_pem_slice(private_key)
         .map_err(|err| invalid("bad PEM private key", err))?;
-    let config = ServerConfig::builder_with_provider(provider())
+    #[allow(unused_mut)]
+    let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|err| invalid("TLS versions", err))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(|err| invalid("certificate or key refused", err))?;
+    #[cfg(feature = "http2")]
+    {
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    }
     Ok(Arc::new(config))
 }
 

@@ -24,7 +24,8 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_sink::Sink;
 use squall::{
-    websocket_connect, CloseCode, ConnectOptions, Error, Failure, Message, ProtocolError,
+    websocket_connect, CloseCode, ConnectOptions, Error, Failure, HttpVersion, Message,
+    ProtocolError,
 };
 
 /// The servers a run provides, as base URLs (`ws://127.0.0.1:PORT`).
@@ -41,9 +42,16 @@ pub struct Env {
     pub refused: String,
     /// A TCP listener that accepts and never answers.
     pub silent: String,
+    /// The HTTP version every case connects with (`Http1` in the browser).
+    pub http_version: HttpVersion,
 }
 
 impl Env {
+    /// The options every case starts from.
+    fn options(&self) -> ConnectOptions {
+        ConnectOptions::new().http_version(self.http_version)
+    }
+
     fn echo(&self, path: &str) -> String {
         format!("{}{path}", self.echo)
     }
@@ -65,7 +73,7 @@ async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
 
 /// Text stays text and binary stays binary, both ways, with UTF-8 intact.
 pub async fn text_and_binary_keep_their_kind(env: &Env) {
-    let mut conn = connect(env.echo("/kinds"), ConnectOptions::new()).await;
+    let mut conn = connect(env.echo("/kinds"), env.options()).await;
     conn.write_message("héllo, wörld ✓").await.unwrap();
     conn.write_message(vec![0u8, 1, 2, 255]).await.unwrap();
     conn.write_message("").await.unwrap();
@@ -87,7 +95,7 @@ pub async fn text_and_binary_keep_their_kind(env: &Env) {
 /// The client closes with a code and a reason: both are reported, the close is clean and
 /// not by the peer, and every later write, close or read says the connection is closed.
 pub async fn close_from_client_with_code_and_reason(env: &Env) {
-    let mut conn = connect(env.echo("/close"), ConnectOptions::new()).await;
+    let mut conn = connect(env.echo("/close"), env.options()).await;
     assert!(!conn.is_closing());
     assert_eq!(conn.close_code(), None);
     conn.close(CloseCode::from(4000), "done, ✓").await.unwrap();
@@ -111,10 +119,10 @@ pub async fn close_from_client_with_code_and_reason(env: &Env) {
 
 /// A close without a code is reported as 1005; a reason alone is sent with 1000.
 pub async fn close_without_code_and_reason_alone(env: &Env) {
-    let conn = connect(env.echo("/close-empty"), ConnectOptions::new()).await;
+    let conn = connect(env.echo("/close-empty"), env.options()).await;
     conn.close(None, None).await.unwrap();
     assert_eq!(conn.close_code(), Some(CloseCode::NO_STATUS));
-    let conn = connect(env.echo("/close-reason"), ConnectOptions::new()).await;
+    let conn = connect(env.echo("/close-reason"), env.options()).await;
     conn.close(None, "bye").await.unwrap();
     assert_eq!(conn.close_code(), Some(CloseCode::NORMAL));
     assert_eq!(conn.close_reason().as_deref(), Some("bye"));
@@ -124,7 +132,7 @@ pub async fn close_without_code_and_reason_alone(env: &Env) {
 /// and the server's code and reason are reported as the peer's.
 pub async fn close_from_server_with_code_and_reason(env: &Env) {
     let url = format!("{}/server-close", env.small);
-    let mut conn = connect(url, ConnectOptions::new()).await;
+    let mut conn = connect(url, env.options()).await;
     conn.write_message(vec![7u8; 2 * SMALL_LIMIT])
         .await
         .unwrap();
@@ -147,7 +155,7 @@ pub async fn close_from_server_with_code_and_reason(env: &Env) {
 /// Codes no endpoint may send and over-long reasons are refused before anything is sent;
 /// the connection stays usable.
 pub async fn unsendable_close_codes_and_long_reasons_are_refused(env: &Env) {
-    let mut conn = connect(env.echo("/bad-close"), ConnectOptions::new()).await;
+    let mut conn = connect(env.echo("/bad-close"), env.options()).await;
     for code in [999u16, 1005, 1006, 1015, 2999, 5000] {
         match conn.close(CloseCode::from(code), None).await {
             Err(Error::InvalidCloseCode(refused)) => assert_eq!(refused.as_u16(), code),
@@ -170,7 +178,7 @@ pub async fn unsendable_close_codes_and_long_reasons_are_refused(env: &Env) {
 
 /// A 1 MiB binary message goes to the server and back unchanged.
 pub async fn one_mib_binary_round_trip(env: &Env) {
-    let mut conn = connect(env.echo("/big"), ConnectOptions::new()).await;
+    let mut conn = connect(env.echo("/big"), env.options()).await;
     let data: Vec<u8> = (0..1usize << 20).map(|i| (i % 251) as u8).collect();
     conn.write_message(data.clone()).await.unwrap();
     match conn.read_message().await {
@@ -182,7 +190,7 @@ pub async fn one_mib_binary_round_trip(env: &Env) {
 
 /// 1000 messages written back to back come back complete and in order.
 pub async fn burst_of_1000_messages_in_order(env: &Env) {
-    let mut conn = connect(env.echo("/burst"), ConnectOptions::new()).await;
+    let mut conn = connect(env.echo("/burst"), env.options()).await;
     for i in 0..1000 {
         conn.write_message(format!("message {i}")).await.unwrap();
     }
@@ -198,7 +206,7 @@ pub async fn burst_of_1000_messages_in_order(env: &Env) {
 /// `connect_timeout` ends a connection attempt that gets no answer.
 pub async fn connect_timeout_against_a_silent_server(env: &Env) {
     let limit = Duration::from_millis(400);
-    let options = ConnectOptions::new().connect_timeout(limit);
+    let options = env.options().connect_timeout(limit);
     match websocket_connect(env.silent.as_str(), options).await {
         Err(Error::ConnectTimeout(after)) => assert_eq!(after, limit),
         other => panic!("expected ConnectTimeout, got {other:?}"),
@@ -207,7 +215,7 @@ pub async fn connect_timeout_against_a_silent_server(env: &Env) {
 
 /// An upgrade the server refuses is a connect error, not a hang.
 pub async fn refused_handshake_is_a_connect_error(env: &Env) {
-    let options = ConnectOptions::new().connect_timeout(Duration::from_secs(10));
+    let options = env.options().connect_timeout(Duration::from_secs(10));
     match websocket_connect(env.refused.as_str(), options).await {
         Err(Error::Handshake(_) | Error::Io(_)) => {}
         other => panic!("expected a handshake or I/O error, got {other:?}"),
@@ -223,7 +231,7 @@ pub async fn max_message_size_closes_and_reports(env: &Env) {
         Message::from("é".repeat(600)),
     ];
     for message in too_big {
-        let options = ConnectOptions::new().max_message_size(Some(SMALL_LIMIT));
+        let options = env.options().max_message_size(Some(SMALL_LIMIT));
         let mut conn = connect(env.echo("/too-big"), options).await;
         let fits = "x".repeat(SMALL_LIMIT);
         conn.write_message(fits.as_str()).await.unwrap();
@@ -245,12 +253,10 @@ pub async fn max_message_size_closes_and_reports(env: &Env) {
 
 /// The server selects one of the offered subprotocols, and the client reports it.
 pub async fn subprotocol_is_negotiated(env: &Env) {
-    let options = ConnectOptions::new()
-        .subprotocol("chat.v2")
-        .subprotocol("chat.v1");
+    let options = env.options().subprotocol("chat.v2").subprotocol("chat.v1");
     let conn = connect(env.echo("/sub"), options).await;
     assert_eq!(conn.selected_subprotocol(), Some("chat.v2"));
-    let conn = connect(env.echo("/nosub"), ConnectOptions::new()).await;
+    let conn = connect(env.echo("/nosub"), env.options()).await;
     assert_eq!(conn.selected_subprotocol(), None);
 }
 
@@ -258,7 +264,7 @@ pub async fn subprotocol_is_negotiated(env: &Env) {
 /// `read_message` returns `None` at once.
 pub async fn callback_style(env: &Env) {
     let (sender, mut received) = futures_channel::mpsc::unbounded();
-    let options = ConnectOptions::new().on_message_callback(move |message| {
+    let options = env.options().on_message_callback(move |message| {
         let _ = sender.unbounded_send(message);
     });
     let mut conn = connect(env.echo("/callback"), options).await;
@@ -276,7 +282,7 @@ pub async fn callback_style(env: &Env) {
 
 /// `write_json` sends a JSON text message; the connection is also a `Stream` of messages.
 pub async fn json_and_stream(env: &Env) {
-    let mut conn = connect(env.echo("/json"), ConnectOptions::new()).await;
+    let mut conn = connect(env.echo("/json"), env.options()).await;
     conn.write_json(&serde_json::json!({"n": 1, "s": "é"}))
         .await
         .unwrap();
@@ -290,7 +296,7 @@ pub async fn json_and_stream(env: &Env) {
 /// After `split`, the halves read and write on their own; dropping the (last) writer closes
 /// the connection with 1000 and ends the reader.
 pub async fn split_and_drop_the_writer(env: &Env) {
-    let conn = connect(env.echo("/split"), ConnectOptions::new()).await;
+    let conn = connect(env.echo("/split"), env.options()).await;
     let (mut reader, writer) = conn.split();
     let second = writer.clone();
     writer.write_message("from the writer").await.unwrap();
@@ -312,9 +318,7 @@ pub async fn split_and_drop_the_writer(env: &Env) {
 /// The writer is a `Sink`: ready, send, flush, then close (1000, waiting for the end; a
 /// second close is a no-op), after which sending fails.
 pub async fn sink_sends_flushes_and_closes(env: &Env) {
-    let (mut reader, mut writer) = connect(env.echo("/sink"), ConnectOptions::new())
-        .await
-        .split();
+    let (mut reader, mut writer) = connect(env.echo("/sink"), env.options()).await.split();
     poll_fn(|cx| Pin::new(&mut writer).poll_ready(cx))
         .await
         .unwrap();
@@ -349,7 +353,7 @@ async fn poll_once<F: Future + Unpin>(future: &mut F) -> bool {
 /// `is_closing` is false while open, true from the moment this side's close frame is sent
 /// (before the server answers) and after the close, on the connection and on both halves.
 pub async fn is_closing_from_the_close_frame_sent(env: &Env) {
-    let conn = connect(env.echo("/closing-sent"), ConnectOptions::new()).await;
+    let conn = connect(env.echo("/closing-sent"), env.options()).await;
     assert!(!conn.is_closing());
     let mut closing = Box::pin(conn.close(CloseCode::NORMAL, None));
     poll_once(&mut closing).await;
@@ -365,7 +369,7 @@ pub async fn is_closing_from_the_close_frame_sent(env: &Env) {
 /// 1009 for a message over its limit), on the connection and on both halves.
 pub async fn is_closing_from_the_close_frame_received(env: &Env) {
     let url = format!("{}/closing-received", env.small);
-    let conn = connect(url, ConnectOptions::new()).await;
+    let conn = connect(url, env.options()).await;
     let (mut reader, writer) = conn.split();
     assert!(!reader.is_closing());
     assert!(!writer.is_closing());
@@ -396,14 +400,14 @@ pub async fn sink_is_not_ready_after_close(env: &Env) {
             .await
             .unwrap();
     }
-    let (_reader, mut writer) = connect(env.echo("/sink-closed"), ConnectOptions::new())
+    let (_reader, mut writer) = connect(env.echo("/sink-closed"), env.options())
         .await
         .split();
     writer.close(CloseCode::NORMAL, None).await.unwrap();
     check(&mut writer).await;
 
     let url = format!("{}/sink-closed-by-server", env.small);
-    let (mut reader, mut writer) = connect(url, ConnectOptions::new()).await.split();
+    let (mut reader, mut writer) = connect(url, env.options()).await.split();
     writer
         .write_message(vec![7u8; 2 * SMALL_LIMIT])
         .await
@@ -415,7 +419,7 @@ pub async fn sink_is_not_ready_after_close(env: &Env) {
 /// `poll_flush` resolves once every message given to `start_send` was handed to the
 /// connection, in order, as `write_message` would have; it does not wait for the server.
 pub async fn sink_flush_hands_over_every_message(env: &Env) {
-    let (mut reader, mut writer) = connect(env.echo("/sink-flush"), ConnectOptions::new())
+    let (mut reader, mut writer) = connect(env.echo("/sink-flush"), env.options())
         .await
         .split();
     let big = Message::from(vec![3u8; 256 * 1024]);

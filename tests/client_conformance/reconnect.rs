@@ -26,7 +26,10 @@ async fn next(client: &mut ReconnectingClient) -> Event {
 /// connection; closing through the handle ends the client.
 pub async fn reconnecting_client_comes_back_after_the_server_closes(env: &Env) {
     let url = format!("{}/reconnect", env.small);
-    let mut client = ReconnectingClient::new(url.as_str(), fast()).unwrap();
+    let version = env.http_version;
+    let mut client = ReconnectingClient::new(url.as_str(), fast())
+        .unwrap()
+        .options(move || squall::ConnectOptions::new().http_version(version));
     let handle = client.handle();
     assert!(matches!(
         next(&mut client).await,
@@ -72,7 +75,10 @@ pub async fn reconnecting_client_comes_back_after_the_server_closes(env: &Env) {
 /// Against a server that refuses every upgrade, the client gives up after `max_attempts`.
 pub async fn reconnecting_client_gives_up_after_max_attempts(env: &Env) {
     let backoff = fast().max_attempts(Some(2));
-    let mut client = ReconnectingClient::new(env.refused.as_str(), backoff).unwrap();
+    let version = env.http_version;
+    let mut client = ReconnectingClient::new(env.refused.as_str(), backoff)
+        .unwrap()
+        .options(move || squall::ConnectOptions::new().http_version(version));
     assert!(matches!(
         next(&mut client).await,
         Event::ConnectFailed { attempt: 1, .. }

@@ -19,6 +19,7 @@ fn env() -> Env {
         small: squall_wasm_tests::small(),
         refused: squall_wasm_tests::refused(),
         silent: squall_wasm_tests::silent(),
+        http_version: squall::HttpVersion::Http1,
     }
 }
 

@@ -17,7 +17,7 @@ use crate::native::transport::AnyStream;
 use crate::protocol::handshake::HandshakeError;
 use crate::protocol::{Config, Connection, Role};
 use crate::IntoClientRequest;
-use crate::{CompressionOptions, ConnectOptions, Error, Proxy};
+use crate::{CompressionOptions, ConnectOptions, Error, HttpVersion, Proxy};
 
 /// Unwritten bytes above which writes wait, as the server's default.
 const WRITE_HIGH_WATER: usize = crate::defaults::WRITE_BUFFER_HIGH_WATER;
@@ -49,7 +49,10 @@ const EVENT_CAPACITY: usize = 16;
 ///   unless [`ConnectOptions::follow_redirects`] allows following it;
 /// - [`Error::TooManyRedirects`] when the server redirects more times in a row than
 ///   `follow_redirects` allows;
-/// - [`Error::Unsupported`] for `wss://` without the `tls` feature.
+/// - [`Error::Unsupported`] for `wss://` without the `tls` feature, and with
+///   [`HttpVersion::Http2`] when the server cannot carry the WebSocket over HTTP/2 (no ALPN
+///   `h2`, or no SETTINGS_ENABLE_CONNECT_PROTOCOL), saying which (or any HTTP/2 choice
+///   without the `http2` feature).
 ///
 /// # Examples
 /// ```no_run
@@ -72,6 +75,12 @@ pub async fn websocket_connect(
     request: impl IntoClientRequest,
     options: ConnectOptions,
 ) -> Result<WebSocketClientConnection, Error> {
+    #[cfg(not(feature = "http2"))]
+    if options.http_version != HttpVersion::Http1 {
+        return Err(Error::Unsupported(
+            "http_version: HTTP/2 needs the `http2` feature".into(),
+        ));
+    }
     let request = request.into_client_request()?;
     let target = Target::parse(request.uri())?;
     let headers = merge_headers(request.headers(), &options.headers);
@@ -95,6 +104,7 @@ struct Dial<'a> {
     follow_redirects: usize,
     #[cfg(feature = "tls")]
     tls: Option<&'a std::sync::Arc<rustls::ClientConfig>>,
+    http_version: HttpVersion,
 }
 
 impl<'a> Dial<'a> {
@@ -106,6 +116,7 @@ impl<'a> Dial<'a> {
             follow_redirects: options.follow_redirects,
             #[cfg(feature = "tls")]
             tls: options.tls.as_ref(),
+            http_version: options.http_version,
         }
     }
 }
@@ -159,17 +170,66 @@ fn naming(error: std::io::Error, address: &str) -> std::io::Error {
     )
 }
 
-/// DNS, TCP (directly or through the proxy's tunnel), TLS and the handshake.
+/// DNS, TCP (directly or through the proxy's tunnel), TLS and the handshake: over HTTP/2
+/// when [`ConnectOptions::http_version`] asks for it and the server agrees.
 async fn open(
     target: &Target,
     offer: &Offer<'_>,
     options: Dial<'_>,
 ) -> Result<(AnyStream, Upgraded), Error> {
+    let mut version = options.http_version;
+    loop {
+        let tcp = dial(target, options).await?;
+        let (mut stream, alpn_h2) = if target.secure {
+            secure(tcp, target, options, version).await?
+        } else {
+            (AnyStream::new(tcp), false)
+        };
+        #[cfg(feature = "http2")]
+        {
+            use super::http2::Opened;
+            let http2 = match version {
+                HttpVersion::Http2 if target.secure && !alpn_h2 => {
+                    return Err(Error::Unsupported(
+                        "http_version: the server did not choose HTTP/2 (ALPN h2)".into(),
+                    ));
+                }
+                HttpVersion::Http2 => true,
+                _ => alpn_h2,
+            };
+            if http2 {
+                match super::http2::open(stream, target, offer).await? {
+                    Opened::WebSocket(stream, upgraded) => return Ok((stream, upgraded)),
+                    Opened::NoExtendedConnect if version == HttpVersion::Auto => {
+                        // As browsers do: a new connection, HTTP/1.1 only.
+                        tracing::debug!("no extended CONNECT over HTTP/2; HTTP/1.1 instead");
+                        version = HttpVersion::Http1;
+                        continue;
+                    }
+                    Opened::NoExtendedConnect => {
+                        return Err(Error::Unsupported(
+                            "http_version: the server speaks HTTP/2 but does not advertise \
+                             SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441)"
+                                .into(),
+                        ));
+                    }
+                }
+            }
+        }
+        #[cfg(not(feature = "http2"))]
+        let _ = (alpn_h2, &mut version);
+        let upgraded = handshake(&mut stream, target, offer).await?;
+        return Ok((stream, upgraded));
+    }
+}
+
+/// TCP to the server, directly or through the proxy's tunnel.
+async fn dial(target: &Target, options: Dial<'_>) -> Result<TcpStream, Error> {
     let host = target.host.to_string();
     let proxy = options
         .proxy
         .and_then(|proxy| proxy.select(target.secure, &host, target.port));
-    let tcp = match (proxy, target.address()) {
+    Ok(match (proxy, target.address()) {
         (Some(proxy), _) => super::proxy::tunnel(proxy, target).await?,
         (None, Address::Name(name, port)) => TcpStream::connect((name.as_str(), port))
             .await
@@ -177,27 +237,44 @@ async fn open(
         (None, Address::Ip(addr)) => TcpStream::connect(addr)
             .await
             .map_err(|error| naming(error, &addr.to_string()))?,
-    };
-    let mut stream = if target.secure {
-        secure(tcp, target, options).await?
-    } else {
-        AnyStream::new(tcp)
-    };
-    let upgraded = handshake(&mut stream, target, offer).await?;
-    Ok((stream, upgraded))
+    })
 }
 
+/// TLS for `wss://`, offering ALPN `h2` as `version` asks; the stream and whether the
+/// server chose `h2`.
 #[cfg(feature = "tls")]
-async fn secure(tcp: TcpStream, target: &Target, options: Dial<'_>) -> Result<AnyStream, Error> {
-    let config = match options.tls {
+async fn secure(
+    tcp: TcpStream,
+    target: &Target,
+    options: Dial<'_>,
+    version: HttpVersion,
+) -> Result<(AnyStream, bool), Error> {
+    let mut config = match options.tls {
         Some(config) => std::sync::Arc::clone(config),
         None => crate::native::tls::default_client_config()?,
     };
+    let alpn: &[&[u8]] = match version {
+        // `http/1.1` with HTTP/2 only too: a server without `h2` then completes TLS, and the
+        // error can say what it chose instead of being a TLS alert.
+        HttpVersion::Auto | HttpVersion::Http2 => &[b"h2", b"http/1.1"],
+        // The caller's configuration as it is.
+        _ => &[],
+    };
+    if !alpn.is_empty() {
+        let mut with_alpn = std::sync::Arc::unwrap_or_clone(config);
+        with_alpn.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        config = std::sync::Arc::new(with_alpn);
+    }
     Ok(super::tls::connect(tcp, target, config).await?)
 }
 
 #[cfg(not(feature = "tls"))]
-async fn secure(_: TcpStream, _: &Target, _: Dial<'_>) -> Result<AnyStream, Error> {
+async fn secure(
+    _: TcpStream,
+    _: &Target,
+    _: Dial<'_>,
+    _: HttpVersion,
+) -> Result<(AnyStream, bool), Error> {
     Err(Error::Unsupported("wss:// needs the `tls` feature".into()))
 }
 

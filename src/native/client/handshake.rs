@@ -36,7 +36,7 @@ pub(super) struct Upgraded {
 
 /// The `Sec-WebSocket-Extensions` offer for `compression`, and the extension names it
 /// offers (for [`check_response`]).
-fn extension_offer(
+pub(super) fn extension_offer(
     compression: Option<&CompressionOptions>,
 ) -> (Option<String>, Vec<&'static str>) {
     #[cfg(feature = "deflate")]
@@ -109,6 +109,15 @@ pub(super) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         &offered_extensions,
         body,
     )?;
+    upgraded(accepted, leftover, offer)
+}
+
+/// The completed handshake, with permessage-deflate as the server agreed to it.
+pub(super) fn upgraded(
+    accepted: AcceptedResponse,
+    leftover: Vec<u8>,
+    offer: &Offer<'_>,
+) -> Result<Upgraded, Error> {
     #[cfg(feature = "deflate")]
     let deflate = match offer.compression {
         Some(options) => {
@@ -118,6 +127,8 @@ pub(super) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         }
         None => None,
     };
+    #[cfg(not(feature = "deflate"))]
+    let _ = offer;
     Ok(Upgraded {
         #[cfg(feature = "deflate")]
         deflate,

@@ -9,6 +9,8 @@
 mod body;
 mod connect;
 mod handshake;
+#[cfg(feature = "http2")]
+mod http2;
 mod on_stream;
 mod proxy;
 mod redirect;

@@ -24,7 +24,8 @@ use crate::{ConnectOptions, Error, IntoClientRequest};
 /// As [`websocket_connect`](crate::websocket_connect) for the handshake; and
 /// [`Error::Unsupported`] for options that open connections of their own
 /// ([`proxy`](ConnectOptions::proxy), [`tls`](ConnectOptions::tls),
-/// [`follow_redirects`](ConnectOptions::follow_redirects)).
+/// [`follow_redirects`](ConnectOptions::follow_redirects)), and for an
+/// [`http_version`](ConnectOptions::http_version) other than HTTP/1.1.
 ///
 /// # Examples
 /// ```no_run
@@ -44,6 +45,10 @@ pub async fn websocket_connect_on(
     let unsupported = [
         (options.proxy.is_some(), "proxy"),
         (options.follow_redirects > 0, "follow_redirects"),
+        (
+            options.http_version != crate::HttpVersion::Http1,
+            "http_version",
+        ),
         #[cfg(feature = "tls")]
         (options.tls.is_some(), "tls"),
     ];

@@ -13,12 +13,13 @@ use super::request::Target;
 use crate::native::transport::AnyStream;
 
 /// Runs the TLS handshake with `config`, checking the certificate against the URL's host
-/// (a DNS name, also sent as SNI, or an IP address).
+/// (a DNS name, also sent as SNI, or an IP address); the stream, and whether ALPN chose
+/// `h2`.
 pub(super) async fn connect(
     tcp: TcpStream,
     target: &Target,
     config: Arc<ClientConfig>,
-) -> io::Result<AnyStream> {
+) -> io::Result<(AnyStream, bool)> {
     let name = match &target.host {
         Host::Domain(name) => ServerName::try_from(name.clone())
             .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err))?,
@@ -26,5 +27,6 @@ pub(super) async fn connect(
         Host::Ipv6(ip) => ServerName::IpAddress(std::net::IpAddr::from(*ip).into()),
     };
     let tls = TlsConnector::from(config).connect(name, tcp).await?;
-    Ok(AnyStream::new(tls))
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    Ok((AnyStream::new(tls), h2))
 }

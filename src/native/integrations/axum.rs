@@ -66,7 +66,10 @@ use crate::{PathArgs, Request, Settings, WebSocketHandler};
 ///
 /// Extraction fails with the [`Rejection`] to send (for example 400 for a plain GET,
 /// 426 for a wrong `Sec-WebSocket-Version`), or with 500 when the connection cannot be
-/// upgraded (a request that did not come from axum's HTTP/1.1 server).
+/// upgraded (a request that did not come from axum's server).
+///
+/// Over HTTP/2 (axum's `http2` feature) a WebSocket is an extended CONNECT (RFC 8441): route
+/// it with `any(..)` (or `on(MethodFilter::CONNECT, ..)` beside `get`), not `get` alone.
 #[derive(Debug)]
 pub struct WebSocketUpgrade {
     pending: Pending,
@@ -123,8 +126,9 @@ impl WebSocketUpgrade {
     /// Answers the request with `handler`, whose [`open`](WebSocketHandler::open) gets
     /// `args`: the handler's `check_origin` (403), `prepare` (its status),
     /// `select_subprotocol` and `get_compression_options` run first, as in an
-    /// [`Application`](crate::Application). On agreement the response is 101 and a task runs
-    /// the connection once axum hands it over; otherwise it is the rejection.
+    /// [`Application`](crate::Application). On agreement the response is 101 (200 over
+    /// HTTP/2) and a task runs the connection once axum hands it over; otherwise it is the
+    /// rejection.
     ///
     /// # Panics
     /// If the future is polled outside a tokio runtime (it spawns the connection's task).

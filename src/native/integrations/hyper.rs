@@ -10,7 +10,10 @@
 //! and [`Settings::max_connections`] have no effect here; everything about the
 //! connection itself (message size, pings, timeouts, write buffer) applies. The connection
 //! must be served over HTTP/1.1 with upgrades enabled (hyper's
-//! `http1::Builder::serve_connection(..).with_upgrades()`, or axum's `serve`).
+//! `http1::Builder::serve_connection(..).with_upgrades()`, or axum's `serve`), or over
+//! HTTP/2 with extended CONNECT enabled (RFC 8441: hyper's
+//! `http2::Builder::enable_connect_protocol()`, or axum's `serve` with its `http2`
+//! feature), where the answer is a 200 and the route must accept the `CONNECT` method.
 //!
 //! **Shutdown.** An upgraded connection runs in its own task, outside the host server, whose
 //! graceful shutdown neither waits for it nor closes it. To close connections with 1001 when
@@ -37,7 +40,9 @@ use tracing::Instrument;
 use crate::native::server::shutdown::Shutdown;
 use crate::native::server::upgrade::{establish, negotiate};
 use crate::native::Transport;
-use crate::protocol::handshake::{validate_request, Rejection, UpgradeRequest};
+use crate::protocol::handshake::{
+    validate_connect_request, validate_request, Agreement, Rejection, UpgradeRequest,
+};
 use crate::{PathArgs, Request, Settings, WebSocketHandler};
 
 /// Answers an upgrade request from a hyper service with `handler`, as
@@ -170,6 +175,30 @@ pub(crate) struct Pending {
     on_upgrade: ::hyper::upgrade::OnUpgrade,
 }
 
+/// The answer to an agreed upgrade: 101 and the handshake headers over HTTP/1.1; over
+/// HTTP/2 (RFC 8441) 200 with only the subprotocol and extensions.
+pub(crate) type Accepted = (StatusCode, HeaderMap);
+
+fn accepted(agreement: &Agreement, version: http::Version) -> Accepted {
+    if version < http::Version::HTTP_2 {
+        return (StatusCode::SWITCHING_PROTOCOLS, agreement.headers());
+    }
+    let mut headers = HeaderMap::new();
+    let agreed = [
+        (http::header::SEC_WEBSOCKET_PROTOCOL, &agreement.subprotocol),
+        (
+            http::header::SEC_WEBSOCKET_EXTENSIONS,
+            &agreement.extensions,
+        ),
+    ];
+    for (name, value) in agreed {
+        if let Some(value) = value.as_deref().and_then(|v| v.parse().ok()) {
+            headers.insert(name, value);
+        }
+    }
+    (StatusCode::OK, headers)
+}
+
 impl Pending {
     /// Checks the request head with [`validate_request`] and takes hyper's upgrade handle
     /// out of the extensions.
@@ -190,7 +219,13 @@ impl Pending {
         *head.uri_mut() = parts.uri.clone();
         *head.version_mut() = parts.version;
         *head.headers_mut() = parts.headers.clone();
-        let offer = validate_request(&head)?;
+        let offer = if parts.version >= http::Version::HTTP_2 {
+            // An extended CONNECT (RFC 8441), from a server with `enable_connect_protocol`.
+            let protocol = parts.extensions.get::<::hyper::ext::Protocol>();
+            validate_connect_request(&head, protocol.map(::hyper::ext::Protocol::as_str))?
+        } else {
+            validate_request(&head)?
+        };
         let on_upgrade = parts
             .extensions
             .remove::<::hyper::upgrade::OnUpgrade>()
@@ -201,7 +236,14 @@ impl Pending {
                 )
             })?;
         let (head, ()) = head.into_parts();
-        let request = Request::new(head.method, head.uri, head.headers, peer_addr);
+        let mut headers = head.headers;
+        // The same-host origin rule reads `Host`; HTTP/2 carries it as :authority.
+        if !headers.contains_key(http::header::HOST) {
+            if let Some(host) = head.uri.authority().and_then(|a| a.as_str().parse().ok()) {
+                headers.insert(http::header::HOST, host);
+            }
+        }
+        let request = Request::new(head.method, head.uri, headers, peer_addr);
         Ok(Self {
             request,
             offer,
@@ -216,20 +258,20 @@ impl Pending {
     }
 
     /// Runs the handler's handshake hooks. On agreement, spawns the connection's task and
-    /// returns the 101 response's headers.
+    /// returns the response's status and headers.
     pub(crate) async fn answer<H: WebSocketHandler>(
         self,
         mut handler: H,
         args: PathArgs,
         upgrader: Upgrader,
-    ) -> Result<HeaderMap, Rejection> {
+    ) -> Result<Accepted, Rejection> {
         let Self {
             request,
             offer,
             on_upgrade,
         } = self;
         let agreement = negotiate(&mut handler, &request, &offer).await?;
-        let headers = agreement.headers();
+        let answer = accepted(&agreement, request.version());
         let span = tracing::debug_span!("connection", peer = tracing::field::Empty);
         if let Some(peer) = request.peer_addr() {
             span.record("peer", tracing::field::display(peer));
@@ -277,17 +319,17 @@ impl Pending {
             }
         };
         tokio::spawn(connection.instrument(span));
-        Ok(headers)
+        Ok(answer)
     }
 }
 
-/// The response for the outcome of [`Pending::answer`]: 101 with the agreement's headers,
-/// or the rejection.
-pub(crate) fn response<B: From<Bytes>>(outcome: Result<HeaderMap, Rejection>) -> http::Response<B> {
+/// The response for the outcome of [`Pending::answer`]: 101 (200 over HTTP/2) with the
+/// agreement's headers, or the rejection.
+pub(crate) fn response<B: From<Bytes>>(outcome: Result<Accepted, Rejection>) -> http::Response<B> {
     match outcome {
-        Ok(headers) => {
+        Ok((status, headers)) => {
             let mut response = http::Response::new(B::from(Bytes::new()));
-            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+            *response.status_mut() = status;
             *response.headers_mut() = headers;
             response
         }

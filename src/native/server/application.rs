@@ -50,6 +50,9 @@ pub struct Application {
     settings: Arc<Settings>,
     #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Cleartext HTTP/2 with prior knowledge beside HTTP/1.1.
+    #[cfg(feature = "http2")]
+    h2c: bool,
 }
 
 impl std::fmt::Debug for Application {
@@ -76,6 +79,8 @@ impl Application {
             settings: Arc::new(Settings::default()),
             #[cfg(feature = "tls")]
             tls: None,
+            #[cfg(feature = "http2")]
+            h2c: false,
         }
     }
 
@@ -128,9 +133,41 @@ impl Application {
     }
 
     /// Serves TLS (`wss://`) with this rustls configuration.
+    ///
+    /// With the `http2` feature, a connection whose ALPN chose `h2` is served over HTTP/2
+    /// (RFC 8441 WebSockets and the static files), any other over HTTP/1.1.
+    /// [`tls::server_config_from_pem`](crate::tls::server_config_from_pem) offers `h2` and
+    /// `http/1.1`; a configuration built otherwise offers what its `alpn_protocols` list.
     #[cfg(feature = "tls")]
     pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
         self.tls = Some(tokio_rustls::TlsAcceptor::from(config));
+        self
+    }
+
+    /// Also serves cleartext HTTP/2 with prior knowledge (h2c): a connection that opens
+    /// with the HTTP/2 preface is served over HTTP/2, any other over HTTP/1.1, on the same
+    /// port. For tests, and behind a proxy that ends TLS and speaks HTTP/2 to the server.
+    /// Off by default. On a [`tls`](Self::tls) listener, ALPN decides instead.
+    ///
+    /// Over HTTP/2 a WebSocket is an extended CONNECT (RFC 8441) on one stream of the
+    /// connection, served by the same route, hooks and [`Settings`] as over HTTP/1.1;
+    /// [`Request::version`](crate::Request::version) tells the two apart.
+    ///
+    /// ```no_run
+    /// # use squall::{Application, Message, WebSocket, WebSocketHandler};
+    /// # struct Echo;
+    /// # impl WebSocketHandler for Echo {
+    /// #     async fn on_message(&mut self, ws: &WebSocket, message: Message) {
+    /// #         let _ = ws.write_message(message).await;
+    /// #     }
+    /// # }
+    /// # async fn run() -> std::io::Result<()> {
+    /// let server = Application::new().route("/echo", || Echo).h2c(true).listen("127.0.0.1:8888").await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "http2")]
+    pub fn h2c(mut self, enabled: bool) -> Self {
+        self.h2c = enabled;
         self
     }
 
@@ -353,14 +390,31 @@ async fn handle_connection(
 ) -> Option<ConnectionFuture> {
     let settings = &app.settings;
     let accepted = tokio::time::timeout(settings.handshake_timeout, async {
-        let mut stream = open_transport(app, stream).await?;
-        let (request, head, leftover) = upgrade::read_request(&mut stream, settings).await?;
-        Some((stream, request, head, leftover))
+        let (mut stream, opened) = open_transport(app, stream).await?;
+        let read = match opened {
+            Opened::Http1(read) => read,
+            #[cfg(feature = "http2")]
+            Opened::Http2(read) => return Some(Err((stream, read))),
+        };
+        let (request, head, leftover) = upgrade::read_request(&mut stream, settings, read).await?;
+        Some(Ok::<_, (AnyStream, Vec<u8>)>((
+            stream, request, head, leftover,
+        )))
     })
     .await;
-    let Ok(Some((mut stream, request, head, leftover))) = accepted else {
-        tracing::debug!(?peer, "handshake failed or timed out");
-        return None;
+    let (mut stream, request, head, leftover) = match accepted {
+        Ok(Some(Ok(accepted))) => accepted,
+        #[cfg(feature = "http2")]
+        Ok(Some(Err((stream, read)))) => {
+            if !over_limit {
+                serve_http2(app, stream, read, peer, shutdown).await;
+            }
+            return None;
+        }
+        _ => {
+            tracing::debug!(?peer, "handshake failed or timed out");
+            return None;
+        }
     };
     if over_limit {
         let rejection = Rejection::new(
@@ -394,18 +448,84 @@ async fn handle_connection(
     .await
 }
 
-async fn open_transport(app: &Application, stream: impl Transport) -> Option<AnyStream> {
+/// How a connection opened: HTTP/1.1 or HTTP/2, with the bytes already read from it.
+enum Opened {
+    Http1(Vec<u8>),
+    #[cfg(feature = "http2")]
+    Http2(Vec<u8>),
+}
+
+/// The TLS handshake, if any, and the protocol: ALPN's choice, or with h2c, whether the
+/// connection opens with the HTTP/2 preface.
+async fn open_transport(app: &Application, stream: impl Transport) -> Option<(AnyStream, Opened)> {
     #[cfg(feature = "tls")]
     if let Some(acceptor) = &app.tls {
         return match acceptor.accept(stream).await {
-            Ok(tls) => Some(AnyStream::new(tls)),
+            Ok(tls) => {
+                #[cfg(feature = "http2")]
+                if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                    return Some((AnyStream::new(tls), Opened::Http2(Vec::new())));
+                }
+                Some((AnyStream::new(tls), Opened::Http1(Vec::new())))
+            }
             Err(error) => {
                 tracing::debug!(%error, "TLS handshake failed");
                 None
             }
         };
     }
-    #[cfg(not(feature = "tls"))]
+    #[cfg(feature = "http2")]
+    if app.h2c {
+        let mut stream = AnyStream::new(stream);
+        let read = read_preface(&mut stream).await?;
+        let opened = if read.starts_with(crate::native::http2::PREFACE) {
+            Opened::Http2(read)
+        } else {
+            Opened::Http1(read)
+        };
+        return Some((stream, opened));
+    }
+    #[cfg(not(any(feature = "tls", feature = "http2")))]
     let _ = app;
-    Some(AnyStream::new(stream))
+    Some((AnyStream::new(stream), Opened::Http1(Vec::new())))
+}
+
+/// Reads until the bytes are the HTTP/2 preface or cannot become it.
+#[cfg(feature = "http2")]
+async fn read_preface(stream: &mut AnyStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+
+    let preface = crate::native::http2::PREFACE;
+    let mut read = Vec::with_capacity(1024);
+    while read.len() < preface.len() && preface.starts_with(&read) {
+        match stream.read_buf(&mut read).await {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+    Some(read)
+}
+
+/// Serves an HTTP/2 connection; `read` holds the bytes already read from it.
+#[cfg(feature = "http2")]
+async fn serve_http2(
+    app: &Application,
+    stream: AnyStream,
+    read: Vec<u8>,
+    peer: Option<SocketAddr>,
+    shutdown: Shutdown,
+) {
+    let Shutdown::Registry(connections) = shutdown else {
+        return;
+    };
+    // h2 writes whole batches of frames; without this a WINDOW_UPDATE or a small DATA frame
+    // can wait for the peer's delayed ACK.
+    let _ = stream.set_nodelay(true);
+    let site = crate::native::http2::server::Site {
+        router: &app.router,
+        static_dir: app.static_dir.as_ref(),
+        settings: &app.settings,
+    };
+    let io = crate::native::http2::Prefixed::new(read, stream);
+    crate::native::http2::server::serve(site, io, peer, connections).await;
 }

@@ -4,10 +4,10 @@ mod application;
 pub(crate) mod broadcast;
 mod handler;
 mod request;
-mod router;
+pub(crate) mod router;
 mod settings;
 pub(crate) mod shutdown;
-mod static_files;
+pub(crate) mod static_files;
 pub(crate) mod upgrade;
 mod websocket;
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, Method, Uri, Version};
 
 use crate::protocol::handshake::{request_header_fields, request_header_map};
 
@@ -39,6 +39,25 @@ impl Request {
         }
     }
 
+    /// The HTTP version that carried the upgrade: HTTP/1.1 (a `GET` with `Upgrade:
+    /// websocket`), or HTTP/2 (an extended `CONNECT`, RFC 8441, whose `:authority` is given
+    /// as the `Host` header). Told by the method, so a request keeps no field for it.
+    ///
+    /// ```
+    /// use http::{HeaderMap, Method, Uri, Version};
+    /// use squall::Request;
+    ///
+    /// let request = Request::new(Method::CONNECT, Uri::from_static("/ws"), HeaderMap::new(), None);
+    /// assert_eq!(request.version(), Version::HTTP_2);
+    /// ```
+    pub fn version(&self) -> Version {
+        if self.method == Method::CONNECT {
+            Version::HTTP_2
+        } else {
+            Version::HTTP_11
+        }
+    }
+
     /// A request whose headers are parsed from `head`, a complete request head that
     /// [`parse_request`](crate::protocol::handshake::parse_request) accepted, when first
     /// asked for.
@@ -57,7 +76,7 @@ impl Request {
         }
     }
 
-    /// The request method (always GET for an upgrade).
+    /// The request method: GET for an HTTP/1.1 upgrade, CONNECT for an HTTP/2 one.
     pub fn method(&self) -> &Method {
         &self.method
     }
@@ -93,7 +112,7 @@ impl Request {
     /// reads `Host`) leaves the connection holding only the request's bytes.
     ///
     /// ```
-    /// use http::{HeaderMap, Method, Uri};
+    /// use http::{HeaderMap, Method, Uri, Version};
     /// use squall::Request;
     ///
     /// let mut headers = HeaderMap::new();

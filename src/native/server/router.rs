@@ -34,6 +34,12 @@ impl Router {
         Ok(())
     }
 
+    /// Whether there are no routes.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
     /// The first route matching `path`, with its captured groups.
     pub(crate) fn find(&self, path: &str) -> Option<(Arc<ServeFn>, PathArgs)> {
         self.routes.iter().find_map(|route| {

@@ -23,6 +23,9 @@ pub(crate) enum Shutdown {
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
     state: Mutex<State>,
+    /// Turns `true` when the shutdown starts, after every connection got its 1001: for
+    /// HTTP/2 connections, which then send GOAWAY.
+    stopping: watch::Sender<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -72,6 +75,13 @@ impl Connections {
         for shared in live.iter().filter_map(Weak::upgrade) {
             going_away(&shared);
         }
+        self.stopping.send_replace(true);
+    }
+
+    /// A signal turning `true` once [`close_all`](Self::close_all) has run.
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    pub(crate) fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 }
 

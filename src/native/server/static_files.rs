@@ -9,21 +9,25 @@ use crate::native::transport::AnyStream;
 /// Answers a GET for `path` from `root`: `/` is `index.html`, `..` is refused, and only
 /// regular files are served. Returns whether a file was found (404 is the caller's).
 pub(crate) async fn serve_file(stream: &mut AnyStream, root: &Path, path: &str) -> bool {
-    let Some(file) = resolve(root, path) else {
-        return false;
-    };
-    let Ok(body) = tokio::fs::read(&file).await else {
+    let Some((body, content_type)) = read_file(root, path).await else {
         return false;
     };
     let head = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-        content_type(&file),
+        content_type,
         body.len()
     );
     let _ = stream.write_all(head.as_bytes()).await;
     let _ = stream.write_all(&body).await;
     let _ = stream.shutdown().await;
     true
+}
+
+/// The file a GET for `path` gets from `root`, and its content type.
+pub(crate) async fn read_file(root: &Path, path: &str) -> Option<(Vec<u8>, &'static str)> {
+    let file = resolve(root, path)?;
+    let body = tokio::fs::read(&file).await.ok()?;
+    Some((body, content_type(&file)))
 }
 
 fn resolve(root: &Path, path: &str) -> Option<PathBuf> {

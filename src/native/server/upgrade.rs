@@ -26,13 +26,52 @@ use crate::{CloseCode, CloseFrame};
 
 /// A request that passed the protocol checks and matched a route.
 pub(crate) struct Upgrade {
-    pub(crate) stream: AnyStream,
+    pub(crate) channel: Channel,
     pub(crate) request: Request,
     pub(crate) offer: UpgradeRequest,
-    pub(crate) leftover: Vec<u8>,
     pub(crate) args: PathArgs,
     pub(crate) settings: Arc<Settings>,
     pub(crate) shutdown: Shutdown,
+}
+
+/// Where an upgrade request came from, and so how it is answered.
+pub(crate) enum Channel {
+    /// An HTTP/1.1 connection: a 101 on the stream, then frames; `leftover` holds the bytes
+    /// read after the request head.
+    Http1 {
+        stream: AnyStream,
+        leftover: Vec<u8>,
+    },
+    /// An extended CONNECT on an HTTP/2 stream: a 200, then frames in DATA.
+    #[cfg(feature = "http2")]
+    Http2(crate::native::http2::Respond),
+}
+
+impl Channel {
+    /// Sends `rejection` and ends the connection or stream.
+    async fn reject(self, rejection: &Rejection) {
+        match self {
+            Self::Http1 { mut stream, .. } => respond(&mut stream, rejection).await,
+            #[cfg(feature = "http2")]
+            Self::Http2(respond) => respond.reject(rejection.clone()),
+        }
+    }
+
+    /// Sends the agreement's answer; the transport and the bytes already read from it.
+    async fn accept(self, agreement: &Agreement) -> Option<(AnyStream, Vec<u8>)> {
+        match self {
+            Self::Http1 {
+                mut stream,
+                leftover,
+            } => {
+                let response = agreement.response(&http::HeaderMap::new());
+                stream.write_all(&response).await.ok()?;
+                Some((stream, leftover))
+            }
+            #[cfg(feature = "http2")]
+            Self::Http2(respond) => Some((respond.accept(agreement)?, Vec::new())),
+        }
+    }
 }
 
 /// A running connection, type-erased: what is left once the handshake is done.
@@ -47,15 +86,17 @@ pub(crate) type ServeFn =
 /// Reads the request head within the settings' limits: the parsed request, the head's
 /// bytes and the bytes read after it; `None` if the peer went away or sent garbage (already
 /// answered).
+/// `buf` holds bytes already read, if any.
 pub(crate) async fn read_request(
     stream: &mut AnyStream,
     settings: &Settings,
+    mut buf: Vec<u8>,
 ) -> Option<(http::Request<()>, Box<[u8]>, Vec<u8>)> {
     let limits = HeadLimits {
         max_head_bytes: settings.max_head_bytes,
         max_headers: settings.max_headers,
     };
-    let mut buf = Vec::with_capacity(1024);
+    buf.reserve(1024);
     loop {
         match handshake::parse_request(&buf, &limits) {
             Ok(Some((request, consumed))) => {
@@ -116,10 +157,9 @@ pub(crate) async fn dispatch(
     let (parts, ()) = request.into_parts();
     let request = Request::from_head(parts.method, parts.uri, head, peer_addr);
     serve(Upgrade {
-        stream,
+        channel: Channel::Http1 { stream, leftover },
         request,
         offer,
-        leftover,
         args,
         settings,
         shutdown,
@@ -151,10 +191,9 @@ pub(crate) async fn serve<H: WebSocketHandler>(
     upgrade: Upgrade,
 ) -> Option<Established<H, AnyStream>> {
     let Upgrade {
-        mut stream,
+        channel,
         request,
         offer,
-        leftover,
         args,
         settings,
         shutdown,
@@ -162,13 +201,11 @@ pub(crate) async fn serve<H: WebSocketHandler>(
     let agreement = match negotiate(&mut handler, &request, &offer).await {
         Ok(agreement) => agreement,
         Err(rejection) => {
-            respond(&mut stream, &rejection).await;
+            channel.reject(&rejection).await;
             return None;
         }
     };
-    let response = agreement.response(&http::HeaderMap::new());
-    stream.write_all(&response).await.ok()?;
-    drop(response);
+    let (stream, leftover) = channel.accept(&agreement).await?;
     Some(establish(
         handler, stream, &leftover, request, agreement, args, &settings, shutdown,
     ))

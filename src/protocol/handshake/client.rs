@@ -240,7 +240,16 @@ pub fn check_response(
     if single_value(headers, &SEC_WEBSOCKET_ACCEPT).map(str::trim) != Some(expected.as_str()) {
         return Err(HandshakeError::InvalidAccept);
     }
+    accepted(headers, offered_subprotocols, offered_extensions)
+}
 
+/// The last checks of [`check_response`], the same over HTTP/2: the subprotocol and the
+/// extensions the server chose.
+pub(super) fn accepted(
+    headers: &HeaderMap,
+    offered_subprotocols: &[String],
+    offered_extensions: &[&str],
+) -> Result<AcceptedResponse, HandshakeError> {
     ascii_values(headers, &SEC_WEBSOCKET_PROTOCOL)?;
     let mut selected = list_elements(headers, SEC_WEBSOCKET_PROTOCOL.as_str());
     let subprotocol = match (selected.next(), selected.next()) {

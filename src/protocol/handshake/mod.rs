@@ -1,4 +1,5 @@
-//! The HTTP/1.1 opening handshake (RFC 6455 §4), sans-I/O.
+//! The HTTP/1.1 opening handshake (RFC 6455 §4), and its HTTP/2 form (RFC 8441,
+//! [`validate_connect_request`]), sans-I/O.
 //!
 //! Nothing here touches a socket, a clock or a random number generator: bytes go in,
 //! parsed heads, verdicts and bytes to send come out. A driver uses it like this:
@@ -56,6 +57,7 @@
 mod accept;
 mod body;
 mod client;
+mod connect;
 mod error;
 mod head;
 mod key;
@@ -66,6 +68,7 @@ mod tests;
 pub use accept::{accept_response, Agreement};
 pub use body::{BodyDecoder, MAX_BODY};
 pub use client::{check_response, is_valid_subprotocol, AcceptedResponse, ClientRequest};
+pub use connect::{check_connect_response, validate_connect_request};
 pub use error::HandshakeError;
 pub use head::{parse_request, parse_response, HeadLimits};
 #[cfg(feature = "server")]

@@ -148,7 +148,7 @@ pub(super) fn push_status_line(out: &mut Vec<u8>, status: StatusCode) {
     out.extend_from_slice(b"\r\n");
 }
 
-fn bad_request(body: &str) -> Rejection {
+pub(super) fn bad_request(body: &str) -> Rejection {
     Rejection::new(StatusCode::BAD_REQUEST, body)
 }
 
@@ -199,6 +199,21 @@ pub fn validate_request(req: &Request<()>) -> Result<UpgradeRequest, Rejection> 
     if !has_token(headers, CONNECTION.as_str(), "upgrade") {
         return Err(bad_request("\"Connection\" must be \"Upgrade\"."));
     }
+    check_version(headers)?;
+    match single_value(headers, &HOST) {
+        Some(host) if !host.trim().is_empty() => {}
+        _ => return Err(bad_request(MISSING_HEADERS)),
+    }
+    let key = match single_value(headers, &SEC_WEBSOCKET_KEY).map(str::trim) {
+        Some(key) if is_valid_key(key) => key.to_owned(),
+        _ => return Err(bad_request(MISSING_HEADERS)),
+    };
+    offer(headers, key)
+}
+
+/// Step 5 of [`validate_request`], the same over HTTP/2: `Sec-WebSocket-Version: 13`, else 426.
+#[allow(clippy::result_large_err)]
+pub(super) fn check_version(headers: &HeaderMap) -> Result<(), Rejection> {
     if single_value(headers, &SEC_WEBSOCKET_VERSION).map(str::trim) != Some("13") {
         let mut rejection = Rejection::new(
             StatusCode::UPGRADE_REQUIRED,
@@ -209,14 +224,12 @@ pub fn validate_request(req: &Request<()>) -> Result<UpgradeRequest, Rejection> 
             .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
         return Err(rejection);
     }
-    match single_value(headers, &HOST) {
-        Some(host) if !host.trim().is_empty() => {}
-        _ => return Err(bad_request(MISSING_HEADERS)),
-    }
-    let key = match single_value(headers, &SEC_WEBSOCKET_KEY).map(str::trim) {
-        Some(key) if is_valid_key(key) => key.to_owned(),
-        _ => return Err(bad_request(MISSING_HEADERS)),
-    };
+    Ok(())
+}
+
+/// Step 8 of [`validate_request`], the same over HTTP/2: what the request offers.
+#[allow(clippy::result_large_err)]
+pub(super) fn offer(headers: &HeaderMap, key: String) -> Result<UpgradeRequest, Rejection> {
     let origin = headers
         .get(ORIGIN)
         .or_else(|| headers.get(SEC_WEBSOCKET_ORIGIN))

@@ -1,0 +1,286 @@
+//! The server's HTTP/2 connections: each extended CONNECT to a route is a WebSocket on its
+//! own stream, served by the route's handler as an HTTP/1.1 upgrade is.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use h2::RecvStream;
+use http::{header, Method, StatusCode};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::task::JoinSet;
+
+use super::stream::H2Stream;
+use crate::native::server::router::Router;
+use crate::native::server::shutdown::{Connections, Shutdown};
+use crate::native::server::static_files;
+use crate::native::server::upgrade::Upgrade;
+use crate::native::server::{Request, Settings};
+use crate::native::transport::AnyStream;
+use crate::protocol::handshake::{validate_connect_request, Agreement, Rejection};
+
+/// The client's first bytes on an HTTP/2 connection (RFC 9113 §3.4).
+pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Streams one connection may run at once: each is a WebSocket or a file.
+const MAX_STREAMS: u32 = 128;
+/// Each stream's receive window: what a peer may send ahead of the handler's reading.
+const STREAM_WINDOW: u32 = 256 * 1024;
+/// The connection's receive window, shared by its streams.
+const CONNECTION_WINDOW: u32 = 1024 * 1024;
+/// What h2 buffers per stream for sending before a write waits.
+const SEND_BUFFER: usize = 256 * 1024;
+/// Most streams a connection may open in one second: a peer that opens and resets streams
+/// in bulk (the "rapid reset" attack, CVE-2023-44487) gets GOAWAY(ENHANCE_YOUR_CALM).
+const MAX_OPENS_PER_SECOND: u32 = 1000;
+
+/// What an HTTP/2 connection needs of its application.
+pub(crate) struct Site<'a> {
+    pub(crate) router: &'a Router,
+    pub(crate) static_dir: Option<&'a PathBuf>,
+    pub(crate) settings: &'a Arc<Settings>,
+}
+
+/// Serves one HTTP/2 connection until it ends: every stream, then the connection.
+///
+/// SETTINGS_ENABLE_CONNECT_PROTOCOL is advertised only when there are routes, so that a
+/// browser never tries a WebSocket the server would refuse. A connection without streams
+/// for the handshake timeout gets GOAWAY. On shutdown (`connections`
+/// stopping) every WebSocket gets 1001 and the connection a GOAWAY; it ends when its
+/// streams have.
+pub(crate) async fn serve<T>(
+    site: Site<'_>,
+    io: T,
+    peer: Option<SocketAddr>,
+    connections: Arc<Connections>,
+) where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let settings = site.settings;
+    let mut builder = h2::server::Builder::new();
+    builder
+        .max_concurrent_streams(MAX_STREAMS)
+        .initial_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_send_buffer_size(SEND_BUFFER)
+        .max_header_list_size(u32::try_from(settings.max_head_bytes).unwrap_or(u32::MAX));
+    if !site.router.is_empty() {
+        builder.enable_connect_protocol();
+    }
+    let handshake = tokio::time::timeout(settings.handshake_timeout, builder.handshake(io));
+    let mut connection = match handshake.await {
+        Ok(Ok(connection)) => connection,
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "HTTP/2 handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!("HTTP/2 handshake timed out");
+            return;
+        }
+    };
+    let mut streams = JoinSet::new();
+    let mut stopping = connections.stopping();
+    let mut going_away = false;
+    let mut opens = (0u32, Instant::now());
+    // A connection without streams is idle: as an HTTP/1.1 connection must upgrade within
+    // the handshake timeout, it gets GOAWAY once idle that long.
+    let idle = tokio::time::sleep(settings.handshake_timeout);
+    tokio::pin!(idle);
+    loop {
+        tokio::select! {
+            accepted = connection.accept() => match accepted {
+                Some(Ok((request, respond))) => {
+                    idle.as_mut().reset(tokio::time::Instant::now() + settings.handshake_timeout);
+                    if opens.1.elapsed() >= Duration::from_secs(1) {
+                        opens = (0, Instant::now());
+                    }
+                    opens.0 += 1;
+                    if opens.0 > MAX_OPENS_PER_SECOND {
+                        tracing::debug!(?peer, "too many HTTP/2 streams opened; GOAWAY");
+                        connection.abrupt_shutdown(h2::Reason::ENHANCE_YOUR_CALM);
+                        continue;
+                    }
+                    if let Some(stream) = on_request(&site, request, respond, peer, &connections) {
+                        streams.spawn(stream);
+                    }
+                }
+                Some(Err(error)) => {
+                    tracing::debug!(%error, "HTTP/2 connection failed");
+                    break;
+                }
+                None => break,
+            },
+            Some(_) = streams.join_next(), if !streams.is_empty() => {
+                if streams.is_empty() {
+                    idle.as_mut().reset(tokio::time::Instant::now() + settings.handshake_timeout);
+                }
+            }
+            () = &mut idle, if streams.is_empty() && !going_away => {
+                tracing::debug!(?peer, "idle HTTP/2 connection; GOAWAY");
+                going_away = true;
+                connection.graceful_shutdown();
+            }
+            // The WebSockets already have their 1001 (`Connections::close_all`).
+            stop = stopped(&mut stopping), if !going_away => {
+                going_away = true;
+                if stop {
+                    connection.graceful_shutdown();
+                }
+            }
+        }
+    }
+    // Dropping the connection ends its streams with an error: each WebSocket left sees
+    // 1006 and runs its on_close.
+    drop(connection);
+    while streams.join_next().await.is_some() {}
+}
+
+/// Whether the server is stopping: resolves once it is (`false` if it never can be).
+async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    stopping.wait_for(|stop| *stop).await.is_ok()
+}
+
+type StreamFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Answers a request at once (refusals) or returns the stream's task: a WebSocket's
+/// handshake hooks and connection, or a file.
+fn on_request(
+    site: &Site<'_>,
+    request: http::Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+    peer: Option<SocketAddr>,
+    connections: &Arc<Connections>,
+) -> Option<StreamFuture> {
+    let (mut parts, recv) = request.into_parts();
+    let protocol = parts.extensions.remove::<h2::ext::Protocol>();
+    let path = parts.uri.path().to_owned();
+    let route = site.router.find(&path);
+    if route.is_none() && protocol.is_none() && parts.method == Method::GET {
+        if let Some(dir) = site.static_dir {
+            return Some(Box::pin(serve_file(respond, dir.clone(), path)));
+        }
+    }
+    if parts.method == Method::CONNECT && protocol.is_none() {
+        // A tunnel request: never a tunnel here.
+        if let Err(rejection) = validate_connect_request(&http::Request::new(()), None) {
+            reject(&mut respond, rejection);
+        }
+        return None;
+    }
+    let Some((serve, args)) = route else {
+        reject(
+            &mut respond,
+            Rejection::new(StatusCode::NOT_FOUND, "Not Found"),
+        );
+        return None;
+    };
+    let mut head = http::Request::new(());
+    *head.method_mut() = parts.method;
+    *head.headers_mut() = parts.headers;
+    let offer = match validate_connect_request(&head, protocol.as_ref().map(|p| p.as_str())) {
+        Ok(offer) => offer,
+        Err(rejection) => {
+            reject(&mut respond, rejection);
+            return None;
+        }
+    };
+    let (head, ()) = head.into_parts();
+    let mut headers = head.headers;
+    // The same-host origin rule and handlers read `Host`; HTTP/2 carries it as :authority.
+    if !headers.contains_key(header::HOST) {
+        if let Some(authority) = parts.uri.authority() {
+            if let Ok(host) = authority.as_str().parse() {
+                headers.insert(header::HOST, host);
+            }
+        }
+    }
+    let request = Request::new(head.method, parts.uri, headers, peer);
+    let upgrade = Upgrade {
+        channel: crate::native::server::upgrade::Channel::Http2(Respond { respond, recv }),
+        request,
+        offer,
+        args,
+        settings: Arc::clone(site.settings),
+        shutdown: Shutdown::Registry(Arc::clone(connections)),
+    };
+    Some(Box::pin(async move {
+        if let Some(connection) = serve(upgrade).await {
+            connection.await;
+        }
+    }))
+}
+
+/// Sends a refusal: its status, headers and text body.
+fn reject(respond: &mut SendResponse<Bytes>, rejection: Rejection) {
+    tracing::debug!(status = %rejection.status, "HTTP/2 request refused");
+    let response: http::Response<Bytes> = rejection.into_http_response();
+    send(respond, response);
+}
+
+/// Sends a complete response.
+fn send(respond: &mut SendResponse<Bytes>, response: http::Response<Bytes>) {
+    let (parts, body) = response.into_parts();
+    let head = http::Response::from_parts(parts, ());
+    if let Ok(mut stream) = respond.send_response(head, body.is_empty()) {
+        if !body.is_empty() {
+            let _ = stream.send_data(body, true);
+        }
+    }
+}
+
+async fn serve_file(mut respond: SendResponse<Bytes>, root: PathBuf, path: String) {
+    let response = match static_files::read_file(&root, &path).await {
+        Some((body, content_type)) => {
+            let mut response = http::Response::new(Bytes::from(body));
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(content_type),
+            );
+            headers.insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-cache"),
+            );
+            response
+        }
+        None => Rejection::new(StatusCode::NOT_FOUND, "Not Found").into_http_response(),
+    };
+    send(&mut respond, response);
+}
+
+/// An extended CONNECT waiting for the handler's answer.
+pub(crate) struct Respond {
+    respond: SendResponse<Bytes>,
+    recv: RecvStream,
+}
+
+impl Respond {
+    /// Refuses the WebSocket with `rejection`.
+    pub(crate) fn reject(mut self, rejection: Rejection) {
+        reject(&mut self.respond, rejection);
+    }
+
+    /// Accepts the WebSocket: a `200` with the agreed subprotocol and extensions (RFC 8441
+    /// §5: no `Sec-WebSocket-Accept`), and the stream as the connection's transport.
+    pub(crate) fn accept(mut self, agreement: &Agreement) -> Option<AnyStream> {
+        let mut response = http::Response::new(());
+        let headers = response.headers_mut();
+        let agreed = [
+            (header::SEC_WEBSOCKET_PROTOCOL, &agreement.subprotocol),
+            (header::SEC_WEBSOCKET_EXTENSIONS, &agreement.extensions),
+        ];
+        for (name, value) in agreed {
+            if let Some(value) = value.as_deref().and_then(|v| v.parse().ok()) {
+                headers.insert(name, value);
+            }
+        }
+        let send = self.respond.send_response(response, false).ok()?;
+        Some(AnyStream::new(H2Stream::new(send, self.recv)))
+    }
+}
