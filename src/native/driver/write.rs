@@ -24,17 +24,16 @@ impl<S: Transport> Socket<S> {
         self.wbuf.len()
     }
 
-    /// Takes the core's output into the drained write buffer. Returns whether there was any.
-    fn take_output(&mut self, inner: &mut Inner) -> bool {
+    /// Takes the core's output (bytes, or the EOF) into the drained write buffer.
+    fn take_output(&mut self, inner: &mut Inner) {
         if !inner.core.has_transmit() {
-            return false;
+            return;
         }
         self.wbuf.reset(KEEP_WRITE_BUFFER);
         // Into an empty buffer, the core's output moves without a copy.
         while let Some(transmit) = inner.core.poll_transmit_output(&mut self.wbuf) {
             self.eof_requested |= transmit == Transmit::Eof;
         }
-        true
     }
 
     /// Writes what is pending, the core's new output included. Returns whether bytes (or
@@ -56,11 +55,15 @@ impl<S: Transport> Socket<S> {
     fn write_out(&mut self, inner: &mut Inner, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
         loop {
-            if self.wbuf.is_empty() && !self.take_output(inner) {
-                if progress {
-                    self.timers.stop(Timer::WriteStall);
+            if self.wbuf.is_empty() {
+                self.take_output(inner);
+                // Only the EOF, or nothing: written.
+                if self.wbuf.is_empty() {
+                    if progress {
+                        self.timers.stop(Timer::WriteStall);
+                    }
+                    break;
                 }
-                break;
             }
             let stream = Pin::new(&mut self.stream);
             let written = if self.wbuf.is_fragmented() {
