@@ -13,3 +13,13 @@ pub(crate) use prefixed::Prefixed;
 pub(crate) use server::{Respond, PREFACE};
 #[cfg(feature = "client")]
 pub(crate) use stream::{io_error, H2Stream};
+
+/// Copies as much of `held` as fits into `buf`, consuming it; how many bytes that was.
+fn read_held(held: &mut bytes::Bytes, buf: &mut tokio::io::ReadBuf<'_>) -> usize {
+    use bytes::Buf;
+
+    let n = held.len().min(buf.remaining());
+    buf.put_slice(&held[..n]);
+    held.advance(n);
+    n
+}

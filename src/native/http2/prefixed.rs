@@ -4,7 +4,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::native::transport::AnyStream;
@@ -34,9 +34,7 @@ impl AsyncRead for Prefixed {
         if this.prefix.is_empty() {
             return Pin::new(&mut this.inner).poll_read(cx, buf);
         }
-        let n = this.prefix.len().min(buf.remaining());
-        buf.put_slice(&this.prefix[..n]);
-        this.prefix.advance(n);
+        super::read_held(&mut this.prefix, buf);
         Poll::Ready(Ok(()))
     }
 }

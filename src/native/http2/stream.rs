@@ -4,7 +4,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use h2::{RecvStream, SendStream};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -76,9 +76,7 @@ impl AsyncRead for H2Stream {
                 Some(Err(error)) => return Poll::Ready(Err(io_error(error))),
             }
         }
-        let n = this.unread.len().min(buf.remaining());
-        buf.put_slice(&this.unread[..n]);
-        this.unread.advance(n);
+        let n = super::read_held(&mut this.unread, buf);
         // Read bytes go back to the peer's window: a reader that stops stops the peer.
         let _ = this.recv.flow_control().release_capacity(n);
         Poll::Ready(Ok(()))
