@@ -103,6 +103,7 @@ mod close;
 mod compression;
 mod defaults;
 mod error;
+mod http2_pool;
 mod message;
 mod options;
 // The core's crate-private tuning (lent input, shared output, ...) serves the tokio driver
@@ -199,6 +200,7 @@ pub use compression::CompressionOptions;
 pub use error::{
     Error, Failure, HandshakeError, ProtocolError, ProxyError, Timeout, WebSocketClosedError,
 };
+pub use http2_pool::Http2Pool;
 pub use message::Message;
 pub use options::{ConnectOptions, ControlCallback, HttpVersion, MessageCallback};
 pub use proxy::Proxy;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::defaults;
-use crate::{CompressionOptions, Message, Proxy};
+use crate::{CompressionOptions, Http2Pool, Message, Proxy};
 
 /// The callback of Tornado's `on_message_callback`: every message, then `None` once closed.
 #[cfg(not(target_arch = "wasm32"))]
@@ -74,6 +74,9 @@ pub struct ConnectOptions {
     /// The HTTP version of the handshake (native only; see [`HttpVersion`]). Default:
     /// [`HttpVersion::Http1`].
     pub http_version: HttpVersion,
+    /// HTTP/2 connections to share with other clients (native only; see [`Http2Pool`]).
+    /// Default: none, each client has its own connection.
+    pub http2_pool: Option<Http2Pool>,
 }
 
 /// Which HTTP version carries the opening handshake, for
@@ -81,7 +84,8 @@ pub struct ConnectOptions {
 ///
 /// Over HTTP/2 (RFC 8441) the WebSocket is one stream of an HTTP/2 connection, opened
 /// with an extended CONNECT; the messages, close codes and options are the same. It needs
-/// the `http2` feature. Each connection has its own HTTP/2 connection.
+/// the `http2` feature. Each client has its own HTTP/2 connection unless it shares one
+/// through an [`Http2Pool`].
 ///
 /// In a browser the browser decides by itself (HTTP/2 when it already has an HTTP/2
 /// connection to the server that offers it): any value but `Http1`, the default, is
@@ -124,6 +128,7 @@ impl Default for ConnectOptions {
             proxy: None,
             follow_redirects: 0,
             http_version: HttpVersion::Http1,
+            http2_pool: None,
         }
     }
 }
@@ -143,6 +148,7 @@ impl fmt::Debug for ConnectOptions {
             .field("proxy", &self.proxy)
             .field("follow_redirects", &self.follow_redirects)
             .field("http_version", &self.http_version)
+            .field("http2_pool", &self.http2_pool.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -270,5 +276,19 @@ impl ConnectOptions {
         /// assert_eq!(options.http_version, HttpVersion::Auto);
         /// ```
         http_version: HttpVersion,
+        /// Shares HTTP/2 connections with the other clients given the same pool (native
+        /// only, feature `http2`, with [`HttpVersion::Auto`] or [`HttpVersion::Http2`];
+        /// see [`Http2Pool`]).
+        ///
+        /// ```
+        /// use squall::{ConnectOptions, Http2Pool, HttpVersion};
+        ///
+        /// let pool = Http2Pool::new();
+        /// let options = ConnectOptions::new()
+        ///     .http_version(HttpVersion::Http2)
+        ///     .http2_pool(pool.clone());
+        /// assert!(options.http2_pool.is_some());
+        /// ```
+        http2_pool: Some(Http2Pool),
     }
 }

@@ -12,8 +12,8 @@ use axum::extract::ws::{Message as AxumMessage, WebSocket as AxumSocket, WebSock
 use axum::routing::any;
 use common::client::{echo, serve_tcp, test_certs, within, TestCerts};
 use squall::{
-    websocket_connect, Application, CloseCode, ConnectOptions, Error, HttpVersion, Message,
-    PathArgs, WebSocket, WebSocketHandler,
+    websocket_connect, Application, CloseCode, ConnectOptions, Error, Http2Pool, HttpVersion,
+    Message, PathArgs, WebSocket, WebSocketHandler,
 };
 use tokio::net::TcpListener;
 
@@ -36,12 +36,38 @@ async fn axum_server() -> std::net::SocketAddr {
                 }
             })
     }
-    let app = axum::Router::new().route("/ws", any(serve)).route(
-        "/old",
-        any(|| async { axum::response::Redirect::temporary("/ws") }),
-    );
+    /// Says the address the connection came from, then echoes.
+    async fn peer(
+        axum::extract::ConnectInfo(from): axum::extract::ConnectInfo<std::net::SocketAddr>,
+        upgrade: WebSocketUpgrade,
+    ) -> axum::response::Response {
+        upgrade.on_upgrade(move |mut socket: AxumSocket| async move {
+            if socket
+                .send(AxumMessage::text(from.to_string()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            while let Some(Ok(message)) = socket.recv().await {
+                if let AxumMessage::Text(_) = message {
+                    if socket.send(message).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+    }
+    let app = axum::Router::new()
+        .route("/ws", any(serve))
+        .route("/peer", any(peer))
+        .route(
+            "/old",
+            any(|| async { axum::response::Redirect::temporary("/ws") }),
+        );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
 }
@@ -90,6 +116,66 @@ async fn http2_only_to_axum_over_h2c() {
     assert_eq!(
         hello_and_echo(ConnectOptions::new(), url).await,
         "axum HTTP/1.1"
+    );
+}
+
+/// The first message of axum's `/peer`: the client's address as the server saw it.
+async fn peer_seen(conn: &mut squall::WebSocketClientConnection) -> String {
+    match within(conn.read_message()).await {
+        Some(Message::Text(from)) => from.to_string(),
+        other => panic!("no address: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn clients_given_one_pool_share_one_http2_connection() {
+    let addr = axum_server().await;
+    let url = format!("ws://{addr}/peer");
+    let pool = Http2Pool::new();
+    let pooled = || {
+        ConnectOptions::new()
+            .http_version(HttpVersion::Http2)
+            .http2_pool(pool.clone())
+    };
+    let mut first = within(websocket_connect(url.clone(), pooled()))
+        .await
+        .unwrap();
+    let mut second = within(websocket_connect(url.clone(), pooled()))
+        .await
+        .unwrap();
+    let from = peer_seen(&mut first).await;
+    assert_eq!(peer_seen(&mut second).await, from, "one TCP connection");
+    // Without the pool, a connection of its own.
+    let only_http2 = ConnectOptions::new().http_version(HttpVersion::Http2);
+    let mut alone = within(websocket_connect(url.clone(), only_http2))
+        .await
+        .unwrap();
+    assert_ne!(peer_seen(&mut alone).await, from);
+    // Closing one leaves the other open, and the connection to later clients.
+    within(first.close(Some(CloseCode::from(4001)), None))
+        .await
+        .unwrap();
+    within(second.write_message("still here")).await.unwrap();
+    assert_eq!(
+        within(second.read_message()).await,
+        Some(Message::from("still here"))
+    );
+    let mut third = within(websocket_connect(url, pooled())).await.unwrap();
+    assert_eq!(peer_seen(&mut third).await, from);
+    for conn in [&mut second, &mut third, &mut alone] {
+        within(conn.close(None, None)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_pool_needs_a_version_that_allows_http2() {
+    let options = ConnectOptions::new().http2_pool(Http2Pool::new());
+    let err = within(websocket_connect("ws://127.0.0.1:9/", options))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Unsupported(why) if why.starts_with("http2_pool")),
+        "{err:?}"
     );
 }
 

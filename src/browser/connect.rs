@@ -31,7 +31,8 @@ use crate::{ConnectOptions, Error};
 ///   `compression_options`, `ping_interval`, `ping_timeout`, `on_ping`, `on_pong`, `proxy`
 ///   (the browser's own proxy settings apply), `follow_redirects` above 0 (browsers
 ///   fail the handshake on a redirect, as the WHATWG WebSockets standard requires) and an
-///   `http_version` other than `Http1` (the browser chooses HTTP/2 by itself);
+///   `http_version` other than `Http1` and `http2_pool` (the browser chooses HTTP/2, and
+///   shares its connections, by itself);
 /// - [`Error::ConnectTimeout`] when the socket is not open after `connect_timeout`;
 /// - [`Error::Io`] with kind [`ConnectionRefused`](std::io::ErrorKind::ConnectionRefused)
 ///   when the socket closes before it opens. Browsers report a refused TCP connection, a
@@ -129,6 +130,10 @@ fn refuse_native_options(options: &ConnectOptions) -> Result<(), Error> {
         (
             options.http_version != crate::HttpVersion::Http1,
             "http_version: the browser chooses HTTP/2 or HTTP/1.1 by itself",
+        ),
+        (
+            options.http2_pool.is_some(),
+            "http2_pool: the browser shares its HTTP/2 connections by itself",
         ),
     ];
     let refused: Vec<&str> = refused

@@ -60,6 +60,14 @@ async fn native_only_options_are_refused_by_name() {
             ConnectOptions::new().follow_redirects(3),
             "follow_redirects",
         ),
+        (
+            ConnectOptions::new().http_version(squall::HttpVersion::Http2),
+            "http_version",
+        ),
+        (
+            ConnectOptions::new().http2_pool(squall::Http2Pool::new()),
+            "http2_pool",
+        ),
     ];
     for (options, name) in cases {
         let what = unsupported(websocket_connect(url.as_str(), options).await);

@@ -76,9 +76,16 @@ pub async fn websocket_connect(
     options: ConnectOptions,
 ) -> Result<WebSocketClientConnection, Error> {
     #[cfg(not(feature = "http2"))]
-    if options.http_version != HttpVersion::Http1 {
+    if options.http_version != HttpVersion::Http1 || options.http2_pool.is_some() {
         return Err(Error::Unsupported(
             "http_version: HTTP/2 needs the `http2` feature".into(),
+        ));
+    }
+    if options.http2_pool.is_some() && options.http_version == HttpVersion::Http1 {
+        return Err(Error::Unsupported(
+            "http2_pool: shares HTTP/2 connections, so http_version must allow HTTP/2 \
+             (Auto or Http2)"
+                .into(),
         ));
     }
     let request = request.into_client_request()?;
@@ -105,6 +112,8 @@ struct Dial<'a> {
     #[cfg(feature = "tls")]
     tls: Option<&'a std::sync::Arc<rustls::ClientConfig>>,
     http_version: HttpVersion,
+    #[cfg(feature = "http2")]
+    http2_pool: Option<&'a crate::Http2Pool>,
 }
 
 impl<'a> Dial<'a> {
@@ -117,6 +126,8 @@ impl<'a> Dial<'a> {
             #[cfg(feature = "tls")]
             tls: options.tls.as_ref(),
             http_version: options.http_version,
+            #[cfg(feature = "http2")]
+            http2_pool: options.http2_pool.as_ref(),
         }
     }
 }
@@ -178,6 +189,14 @@ async fn open(
     options: Dial<'_>,
 ) -> Result<(AnyStream, Upgraded), Error> {
     let mut version = options.http_version;
+    #[cfg(feature = "http2")]
+    if let Some(pool) = options.http2_pool.filter(|_| version != HttpVersion::Http1) {
+        if let Some(super::http2::Opened::WebSocket(stream, upgraded)) =
+            super::http2::open_pooled(pool, target, offer).await?
+        {
+            return Ok((stream, upgraded));
+        }
+    }
     loop {
         let tcp = dial(target, options).await?;
         let (mut stream, alpn_h2) = if target.secure {
@@ -198,7 +217,7 @@ async fn open(
                 _ => alpn_h2,
             };
             if http2 {
-                match super::http2::open(stream, target, offer).await? {
+                match super::http2::open(stream, target, offer, options.http2_pool).await? {
                     Opened::WebSocket(stream, upgraded) => return Ok((stream, upgraded)),
                     Opened::NoExtendedConnect if version == HttpVersion::Auto => {
                         // As browsers do: a new connection, HTTP/1.1 only.

@@ -5,13 +5,16 @@ use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderName};
 use http::{HeaderValue, Method, Request, Response};
 
+use h2::client::SendRequest;
+
 use super::body::BODY_TIMEOUT;
 use super::handshake::{extension_offer, upgraded, Offer, Upgraded};
+use super::pool::Origin;
 use super::request::Target;
 use crate::native::http2::{io_error, H2Stream};
 use crate::native::transport::AnyStream;
 use crate::protocol::handshake::{check_connect_response, MAX_BODY};
-use crate::Error;
+use crate::{Error, Http2Pool};
 
 /// Each stream's receive window, as the server's.
 const STREAM_WINDOW: u32 = 256 * 1024;
@@ -45,11 +48,13 @@ fn h2_error(error: h2::Error) -> Error {
 }
 
 /// Starts HTTP/2 on `io`, waits for the server's SETTINGS and, when they allow it, opens
-/// the WebSocket with an extended CONNECT for `target`.
+/// the WebSocket with an extended CONNECT for `target`. With a `pool`, the connection
+/// joins it, for the next clients to the same origin.
 pub(super) async fn open(
     io: AnyStream,
     target: &Target,
     offer: &Offer<'_>,
+    pool: Option<&Http2Pool>,
 ) -> Result<Opened, Error> {
     let mut builder = h2::client::Builder::new();
     builder
@@ -73,10 +78,43 @@ pub(super) async fn open(
             Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, why))
         })?;
     }
-    let mut send = send.ready().await.map_err(h2_error)?;
+    let send = send.ready().await.map_err(h2_error)?;
     if !send.is_extended_connect_protocol_enabled() {
         return Ok(Opened::NoExtendedConnect);
     }
+    if let Some(pool) = pool {
+        pool.connections.put(Origin::of(target), send.clone());
+    }
+    request_websocket(send, target, offer).await
+}
+
+/// Opens the WebSocket on the pool's connection to `target`'s origin, if it has a live
+/// one; `None` when it has none (a connection that ended is forgotten).
+pub(super) async fn open_pooled(
+    pool: &Http2Pool,
+    target: &Target,
+    offer: &Offer<'_>,
+) -> Result<Option<Opened>, Error> {
+    let origin = Origin::of(target);
+    let Some(send) = pool.connections.get(&origin) else {
+        return Ok(None);
+    };
+    match send.ready().await {
+        Ok(send) => request_websocket(send, target, offer).await.map(Some),
+        Err(error) => {
+            tracing::debug!(%error, "the pool's HTTP/2 connection ended; opening another");
+            pool.connections.forget(&origin);
+            Ok(None)
+        }
+    }
+}
+
+/// The extended CONNECT on a connection ready for it, and the server's answer.
+async fn request_websocket(
+    mut send: SendRequest<Bytes>,
+    target: &Target,
+    offer: &Offer<'_>,
+) -> Result<Opened, Error> {
     let (extensions, offered_extensions) = extension_offer(offer.compression);
     let request = connect_request(target, offer, extensions.as_deref())?;
     let (response, stream) = send.send_request(request, false).map_err(h2_error)?;

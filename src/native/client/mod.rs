@@ -12,6 +12,8 @@ mod handshake;
 #[cfg(feature = "http2")]
 mod http2;
 mod on_stream;
+#[cfg(feature = "http2")]
+mod pool;
 mod proxy;
 mod redirect;
 mod request;
@@ -21,3 +23,5 @@ mod tls;
 
 pub use connect::websocket_connect;
 pub use on_stream::websocket_connect_on;
+#[cfg(feature = "http2")]
+pub(crate) use pool::Http2Connections;

@@ -25,7 +25,8 @@ use crate::{ConnectOptions, Error, IntoClientRequest};
 /// [`Error::Unsupported`] for options that open connections of their own
 /// ([`proxy`](ConnectOptions::proxy), [`tls`](ConnectOptions::tls),
 /// [`follow_redirects`](ConnectOptions::follow_redirects)), and for an
-/// [`http_version`](ConnectOptions::http_version) other than HTTP/1.1.
+/// [`http_version`](ConnectOptions::http_version) other than HTTP/1.1 and an
+/// [`http2_pool`](ConnectOptions::http2_pool).
 ///
 /// # Examples
 /// ```no_run
@@ -49,6 +50,7 @@ pub async fn websocket_connect_on(
             options.http_version != crate::HttpVersion::Http1,
             "http_version",
         ),
+        (options.http2_pool.is_some(), "http2_pool"),
         #[cfg(feature = "tls")]
         (options.tls.is_some(), "tls"),
     ];
