@@ -183,6 +183,8 @@ fn naming(error: std::io::Error, address: &str) -> std::io::Error {
 
 /// DNS, TCP (directly or through the proxy's tunnel), TLS and the handshake: over HTTP/2
 /// when [`ConnectOptions::http_version`] asks for it and the server agrees.
+// Only HTTP/2's fall-back to HTTP/1.1 goes round the loop again.
+#[cfg_attr(not(feature = "http2"), allow(clippy::never_loop))]
 async fn open(
     target: &Target,
     offer: &Offer<'_>,

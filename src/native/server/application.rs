@@ -381,6 +381,11 @@ impl Drop for ActiveGuard {
 
 /// Everything before the WebSocket connection runs: TLS, the request, the static files,
 /// the route's handshake. Returns the connection to run, if any.
+// Without HTTP/2 the matches below have one arm each.
+#[cfg_attr(
+    not(feature = "http2"),
+    allow(clippy::infallible_destructuring_match, clippy::manual_let_else)
+)]
 async fn handle_connection(
     app: &Application,
     stream: impl Transport,
