@@ -614,3 +614,24 @@ async fn a_connection_idle_for_the_handshake_timeout_gets_goaway() {
     assert_echoes(&mut ws, "still open").await;
     ws.close(1000).await;
 }
+
+/// At `max_connections`, one HTTP/2 connection more gets 503 on its WebSocket, as an
+/// HTTP/1.1 one does, and the connection already open keeps working.
+#[tokio::test]
+async fn over_the_connection_limit_http2_gets_503() {
+    let (app, _closed) = app();
+    let settings = squall::Settings::new().max_connections(1);
+    let server = app
+        .settings(settings)
+        .h2c(true)
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
+    let first = H2::h2c(server.local_addr()).await;
+    let mut ws = first.open("/echo").await;
+    hello(&mut ws).await;
+    let second = H2::h2c(server.local_addr()).await;
+    let status = second.open_with("/echo", &[]).await.err();
+    assert_eq!(status, Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_echoes(&mut ws, "still served").await;
+}

@@ -52,12 +52,14 @@ pub(crate) struct Site<'a> {
 /// browser never tries a WebSocket the server would refuse. A connection without streams
 /// for the handshake timeout gets GOAWAY. On shutdown (`connections`
 /// stopping) every WebSocket gets 1001 and the connection a GOAWAY; it ends when its
-/// streams have.
+/// streams have. A connection `over_limit` (the server's `max_connections`) gets 503 on
+/// its first stream, as an HTTP/1.1 one gets 503, then GOAWAY.
 pub(crate) async fn serve<T>(
     site: Site<'_>,
     io: T,
     peer: Option<SocketAddr>,
     connections: Arc<Connections>,
+    over_limit: bool,
 ) where
     T: AsyncRead + AsyncWrite + Unpin,
 {
@@ -95,7 +97,15 @@ pub(crate) async fn serve<T>(
     loop {
         tokio::select! {
             accepted = connection.accept() => match accepted {
-                Some(Ok((request, respond))) => {
+                Some(Ok((request, mut respond))) => {
+                    if over_limit {
+                        reject(&mut respond, Rejection::overloaded());
+                        if !going_away {
+                            going_away = true;
+                            connection.graceful_shutdown();
+                        }
+                        continue;
+                    }
                     idle.as_mut().reset(tokio::time::Instant::now() + settings.handshake_timeout);
                     if opens.1.elapsed() >= Duration::from_secs(1) {
                         opens = (0, Instant::now());

@@ -411,9 +411,7 @@ async fn handle_connection(
         Ok(Some(Ok(accepted))) => accepted,
         #[cfg(feature = "http2")]
         Ok(Some(Err((stream, read)))) => {
-            if !over_limit {
-                serve_http2(app, stream, read, peer, shutdown).await;
-            }
+            serve_http2(app, stream, read, peer, shutdown, over_limit).await;
             return None;
         }
         _ => {
@@ -422,11 +420,7 @@ async fn handle_connection(
         }
     };
     if over_limit {
-        let rejection = Rejection::new(
-            http::StatusCode::SERVICE_UNAVAILABLE,
-            "Too many connections",
-        );
-        upgrade::respond(&mut stream, &rejection).await;
+        upgrade::respond(&mut stream, &Rejection::overloaded()).await;
         return None;
     }
     if let Some(dir) = &app.static_dir {
@@ -511,7 +505,8 @@ async fn read_preface(stream: &mut AnyStream) -> Option<Vec<u8>> {
     Some(read)
 }
 
-/// Serves an HTTP/2 connection; `read` holds the bytes already read from it.
+/// Serves an HTTP/2 connection; `read` holds the bytes already read from it. Over the
+/// connection limit, it answers every stream 503 and closes.
 #[cfg(feature = "http2")]
 async fn serve_http2(
     app: &Application,
@@ -519,6 +514,7 @@ async fn serve_http2(
     read: Vec<u8>,
     peer: Option<SocketAddr>,
     shutdown: Shutdown,
+    over_limit: bool,
 ) {
     let Shutdown::Registry(connections) = shutdown else {
         return;
@@ -532,5 +528,5 @@ async fn serve_http2(
         settings: &app.settings,
     };
     let io = crate::native::http2::Prefixed::new(read, stream);
-    crate::native::http2::server::serve(site, io, peer, connections).await;
+    crate::native::http2::server::serve(site, io, peer, connections, over_limit).await;
 }

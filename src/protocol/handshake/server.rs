@@ -67,6 +67,12 @@ impl Rejection {
         Self::new(StatusCode::FORBIDDEN, "Cross origin websockets not allowed")
     }
 
+    /// The answer of a server at its `max_connections`: 503 "Too many connections".
+    #[must_use]
+    pub fn overloaded() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "Too many connections")
+    }
+
     /// The full HTTP/1.1 response: status line, the extra headers, `Content-Type`
     /// (`text/plain; charset=utf-8` unless set in [`headers`](Self::headers)),
     /// `Content-Length`, `Connection: close`, an empty line and the body.
