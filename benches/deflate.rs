@@ -93,8 +93,14 @@ fn payload_bytes(wire: &[u8]) -> usize {
     let (mut at, mut total) = (0, 0);
     while at < wire.len() {
         let (header, len) = match wire[at + 1] & 0x7f {
-            126 => (4, usize::from(u16::from_be_bytes([wire[at + 2], wire[at + 3]]))),
-            127 => (10, u64::from_be_bytes(wire[at + 2..at + 10].try_into().unwrap()) as usize),
+            126 => (
+                4,
+                usize::from(u16::from_be_bytes([wire[at + 2], wire[at + 3]])),
+            ),
+            127 => (
+                10,
+                u64::from_be_bytes(wire[at + 2..at + 10].try_into().unwrap()) as usize,
+            ),
             len => (2, usize::from(len)),
         };
         total += len;

@@ -77,7 +77,8 @@ fn serve(policy: &str, conns: usize, messages: usize) {
         let url = format!("ws://{}/", server.local_addr());
         tokio::time::sleep(Duration::from_millis(200)).await;
         let before = rss_kib();
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/deflate_memory_peer.py");
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/deflate_memory_peer.py");
         let mut child = Command::new(python::python())
             .arg(script)
             .args([url, conns.to_string(), messages.to_string()])
@@ -107,7 +108,10 @@ fn serve(policy: &str, conns: usize, messages: usize) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     if let [flag, policy, conns, messages] = &args[..] {
         if flag == "--one" {
             serve(policy, conns.parse().unwrap(), messages.parse().unwrap());

@@ -58,6 +58,9 @@ async fn python_websockets_client_against_squall_server() {
             assert!(line.contains("\"ok\": true"), "{policy}: {line}");
             assert!(line.contains("permessage-deflate"), "{policy}: {line}");
         }
-        assert!(status.success(), "{policy}: the Python peer reported a failure");
+        assert!(
+            status.success(),
+            "{policy}: the Python peer reported a failure"
+        );
     }
 }

@@ -21,8 +21,8 @@
 //! uncompressed (allowed by RFC 7692 §6). Peers' 8-bit streams inflate normally.
 
 mod codec;
-mod zlib;
 mod negotiation;
+mod zlib;
 
 pub(crate) use codec::{DeflateError, PerMessageDeflate};
 pub use negotiation::{

@@ -146,10 +146,7 @@ impl Deflater {
         });
         // Z_BUF_ERROR only means no progress was possible; nothing else can occur on a
         // stream that is only ever sync-flushed.
-        debug_assert!(
-            code == z::Z_OK || code == z::Z_BUF_ERROR,
-            "deflate: {code}"
-        );
+        debug_assert!(code == z::Z_OK || code == z::Z_BUF_ERROR, "deflate: {code}");
         Progress {
             consumed,
             produced,

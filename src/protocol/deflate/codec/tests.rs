@@ -379,7 +379,9 @@ fn compressor_window_bits_lowers_the_window_below_the_negotiated_one() {
 #[test]
 fn every_policy_round_trips_and_keeps_context_only_where_negotiated() {
     let chat: Vec<Vec<u8>> = (0..50)
-        .map(|i| format!(r#"{{"id":{i},"user":"ann","room":"lobby","body":"hello world"}}"#).into_bytes())
+        .map(|i| {
+            format!(r#"{{"id":{i},"user":"ann","room":"lobby","body":"hello world"}}"#).into_bytes()
+        })
         .collect();
     for (options, takeover) in [
         (CompressionOptions::balanced(), true),

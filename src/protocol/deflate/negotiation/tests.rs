@@ -102,10 +102,12 @@ fn chromium_offer_gets_the_preferred_client_window() {
 #[test]
 fn preferred_client_window_never_raises_the_clients_value_or_insists() {
     let opts = CompressionOptions::default().preferred_client_max_window_bits(Some(11));
-    let (params, response) = accept("permessage-deflate; client_max_window_bits=10", &opts).unwrap();
+    let (params, response) =
+        accept("permessage-deflate; client_max_window_bits=10", &opts).unwrap();
     assert_eq!(params.client_max_window_bits, 10);
     assert_eq!(response, "permessage-deflate; client_max_window_bits=10");
-    let (params, response) = accept("permessage-deflate; client_max_window_bits=14", &opts).unwrap();
+    let (params, response) =
+        accept("permessage-deflate; client_max_window_bits=14", &opts).unwrap();
     assert_eq!(params.client_max_window_bits, 11);
     assert_eq!(response, "permessage-deflate; client_max_window_bits=11");
     // A client that cannot honour a limit is still accepted, with its 15 bits.
