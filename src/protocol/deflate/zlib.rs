@@ -82,7 +82,8 @@ fn clamp_len(len: usize) -> c_uint {
     c_uint::try_from(len).unwrap_or(c_uint::MAX)
 }
 
-/// Runs one zlib call over `input` into `out`'s spare capacity (at most `room` bytes).
+/// Runs one zlib call over `input` into `out`'s spare capacity: `room` bytes are reserved
+/// and at most that many written.
 fn step(
     stream: &mut z::z_stream,
     input: &[u8],
@@ -239,3 +240,65 @@ unsafe impl Send for Inflater {}
 unsafe impl Sync for Deflater {}
 // SAFETY: as above.
 unsafe impl Sync for Inflater {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_appended_within_the_room_given() {
+        let text = b"the same words, the same words, the same words again".repeat(40);
+        let mut deflater = Deflater::new(6, 9, 1);
+        let mut wire = b"head".to_vec();
+        let mut input = &text[..];
+        // Ten bytes at a time: every call stays within its room and appends after what
+        // is already there.
+        loop {
+            let before = wire.len();
+            let progress = deflater.sync_flush(input, &mut wire, 10);
+            assert!(progress.produced <= 10);
+            assert_eq!(wire.len(), before + progress.produced);
+            input = &input[progress.consumed..];
+            if input.is_empty() && progress.produced < 10 {
+                break;
+            }
+        }
+        assert!(wire.starts_with(b"head") && wire.ends_with(&[0, 0, 0xff, 0xff]));
+
+        let mut inflater = Inflater::new(9);
+        let mut out = b"x".to_vec();
+        let progress = inflater.inflate(&wire[4..], &mut out, 4096).unwrap();
+        assert_eq!(progress.consumed, wire.len() - 4);
+        assert!(!progress.stream_end);
+        assert_eq!(&out[1..], &text[..]);
+    }
+
+    #[test]
+    fn invalid_data_is_corrupt_and_reset_starts_over() {
+        let mut inflater = Inflater::new(15);
+        let mut out = Vec::new();
+        // BTYPE 11 is reserved.
+        assert_eq!(inflater.inflate(&[0xff; 8], &mut out, 64), Err(Corrupt));
+        inflater.reset();
+        // The RFC 7692 "Hello" after a reset.
+        let hello = [
+            0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00, 0x00, 0xff, 0xff,
+        ];
+        inflater.inflate(&hello, &mut out, 64).unwrap();
+        assert_eq!(out, b"Hello");
+    }
+
+    #[test]
+    fn deflater_reset_forgets_the_history() {
+        let mut deflater = Deflater::new(6, 15, 8);
+        let mut first = Vec::new();
+        deflater.sync_flush(b"Hello", &mut first, 64);
+        let mut second = Vec::new();
+        deflater.sync_flush(b"Hello", &mut second, 64);
+        assert_ne!(first, second, "context takeover refers back");
+        deflater.reset();
+        let mut third = Vec::new();
+        deflater.sync_flush(b"Hello", &mut third, 64);
+        assert_eq!(first, third);
+    }
+}
