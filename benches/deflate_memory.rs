@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Defaults: 2,000 connections; 1 message each (the bench crate's `dmem` cell), then 50
-//! (windows filled: what a long-lived chat connection holds). Linux only (`/proc`).
+//! (about 12 KiB each way: the balanced policy's windows are full, 32 KiB ones are not).
+//! Linux only (`/proc`).
 //! Python comes from `SQUALL_PYTHON` or `target/interop-venv` (made by scripts/setup.sh).
 #![allow(clippy::unwrap_used, missing_docs)]
 
