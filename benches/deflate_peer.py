@@ -1,4 +1,7 @@
-"""Python websockets' permessage-deflate codec on the payloads squall's bench wrote."""
+"""Python websockets' permessage-deflate codec on the payloads squall's bench wrote.
+
+Arguments: payload file, rounds, level, memLevel, compressor window bits, no context
+takeover (0 or 1)."""
 
 import sys
 import time
@@ -7,18 +10,21 @@ from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame, Opcode
 
 
-def codec():
-    return PerMessageDeflate(False, False, 15, 15, {"level": 6, "memLevel": 8})
+def codec(level, mem_level, bits, reset):
+    # (remote_no_context_takeover, local_no_context_takeover, remote bits, local bits)
+    return PerMessageDeflate(reset, reset, 15, bits, {"level": level, "memLevel": mem_level})
 
 
 def main():
     payloads = [line.rstrip("\n").encode() for line in open(sys.argv[1], encoding="utf-8")]
     rounds = int(sys.argv[2])
+    level, mem_level, bits, reset = map(int, sys.argv[3:7]) if len(sys.argv) > 3 else (6, 8, 15, 0)
+    settings = (level, mem_level, bits, bool(reset))
     raw = sum(map(len, payloads))
     compress = inflate = 0.0
     wire = 0
     for _ in range(rounds):
-        sender, receiver = codec(), codec()
+        sender, receiver = codec(*settings), codec(*settings)
         start = time.perf_counter()
         frames = [sender.encode(Frame(Opcode.TEXT, p)) for p in payloads]
         compress += time.perf_counter() - start

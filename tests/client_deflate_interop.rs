@@ -27,12 +27,24 @@ fn messages() -> Vec<Message> {
     ]
 }
 
-/// Connects to one Python server, echo-checks every message three times; whether all
-/// round-tripped with permessage-deflate agreed.
+/// Connects to one Python server with each compression policy, echo-checks every message
+/// three times; whether all round-tripped with permessage-deflate agreed.
 async fn exchange(port: u64) -> bool {
+    let mut ok = true;
+    for policy in [
+        CompressionOptions::balanced(),
+        CompressionOptions::max_ratio(),
+        CompressionOptions::lean(),
+    ] {
+        ok &= exchange_with(port, policy).await;
+    }
+    ok
+}
+
+async fn exchange_with(port: u64, policy: CompressionOptions) -> bool {
     // Threshold 0: every message is compressed, so every exchange exercises the codec.
     let options = ConnectOptions::new()
-        .compression_options(CompressionOptions::new().threshold(0))
+        .compression_options(policy.threshold(0))
         .max_message_size(None);
     let Ok(mut conn) = websocket_connect(format!("ws://127.0.0.1:{port}/"), options).await else {
         return false;

@@ -1,12 +1,22 @@
-//! The permessage-deflate codec (RFC 7692 §7.2): one compressor and one decompressor per
-//! connection, on zlib-rs.
+//! The permessage-deflate codec (RFC 7692 §7.2): this side's compressor and the
+//! decompressor for the peer's messages, on C zlib (see [`super::zlib`]).
 //!
-//! zlib-rs is used directly, not through flate2, because its safe `DeflateConfig` takes
-//! zlib's `memLevel`, which flate2 does not expose; no `unsafe` is needed.
+//! Memory is spent only where the negotiation needs it:
+//!
+//! * nothing is allocated until the first message that needs it (messages under the
+//!   threshold never build a compressor);
+//! * a side that resets after every message (`*_no_context_takeover`) keeps nothing
+//!   between messages: it borrows a codec kept per thread, resets it and gives it back
+//!   once the message is done, so a thread serving 10,000 such connections holds one
+//!   compressor and one decompressor;
+//! * a side that keeps its context has its own codec, sized by the options: the compressor
+//!   window ([`CompressionOptions::compressor_window_bits`], at most what was negotiated)
+//!   and zlib's memory level, and the decompressor window the peer agreed to.
 
-use zlib_rs::{DeflateConfig, DeflateFlush, InflateFlush, Status};
+use std::cell::RefCell;
 
 use super::negotiation::DeflateParams;
+use super::zlib::{Deflater, Inflater};
 use crate::compression::CompressionOptions;
 use crate::protocol::Role;
 
@@ -20,6 +30,19 @@ const MAX_STORED_BLOCK: usize = 0xffff;
 /// Output room inflated per step at most, once the first guess proves too small.
 const MAX_INFLATE_STEP: usize = 64 * 1024;
 
+/// Compressor settings a per-thread shared compressor is kept for, at most.
+const SHARED_DEFLATERS: usize = 4;
+
+/// A compressor's settings: level, window bits, memory level.
+type DeflateKey = (u8, u8, u8);
+
+thread_local! {
+    /// Compressors for sides without context takeover, one per setting in use.
+    static DEFLATERS: RefCell<Vec<(DeflateKey, Deflater)>> = const { RefCell::new(Vec::new()) };
+    /// A 15-bit decompressor for peers without context takeover, between messages.
+    static INFLATER: RefCell<Option<Inflater>> = const { RefCell::new(None) };
+}
+
 /// Why a compressed message could not be inflated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DeflateError {
@@ -29,41 +52,45 @@ pub(crate) enum DeflateError {
     Corrupt,
 }
 
-/// permessage-deflate state for one connection: this side's compressor and the
-/// decompressor for the peer's messages, built from the negotiated [`DeflateParams`].
+/// permessage-deflate state for one connection, built from the negotiated
+/// [`DeflateParams`] and this side's [`CompressionOptions`].
 pub(crate) struct PerMessageDeflate {
-    /// `None` when the negotiated window is 8 bits, which zlib cannot compress with: then
-    /// [`compress`](Self::compress) writes stored blocks and
-    /// [`threshold`](Self::threshold) keeps every message uncompressed.
-    compressor: Option<zlib_rs::Deflate>,
+    /// This side's compressor, once a message needed it; always `None` when it resets
+    /// after every message (the per-thread one is used) or may not compress at all.
+    compressor: Option<Box<Deflater>>,
+    /// Level, window bits (0: stored blocks only, an 8-bit window) and memory level.
+    deflate_key: DeflateKey,
     compress_reset: bool,
     threshold: usize,
-    decompressor: zlib_rs::Inflate,
+    /// The decompressor: this connection's own when the peer keeps its context, or the
+    /// per-thread one borrowed for a message that spans several frames.
+    decompressor: Option<Box<Inflater>>,
+    inflate_bits: u8,
     decompress_reset: bool,
 }
 
 impl std::fmt::Debug for PerMessageDeflate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PerMessageDeflate")
-            .field("compresses", &self.compressor.is_some())
+            .field("deflate_key", &self.deflate_key)
             .field("compress_reset", &self.compress_reset)
             .field("threshold", &self.threshold)
+            .field("inflate_bits", &self.inflate_bits)
             .field("decompress_reset", &self.decompress_reset)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl PerMessageDeflate {
     /// The codec for `role` under `params`: a client compresses with the `client_*`
     /// parameters and inflates with the `server_*` ones, a server the reverse. Level,
-    /// memory level and threshold come from `opts`.
+    /// memory level, compressor window and threshold come from `opts`.
     ///
-    /// Never fails. A compressor window under 9 bits (8 is valid in RFC 7692, but zlib
-    /// cannot compress with it) means stored blocks only, and [`threshold`](Self::threshold)
-    /// then returns `usize::MAX`; a window over 15 bits (only in hand-built params) counts
-    /// as 15. The decompressor asks for at least 9 bits; zlib-rs in fact keeps a 32 KiB
-    /// window whatever the setting, so a peer that exceeds its agreed window (as zlib
-    /// before 1.2.9 did, silently using 9 bits when asked for 8) still inflates.
+    /// Never fails and allocates nothing yet. A compressor window under 9 bits (8 is
+    /// valid in RFC 7692, but zlib cannot compress with it) means stored blocks only, and
+    /// [`threshold`](Self::threshold) then returns `usize::MAX`; a window over 15 bits
+    /// (only in hand-built params) counts as 15. The decompressor uses at least 9 bits:
+    /// zlib before 1.2.9 compressed with 9 when asked for 8.
     pub(crate) fn new(role: Role, params: &DeflateParams, opts: &CompressionOptions) -> Self {
         let client = (
             params.client_max_window_bits,
@@ -77,27 +104,24 @@ impl PerMessageDeflate {
             Role::Client => (client, server),
             Role::Server => (server, client),
         };
-        let compress_bits = ours.0.min(15);
-        // zlib-rs asserts that its configuration is valid; these values always are: level
-        // 0..=9, a raw window of 9..=15 bits, mem_level 1..=9.
-        let compressor = (compress_bits >= 9).then(|| {
-            zlib_rs::Deflate::new_with_config(DeflateConfig {
-                level: i32::from(opts.compression_level.min(9)),
-                // Negative: a raw deflate stream, no zlib header.
-                window_bits: -i32::from(compress_bits),
-                mem_level: i32::from(opts.mem_level.clamp(1, 9)),
-                ..DeflateConfig::default()
-            })
-        });
+        // RFC 7692 lets the sender use a smaller window than agreed.
+        let compress_bits = ours.0.min(15).min(opts.compressor_window_bits);
+        let compress_bits = if compress_bits >= 9 { compress_bits } else { 0 };
         Self {
-            threshold: if compressor.is_some() {
-                opts.threshold
-            } else {
-                usize::MAX
-            },
-            compressor,
+            compressor: None,
+            deflate_key: (
+                opts.compression_level.min(9),
+                compress_bits,
+                opts.mem_level.clamp(1, 9),
+            ),
             compress_reset: ours.1,
-            decompressor: zlib_rs::Inflate::new(false, theirs.0.clamp(9, 15)),
+            threshold: if compress_bits == 0 {
+                usize::MAX
+            } else {
+                opts.threshold
+            },
+            decompressor: None,
+            inflate_bits: theirs.0.clamp(9, 15),
             decompress_reset: theirs.1,
         }
     }
@@ -109,55 +133,53 @@ impl PerMessageDeflate {
     }
 
     /// Appends `payload` compressed as one message to `out`: a sync flush with its trailing
-    /// `00 00 ff ff` removed (RFC 7692 §7.2.1). Resets the compressor afterwards if this
-    /// side has no context takeover. An empty payload gives the single byte `00`
-    /// (§7.2.3.6).
+    /// `00 00 ff ff` removed (RFC 7692 §7.2.1). Without context takeover the compressor
+    /// is reset afterwards (and is the thread's shared one). An empty payload gives the
+    /// single byte `00` (§7.2.3.6).
     pub(crate) fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) {
-        let Some(compressor) = &mut self.compressor else {
-            stored_blocks(payload, out);
-            return;
-        };
-        if payload.is_empty() {
+        let (level, bits, mem_level) = self.deflate_key;
+        if bits == 0 || payload.is_empty() {
             // zlib gives nothing for a flush with no new input (Z_BUF_ERROR), and the
             // compressor has nothing to remember: write the empty stored block directly.
             stored_blocks(payload, out);
             return;
         }
-        let start = out.len();
-        let mut input = payload;
-        // Deflate output is at most a few bytes per 16 KiB over the input; one step
-        // nearly always suffices.
-        let mut room = input.len() + input.len() / 64 + 64;
-        loop {
-            let len = out.len();
-            out.resize(len + room, 0);
-            let (in_before, out_before) = (compressor.total_in(), compressor.total_out());
-            let result = compressor.compress(input, &mut out[len..], DeflateFlush::SyncFlush);
-            let consumed = to_usize(compressor.total_in() - in_before);
-            let produced = to_usize(compressor.total_out() - out_before);
-            out.truncate(len + produced);
-            input = &input[consumed..];
-            // zlib-rs fails only on an inconsistent stream or flush value; this one is
-            // built once, checked, and only ever flushed with SyncFlush. BufError (no
-            // progress possible) comes back as Ok(Status::BufError).
-            debug_assert!(result.is_ok(), "deflate failed: {result:?}");
-            if result.is_err() || (input.is_empty() && produced < room) {
-                break;
-            }
-            room = room.max(64) * 2;
+        if !self.compress_reset {
+            let compressor = self
+                .compressor
+                .get_or_insert_with(|| Box::new(Deflater::new(level, bits, mem_level)));
+            sync_flush(compressor, payload, out);
+            return;
         }
-        debug_assert!(out[start..].ends_with(&TAIL), "sync flush without its tail");
-        if out[start..].ends_with(&TAIL) {
-            out.truncate(out.len() - TAIL.len());
-        }
-        if self.compress_reset {
+        let key = self.deflate_key;
+        let shared = DEFLATERS.try_with(|cell| {
+            let Ok(mut pool) = cell.try_borrow_mut() else {
+                return false;
+            };
+            let index = match pool.iter().position(|(k, _)| *k == key) {
+                Some(index) => index,
+                None => {
+                    if pool.len() == SHARED_DEFLATERS {
+                        pool.remove(0);
+                    }
+                    pool.push((key, Deflater::new(level, bits, mem_level)));
+                    pool.len() - 1
+                }
+            };
+            let compressor = &mut pool[index].1;
+            sync_flush(compressor, payload, out);
             compressor.reset();
+            true
+        });
+        if shared != Ok(true) {
+            // The thread is exiting: a compressor for this message alone.
+            sync_flush(&mut Deflater::new(level, bits, mem_level), payload, out);
         }
     }
 
     /// Inflates one frame of a compressed message, appending to `out`. `fin` marks the
     /// message's last frame: the `00 00 ff ff` tail is then fed too and, if the peer has no
-    /// context takeover, the decompressor is reset for the next message.
+    /// context takeover, the decompressor is reset and handed back to the thread.
     ///
     /// Output is capped while inflating: `out.len()` never exceeds `limit`, and `out`'s
     /// capacity grows to at most `limit` (or what it already had), so a small deflate
@@ -175,85 +197,121 @@ impl PerMessageDeflate {
         out: &mut Vec<u8>,
         limit: usize,
     ) -> Result<(), DeflateError> {
-        self.inflate(payload, out, limit)?;
+        let mut inflater = match self.decompressor.take() {
+            Some(inflater) => inflater,
+            None if self.decompress_reset => INFLATER
+                .try_with(|cell| cell.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
+                .ok()
+                .flatten()
+                .map_or_else(|| Box::new(Inflater::new(15)), Box::new),
+            None => Box::new(Inflater::new(self.inflate_bits)),
+        };
+        inflate(&mut inflater, payload, out, limit)?;
         if fin {
-            self.inflate(&TAIL, out, limit)?;
+            inflate(&mut inflater, &TAIL, out, limit)?;
             if self.decompress_reset {
-                self.reset_decompressor();
+                inflater.reset();
+                let _ = INFLATER.try_with(|cell| {
+                    if let Ok(mut slot) = cell.try_borrow_mut() {
+                        slot.get_or_insert(*inflater);
+                    }
+                });
+                return Ok(());
             }
         }
+        self.decompressor = Some(inflater);
         Ok(())
     }
+}
 
-    fn inflate(
-        &mut self,
-        mut input: &[u8],
-        out: &mut Vec<u8>,
-        limit: usize,
-    ) -> Result<(), DeflateError> {
-        // First guess at the room needed; doubled (up to MAX_INFLATE_STEP) while it fills.
-        let mut step = input.len().saturating_mul(4).clamp(256, MAX_INFLATE_STEP);
-        loop {
-            let len = out.len();
-            let mut probe = [0u8; 1];
-            let full = len >= limit;
-            let room = if full {
-                // At the limit: only find out whether any output is left.
-                1
-            } else {
-                let room = step.min(limit - len);
-                reserve_capped(out, len + room, limit);
-                out.resize(len + room, 0);
-                room
-            };
-            let buffer = if full {
-                &mut probe[..]
-            } else {
-                &mut out[len..]
-            };
-            let (in_before, out_before) =
-                (self.decompressor.total_in(), self.decompressor.total_out());
-            let result = self
-                .decompressor
-                .decompress(input, buffer, InflateFlush::NoFlush);
-            let consumed = to_usize(self.decompressor.total_in() - in_before);
-            let produced = to_usize(self.decompressor.total_out() - out_before);
-            if !full {
-                out.truncate(len + produced);
-            }
-            input = &input[consumed..];
-            let status = result.map_err(|_| DeflateError::Corrupt)?;
-            if full && produced > 0 {
+/// One message through `compressor` with a sync flush, tail removed.
+fn sync_flush(compressor: &mut Deflater, payload: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    let mut input = payload;
+    // Deflate output is at most a few bytes per 16 KiB over the input; one step
+    // nearly always suffices.
+    let mut room = input.len() + input.len() / 64 + 64;
+    loop {
+        let progress = compressor.sync_flush(input, out, room);
+        input = &input[progress.consumed..];
+        if input.is_empty() && progress.produced < room {
+            break;
+        }
+        if progress.consumed == 0 && progress.produced == 0 {
+            // No progress with room to spare cannot happen; do not spin if it does.
+            debug_assert!(false, "deflate made no progress");
+            break;
+        }
+        room = room.max(64) * 2;
+    }
+    debug_assert!(out[start..].ends_with(&TAIL), "sync flush without its tail");
+    if out[start..].ends_with(&TAIL) {
+        out.truncate(out.len() - TAIL.len());
+    }
+}
+
+fn inflate(
+    inflater: &mut Inflater,
+    mut input: &[u8],
+    out: &mut Vec<u8>,
+    limit: usize,
+) -> Result<(), DeflateError> {
+    // First guess at the room needed; doubled (up to MAX_INFLATE_STEP) while it fills.
+    let mut step = input.len().saturating_mul(4).clamp(256, MAX_INFLATE_STEP);
+    loop {
+        let len = out.len();
+        if len >= limit {
+            // At the limit: only find out whether any output is left.
+            let mut probe = Vec::with_capacity(1);
+            let progress = inflater
+                .inflate(input, &mut probe, 1)
+                .map_err(|_| DeflateError::Corrupt)?;
+            if progress.produced > 0 {
                 return Err(DeflateError::TooBig);
             }
-            if status == Status::StreamEnd {
-                // A block with BFINAL set ended the deflate stream (RFC 7692 §7.2.3.4).
-                // Whatever follows, such as the receiver's own tail, starts a new one.
-                self.reset_decompressor();
+            input = &input[progress.consumed..];
+            if progress.stream_end {
+                inflater.reset();
                 if input.is_empty() {
                     return Ok(());
                 }
                 continue;
             }
-            if produced < room {
-                if input.is_empty() {
-                    return Ok(());
-                }
-                if consumed == 0 && produced == 0 {
-                    // Input and output space, yet no progress: not a deflate stream.
-                    return Err(DeflateError::Corrupt);
-                }
-            } else {
-                step = (step * 2).min(MAX_INFLATE_STEP);
+            if input.is_empty() || progress.consumed == 0 {
+                return if input.is_empty() {
+                    Ok(())
+                } else {
+                    Err(DeflateError::Corrupt)
+                };
             }
+            continue;
         }
-    }
-
-    fn reset_decompressor(&mut self) {
-        // This sets window_bits back to 15, which for a raw stream changes nothing: zlib-rs
-        // keeps a 32 KiB window whatever the setting (see `new`). Rebuilding instead would
-        // allocate on every message.
-        self.decompressor.reset(false);
+        let room = step.min(limit - len);
+        reserve_capped(out, len + room, limit);
+        let progress = inflater
+            .inflate(input, out, room)
+            .map_err(|_| DeflateError::Corrupt)?;
+        input = &input[progress.consumed..];
+        if progress.stream_end {
+            // A block with BFINAL set ended the deflate stream (RFC 7692 §7.2.3.4).
+            // Whatever follows, such as the receiver's own tail, starts a new one.
+            inflater.reset();
+            if input.is_empty() {
+                return Ok(());
+            }
+            continue;
+        }
+        if progress.produced < room {
+            if input.is_empty() {
+                return Ok(());
+            }
+            if progress.consumed == 0 && progress.produced == 0 {
+                // Input and output space, yet no progress: not a deflate stream.
+                return Err(DeflateError::Corrupt);
+            }
+        } else {
+            step = (step * 2).min(MAX_INFLATE_STEP);
+        }
     }
 }
 
@@ -280,11 +338,6 @@ fn stored_blocks(payload: &[u8], out: &mut Vec<u8>) {
     }
     // The empty stored block of the flush, minus the tail the receiver adds back.
     out.push(0x00);
-}
-
-/// zlib-rs counts in `u64`; one call moves at most a slice's length.
-fn to_usize(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]

@@ -15,13 +15,14 @@
 //! codec (crate-private): a compressor for the messages this side sends and a
 //! decompressor, capped at the message size limit, for the messages it receives.
 //!
-//! zlib (here zlib-rs) cannot compress a raw deflate stream with a 256-byte window, so
+//! zlib cannot compress a raw deflate stream with a 256-byte window, so
 //! this side never agrees to *compress* with `max_window_bits=8`: a server declines an
 //! offer that asks for it, and a client that is told to use it sends every message
 //! uncompressed (allowed by RFC 7692 §6). Peers' 8-bit streams inflate normally.
 
 mod codec;
 mod negotiation;
+mod zlib;
 
 pub(crate) use codec::{DeflateError, PerMessageDeflate};
 pub use negotiation::{

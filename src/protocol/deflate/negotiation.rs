@@ -228,18 +228,26 @@ fn client_window_hint(opts: &CompressionOptions) -> Option<u8> {
 /// * answers a requested `server_max_window_bits=N` with the smaller of `N` and the
 ///   policy's limit, and includes the policy's limit even when nothing was requested;
 /// * includes `client_max_window_bits` only if the client offered it: with the policy's
-///   limit, the client's own value if it gave a smaller one, or not at all for a bare
-///   offer with no policy (a bare `client_max_window_bits` only says the client *could*
-///   honour a limit).
+///   limit ([`CompressionOptions::client_max_window_bits`], else
+///   [`CompressionOptions::preferred_client_max_window_bits`] unless the client resets
+///   after every message), the client's own value if it gave a smaller one, or not at all
+///   for a bare offer with neither (a bare `client_max_window_bits` only says the client
+///   *could* honour a limit).
 ///
 /// ```
 /// use squall::protocol::deflate::{server_accept, DeflateParams};
 /// use squall::protocol::extensions::parse_extensions;
 /// use squall::CompressionOptions;
 ///
-/// // Chromium's offer.
+/// // Chromium's offer: the default policy asks for a 12-bit client window.
 /// let offers = parse_extensions(["permessage-deflate; client_max_window_bits"]).unwrap();
 /// let (params, response) = server_accept(&offers, &CompressionOptions::default()).unwrap();
+/// assert_eq!(params, DeflateParams { client_max_window_bits: 12, ..DeflateParams::default() });
+/// assert_eq!(response, "permessage-deflate; client_max_window_bits=12");
+///
+/// // Without a preference the client keeps its 15 bits.
+/// let opts = CompressionOptions::default().preferred_client_max_window_bits(None);
+/// let (params, response) = server_accept(&offers, &opts).unwrap();
 /// assert_eq!(params, DeflateParams::default());
 /// assert_eq!(response, "permessage-deflate");
 ///
@@ -283,12 +291,18 @@ fn accept_one(
         return None;
     }
 
-    // The client's window: only limited if the client said it can honour a limit.
+    // The client's window: only limited if the client said it can honour a limit. A
+    // preference (not an insistence) only matters when the server keeps a window for the
+    // client's messages, that is with client context takeover.
+    let preferred = opts
+        .preferred_client_max_window_bits
+        .filter(|_| !client_no_context_takeover);
     let client_window = match (received.client_max_window_bits, opts.client_max_window_bits) {
         (None, None) => None,
         (None, Some(_)) => return None,
-        (Some(None), policy) => policy,
-        (Some(Some(hint)), None) => Some(hint),
+        (Some(None), None) => preferred,
+        (Some(Some(hint)), None) => Some(preferred.map_or(hint, |bits| hint.min(bits))),
+        (Some(None), Some(policy)) => Some(policy),
         (Some(Some(hint)), Some(policy)) => Some(hint.min(policy)),
     };
 

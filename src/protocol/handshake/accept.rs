@@ -295,8 +295,11 @@ mod tests {
         let agreement = offer.accept(None, Some(options.clone()));
         let (params, agreed) = agreement.deflate.clone().unwrap();
         assert_eq!(agreed, options);
-        assert_eq!(params.client_max_window_bits, 15);
-        assert_eq!(agreement.extensions.as_deref(), Some("permessage-deflate"));
+        assert_eq!(params.client_max_window_bits, 12);
+        assert_eq!(
+            agreement.extensions.as_deref(),
+            Some("permessage-deflate; client_max_window_bits=12")
+        );
 
         // Declined: no options, no offer, or an offer that does not parse.
         for (extensions, options) in [

@@ -2,9 +2,12 @@ use hex_literal::hex;
 
 use super::*;
 
-/// Default options except that every message is compressed.
+/// Default options except that every message is compressed and the compressor may use
+/// the whole negotiated window.
 fn opts() -> CompressionOptions {
-    CompressionOptions::default().threshold(0)
+    CompressionOptions::default()
+        .threshold(0)
+        .compressor_window_bits(15)
 }
 
 fn codec(role: Role, params: DeflateParams) -> PerMessageDeflate {
@@ -337,9 +340,10 @@ fn window_bits_limit_the_compressor() {
 }
 
 #[test]
-fn decompressor_tolerates_distances_beyond_its_window() {
-    // zlib-rs keeps a 32 KiB window whatever window_bits says, so a peer that breaks
-    // its agreed server_max_window_bits=9 still inflates: lenient, and harmless.
+fn decompressor_enforces_its_window() {
+    // A peer that breaks its agreed server_max_window_bits=9 (a 4 KiB distance) sends
+    // data the 9-bit decompressor cannot hold: it fails as corrupt instead of keeping
+    // more memory than agreed.
     let block = noise(4096, 0, 8);
     let mut sender = server();
     let first = compress(&mut sender, &block);
@@ -352,7 +356,89 @@ fn decompressor_tolerates_distances_beyond_its_window() {
     };
     let mut receiver = codec(Role::Client, small);
     assert!(inflate(&mut receiver, &first).unwrap() == block);
-    assert!(inflate(&mut receiver, &second).unwrap() == block);
+    assert_eq!(inflate(&mut receiver, &second), Err(DeflateError::Corrupt));
+}
+
+#[test]
+fn compressor_window_bits_lowers_the_window_below_the_negotiated_one() {
+    // 4 KiB of noise, repeated: 13 bits find the repeats, 12 cannot, whatever was agreed.
+    let block = noise(4096, 0, 7);
+    let data = block.repeat(8);
+    let size = |bits: u8| {
+        let options = opts().compressor_window_bits(bits);
+        let mut sender = PerMessageDeflate::new(Role::Server, &DeflateParams::default(), &options);
+        let message = compress(&mut sender, &data);
+        let mut receiver = client();
+        assert!(inflate(&mut receiver, &message).unwrap() == data);
+        message.len()
+    };
+    assert!(size(13) < data.len() / 4, "{}", size(13));
+    assert!(size(12) > data.len(), "{}", size(12));
+}
+
+#[test]
+fn every_policy_round_trips_and_keeps_context_only_where_negotiated() {
+    let chat: Vec<Vec<u8>> = (0..50)
+        .map(|i| {
+            format!(r#"{{"id":{i},"user":"ann","room":"lobby","body":"hello world"}}"#).into_bytes()
+        })
+        .collect();
+    for (options, takeover) in [
+        (CompressionOptions::balanced(), true),
+        (CompressionOptions::max_ratio(), true),
+        (CompressionOptions::lean(), false),
+    ] {
+        let options = options.threshold(0);
+        let offer = super::super::client_offer(&options);
+        let (params, _) = super::super::server_negotiate([offer.as_str()], &options).unwrap();
+        let mut server = PerMessageDeflate::new(Role::Server, &params, &options);
+        let mut client = PerMessageDeflate::new(Role::Client, &params, &options);
+        let mut sizes = Vec::new();
+        for message in &chat {
+            let wire = compress(&mut server, message);
+            sizes.push(wire.len());
+            assert!(inflate(&mut client, &wire).unwrap() == *message);
+            let wire = compress(&mut client, message);
+            assert!(inflate(&mut server, &wire).unwrap() == *message);
+        }
+        // With context takeover a repeated shape shrinks after the first message.
+        let later = sizes[10];
+        assert_eq!(later < sizes[0] / 2, takeover, "{options:?}: {sizes:?}");
+        // No codec is kept between messages without context takeover.
+        assert_eq!(server.compressor.is_some(), takeover, "{options:?}");
+        assert_eq!(server.decompressor.is_some(), takeover, "{options:?}");
+    }
+}
+
+#[test]
+fn nothing_is_allocated_before_the_first_message() {
+    let codec = server();
+    assert!(codec.compressor.is_none() && codec.decompressor.is_none());
+}
+
+#[test]
+fn shared_inflater_survives_a_message_split_across_frames() {
+    // Two lean connections on one thread, their fragmented messages interleaved: each
+    // keeps the shared decompressor it borrowed until its message ends.
+    let params = DeflateParams {
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+        ..DeflateParams::default()
+    };
+    let text = repetitive(3000, 500, 3);
+    let mut sender = codec(Role::Client, params);
+    let wire = compress(&mut sender, &text);
+    let (head, tail) = wire.split_at(wire.len() / 2);
+    let mut a = codec(Role::Server, params);
+    let mut b = codec(Role::Server, params);
+    let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
+    a.decompress(head, false, &mut out_a, usize::MAX).unwrap();
+    b.decompress(head, false, &mut out_b, usize::MAX).unwrap();
+    assert!(a.decompressor.is_some() && b.decompressor.is_some());
+    a.decompress(tail, true, &mut out_a, usize::MAX).unwrap();
+    b.decompress(tail, true, &mut out_b, usize::MAX).unwrap();
+    assert!(out_a == text && out_b == text);
+    assert!(a.decompressor.is_none() && b.decompressor.is_none());
 }
 
 // ---- round trips ----

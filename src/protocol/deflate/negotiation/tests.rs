@@ -70,9 +70,12 @@ fn every_offer_parses_and_a_default_server_accepts_it() {
                     assert_eq!(server_params.server_no_context_takeover, snct);
                     assert_eq!(server_params.client_no_context_takeover, cnct);
                     assert_eq!(server_params.server_max_window_bits, sbits.unwrap_or(15));
+                    // A bare offer gets the default policy's 12 bits, unless the client
+                    // resets after every message.
+                    let bare = if cnct { 15 } else { 12 };
                     assert_eq!(
                         server_params.client_max_window_bits,
-                        cbits.map_or(15, |bits| bits.max(9))
+                        cbits.map_or(bare, |bits| bits.max(9))
                     );
                 }
             }
@@ -83,15 +86,61 @@ fn every_offer_parses_and_a_default_server_accepts_it() {
 // ---- server_accept ----
 
 #[test]
-fn chromium_offer_keeps_the_client_window_at_15() {
+fn chromium_offer_gets_the_preferred_client_window() {
+    let chromium = "permessage-deflate; client_max_window_bits";
+    let (params, response) = accept(chromium, &CompressionOptions::default()).unwrap();
+    assert_eq!(params, dp(false, false, 15, 12));
+    assert_eq!(response, "permessage-deflate; client_max_window_bits=12");
+
+    // Without a preference the client keeps its 15 bits.
+    let opts = CompressionOptions::default().preferred_client_max_window_bits(None);
+    let (params, response) = accept(chromium, &opts).unwrap();
+    assert_eq!(params, DeflateParams::default());
+    assert_eq!(response, "permessage-deflate");
+}
+
+#[test]
+fn preferred_client_window_never_raises_the_clients_value_or_insists() {
+    let opts = CompressionOptions::default().preferred_client_max_window_bits(Some(11));
+    let (params, response) =
+        accept("permessage-deflate; client_max_window_bits=10", &opts).unwrap();
+    assert_eq!(params.client_max_window_bits, 10);
+    assert_eq!(response, "permessage-deflate; client_max_window_bits=10");
+    let (params, response) =
+        accept("permessage-deflate; client_max_window_bits=14", &opts).unwrap();
+    assert_eq!(params.client_max_window_bits, 11);
+    assert_eq!(response, "permessage-deflate; client_max_window_bits=11");
+    // A client that cannot honour a limit is still accepted, with its 15 bits.
+    let (params, response) = accept("permessage-deflate", &opts).unwrap();
+    assert_eq!(params, DeflateParams::default());
+    assert_eq!(response, "permessage-deflate");
+    // A client that resets per message keeps its window: no memory to save.
     let (params, response) = accept(
-        "permessage-deflate; client_max_window_bits",
-        &CompressionOptions::default(),
+        "permessage-deflate; client_no_context_takeover; client_max_window_bits",
+        &opts,
     )
     .unwrap();
-    assert_eq!(params, DeflateParams::default());
-    assert_eq!(params.client_max_window_bits, 15);
-    assert_eq!(response, "permessage-deflate");
+    assert_eq!(params, dp(false, true, 15, 15));
+    assert_eq!(response, "permessage-deflate; client_no_context_takeover");
+}
+
+#[test]
+fn lean_policy_turns_context_takeover_off_both_ways() {
+    let (params, response) = accept(
+        "permessage-deflate; client_max_window_bits",
+        &CompressionOptions::lean(),
+    )
+    .unwrap();
+    assert_eq!(params, dp(true, true, 15, 15));
+    assert_eq!(
+        response,
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+    );
+    assert_eq!(
+        client_offer(&CompressionOptions::lean()),
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+         client_max_window_bits"
+    );
 }
 
 #[test]
@@ -167,8 +216,11 @@ fn autobahn_13_7_takes_the_first_acceptable_offer() {
                   permessage-deflate; server_no_context_takeover; client_max_window_bits, \
                   permessage-deflate; client_max_window_bits";
     let (params, response) = accept(header, &CompressionOptions::default()).unwrap();
-    assert_eq!(params, dp(true, false, 15, 15));
-    assert_eq!(response, "permessage-deflate; server_no_context_takeover");
+    assert_eq!(params, dp(true, false, 15, 12));
+    assert_eq!(
+        response,
+        "permessage-deflate; server_no_context_takeover; client_max_window_bits=12"
+    );
 }
 
 #[test]
@@ -188,8 +240,8 @@ fn other_extensions_are_skipped() {
         &CompressionOptions::default(),
     )
     .unwrap();
-    assert_eq!(params, DeflateParams::default());
-    assert_eq!(response, "permessage-deflate");
+    assert_eq!(params, dp(false, false, 15, 12));
+    assert_eq!(response, "permessage-deflate; client_max_window_bits=12");
     assert_eq!(
         accept("x-webkit-deflate-frame", &CompressionOptions::default()),
         None
