@@ -67,7 +67,9 @@ async fn main() {
     let hub = args.hub("chat_server", port);
     let verbose = args.verbose;
     let app = Application::new()
-        .route(r"/chat/(\w+)", move || Chat::new(hub.clone()).verbose(verbose))
+        .route(r"/chat/(\w+)", move || {
+            Chat::new(hub.clone()).verbose(verbose)
+        })
         .static_files(&args.www);
     let scheme = if args.tls.is_some() { "https" } else { "http" };
     let app = match &args.tls {
