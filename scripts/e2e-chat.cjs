@@ -18,8 +18,8 @@
 // its WebSocket's upgrade, as the server told the page. With EXPECT_HTTP=HTTP/2 (CHAT_URL is
 // then https://, a self-signed certificate, accepted with --ignore-certificate-errors), each
 // page must also have been loaded over HTTP/2 (its navigation entry's nextHopProtocol is
-// "h2"): Chromium opens wss:// over HTTP/2 (RFC 8441, on by default since Chromium 91,
-// no flag) only on an HTTP/2 connection it already has whose server advertised
+// "h2"): Chromium opens wss:// over HTTP/2 (RFC 8441, on by default since 2021; Chromium 148
+// needs no flag) only on an HTTP/2 connection it already has whose server advertised
 // SETTINGS_ENABLE_CONNECT_PROTOCOL.
 //
 // env: CHAT_URL (http://127.0.0.1:PORT or https://...), CHAT_URL_2 (optional second node),
