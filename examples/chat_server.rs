@@ -2,13 +2,15 @@
 //! room, and the browser demo (`www/`) served at `/`, with permessage-deflate on.
 //!
 //! ```text
-//! cargo run --release --example chat_server -- [--port PORT] [--www DIR] [--cert CERT.pem --key KEY.pem]
+//! cargo run --release --example chat_server -- [--port PORT] [--www DIR] [--cert CERT.pem --key KEY.pem] [--verbose]
 //! cargo run --release --example chat_server --features redis -- --redis redis://127.0.0.1:6379 [--node NAME]
 //! ```
 //!
 //! With `--cert` and `--key` it serves HTTPS and `wss://` on its port, over HTTP/2 (the
 //! page and its WebSockets on one connection, RFC 8441) or HTTP/1.1 as the browser's ALPN
-//! chooses.
+//! chooses. The page shows which one its WebSocket used (`#http`): the server tells it, in a
+//! first `* connected over HTTP/2` line. With `--verbose` it prints a line per WebSocket on
+//! stderr: `chat: 127.0.0.1:50312 joined room lobby over HTTP/2`.
 //!
 //! With `--redis`, every chat_server on that Redis serves the same rooms (`squall::rooms`).
 //! On SIGTERM or Ctrl-C it closes its clients with 1001 (going away) and exits.
@@ -63,8 +65,11 @@ async fn main() {
         });
     let port = listener.local_addr().map_or(args.port, |addr| addr.port());
     let hub = args.hub("chat_server", port);
+    let verbose = args.verbose;
     let app = Application::new()
-        .route(r"/chat/(\w+)", move || Chat::new(hub.clone()))
+        .route(r"/chat/(\w+)", move || {
+            Chat::new(hub.clone()).verbose(verbose)
+        })
         .static_files(&args.www);
     let scheme = if args.tls.is_some() { "https" } else { "http" };
     let app = match &args.tls {

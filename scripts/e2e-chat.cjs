@@ -14,8 +14,17 @@
 // must receive none of it. Saves a screenshot of bob's page (and, with two nodes, of
 // alice's).
 //
-// env: CHAT_URL (http://127.0.0.1:PORT), CHAT_URL_2 (optional second node),
-// PLAYWRIGHT_CORE (path to the playwright-core package), SCREENSHOT (PNG path).
+// Each page's #http must show EXPECT_HTTP (default HTTP/1.1): the HTTP version that carried
+// its WebSocket's upgrade, as the server told the page. With EXPECT_HTTP=HTTP/2 (CHAT_URL is
+// then https://, a self-signed certificate, accepted with --ignore-certificate-errors), each
+// page must also have been loaded over HTTP/2 (its navigation entry's nextHopProtocol is
+// "h2"): Chromium opens wss:// over HTTP/2 (RFC 8441, on by default since 2021; Chromium 148
+// needs no flag) only on an HTTP/2 connection it already has whose server advertised
+// SETTINGS_ENABLE_CONNECT_PROTOCOL.
+//
+// env: CHAT_URL (http://127.0.0.1:PORT or https://...), CHAT_URL_2 (optional second node),
+// EXPECT_HTTP (HTTP/1.1 or HTTP/2), PLAYWRIGHT_CORE (path to the playwright-core package),
+// SCREENSHOT (PNG path).
 'use strict';
 
 const { chromium } = require(process.env.PLAYWRIGHT_CORE || 'playwright-core');
@@ -24,6 +33,7 @@ const base = process.env.CHAT_URL;
 const base2 = process.env.CHAT_URL_2 || '';
 const twoNodes = base2 !== '';
 const screenshot = process.env.SCREENSHOT || 'chat.png';
+const expectHttp = process.env.EXPECT_HTTP || 'HTTP/1.1';
 const room = 'e2e' + Date.now();
 
 function check(condition, message) {
@@ -43,7 +53,21 @@ async function openChat(browser, name, url, chatRoom) {
     const status = await page.textContent('#status').catch(() => '?');
     throw new Error(`${name}'s page on ${url} did not read "open" (status: "${status}"): ${err}`);
   }
+  try {
+    await page.waitForFunction(() => document.getElementById('http').textContent !== '?',
+      null, { timeout: 5000 });
+  } catch (err) {
+    throw new Error(`${name}'s #http was not set: ${err}`);
+  }
   return page;
+}
+
+// The page's #http, and the HTTP version of its own load ("h2", "http/1.1").
+async function httpVersions(name, page) {
+  const http = await page.textContent('#http');
+  const navigation = await page.evaluate(
+    () => performance.getEntriesByType('navigation')[0].nextHopProtocol);
+  return { http, navigation };
 }
 
 async function logOf(page) {
@@ -74,7 +98,9 @@ async function send(page, line, how) {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-quic'],
+      '--no-first-run', '--disable-quic',
+      // The HTTPS case's self-signed certificate; no effect on http:// pages.
+      '--ignore-certificate-errors'],
   });
   try {
     const bobBase = twoNodes ? base2 : base;
@@ -92,6 +118,14 @@ async function send(page, line, how) {
         `Chromium negotiated permessage-deflate with squall (${name}): "${extensions}"`);
     }
     const carol = await openChat(browser, 'carol', bobBase, room + 'other');
+    for (const [name, page] of [['alice', alice], ['bob', bob], ['carol', carol]]) {
+      const { http, navigation } = await httpVersions(name, page);
+      check(http === expectHttp,
+        `${name}'s WebSocket went over ${expectHttp} (#http: "${http}", page loaded over "${navigation}")`);
+      if (expectHttp === 'HTTP/2') {
+        check(navigation === 'h2', `${name}'s page was loaded over HTTP/2 ("${navigation}")`);
+      }
+    }
 
     // Alice's lines, then bob's answer once he has read them: one order for everyone.
     const lines = ['hello from alice', 'héllo wörld ✓ — a second line'];

@@ -1,6 +1,11 @@
 //! The chat shared by `chat_server` and `axum_chat`: rooms created on first use, every text
 //! message published to the room (on every node, with `--redis`), permessage-deflate on, and
 //! the command line both examples take.
+//!
+//! Messages are text lines; lines from the server itself start with `* `. A client that
+//! connects with `?http` in its URL (`/chat/lobby?http`, as the browser demo does) first gets
+//! `* connected over HTTP/2` (or `HTTP/1.1`): the version that carried its upgrade, which a
+//! page cannot read from its `WebSocket`.
 // Public for axum_chat, which re-exports it; private in chat_server.
 #![allow(unreachable_pub, dead_code)]
 
@@ -9,13 +14,17 @@ use std::path::PathBuf;
 pub use squall::rooms::Hub;
 #[cfg(feature = "redis")]
 use squall::rooms::{HubEvent, RedisOptions};
-use squall::{CompressionOptions, Message, PathArgs, WebSocket, WebSocketHandler};
+use squall::{CompressionOptions, Message, PathArgs, Request, WebSocket, WebSocketHandler};
+
+/// The notice that tells a client the HTTP version of its upgrade, before the version.
+pub const CONNECTED_OVER: &str = "* connected over ";
 
 /// One chat connection; `open` takes the room from the route's first capture.
 #[derive(Debug)]
 pub struct Chat {
     hub: Hub,
     room: String,
+    verbose: bool,
 }
 
 impl Chat {
@@ -24,8 +33,34 @@ impl Chat {
         Self {
             hub,
             room: String::new(),
+            verbose: false,
         }
     }
+
+    /// With `true`, prints a line on stderr for each WebSocket that joins a room: its peer,
+    /// room and HTTP version (`chat: 127.0.0.1:50312 joined room lobby over HTTP/2`).
+    pub fn verbose(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
+        self
+    }
+}
+
+/// `HTTP/2` or `HTTP/1.1`: the version that carried `request`'s upgrade.
+pub fn http_version(request: &Request) -> &'static str {
+    if request.version() == http::Version::HTTP_2 {
+        "HTTP/2"
+    } else {
+        "HTTP/1.1"
+    }
+}
+
+/// Whether the upgrade's query asks for the `* connected over VERSION` notice (`?http`).
+fn wants_version(request: &Request) -> bool {
+    request.query().is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| pair == "http" || pair.starts_with("http="))
+    })
 }
 
 impl WebSocketHandler for Chat {
@@ -35,6 +70,18 @@ impl WebSocketHandler for Chat {
 
     async fn open(&mut self, ws: &WebSocket, args: PathArgs) {
         self.room = args.get(0).unwrap_or("lobby").to_owned();
+        let version = http_version(ws.request());
+        if self.verbose {
+            let peer = ws
+                .request()
+                .peer_addr()
+                .map_or_else(|| "?".to_owned(), |addr| addr.to_string());
+            eprintln!("chat: {peer} joined room {} over {version}", self.room);
+        }
+        // Before joining, so that it is the first line the client reads.
+        if wants_version(ws.request()) {
+            let _ = ws.write_message(format!("{CONNECTED_OVER}{version}")).await;
+        }
         // The membership ends by itself when the connection closes.
         self.hub.join(&self.room, ws).await;
     }
@@ -65,12 +112,15 @@ pub struct Args {
     pub node: Option<String>,
     /// `--cert CERT.pem --key KEY.pem`: TLS (chat_server only), HTTP/2 and HTTP/1.1 by ALPN.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// `--verbose`: a line on stderr per WebSocket opened (chat_server only; see
+    /// [`Chat::verbose`]).
+    pub verbose: bool,
 }
 
 impl Args {
     /// The arguments, as the usage line shows them.
     pub const USAGE: &'static str =
-        "[--port PORT] [--www DIR] [--redis redis://HOST:PORT] [--node NAME] [--cert CERT.pem --key KEY.pem]";
+        "[--port PORT] [--www DIR] [--redis redis://HOST:PORT] [--node NAME] [--cert CERT.pem --key KEY.pem] [--verbose]";
 
     /// Parses the process's arguments; on an error prints it with the usage and exits 2.
     pub fn parse(program: &str) -> Self {
@@ -87,9 +137,14 @@ impl Args {
             redis: None,
             node: None,
             tls: None,
+            verbose: false,
         };
         let (mut cert, mut key) = (None, None);
         while let Some(arg) = args.next() {
+            if arg == "--verbose" {
+                parsed.verbose = true;
+                continue;
+            }
             let value = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
             match arg.as_str() {
                 "--port" => parsed.port = value.parse().map_err(|e| format!("--port: {e}"))?,

@@ -9,7 +9,10 @@
 //! `#node` shows the chat node the page is connected to: the WebSocket URL's host, which is
 //! the page's own origin (`127.0.0.1:8889`), since each node serves the page itself. With
 //! several nodes sharing one Redis (`chat_server --redis URL`), pages on different nodes
-//! are in one chat, and `#node` tells them apart.
+//! are in one chat, and `#node` tells them apart. `#http` shows the HTTP version that
+//! carried the WebSocket's upgrade (`HTTP/2` or `HTTP/1.1`): the browser chooses it and does
+//! not tell the page, so the page asks the server (`?http` in the WebSocket's URL), which
+//! answers with a first line `* connected over VERSION`.
 #![cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 
 use std::rc::Rc;
@@ -19,6 +22,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Document, HtmlInputElement};
+
+/// The server's first line, before the HTTP version of the upgrade (`examples/common/chat.rs`).
+const CONNECTED_OVER: &str = "* connected over ";
 
 /// Connects to the room named by the page's `?room=` (default `lobby`) and runs the chat
 /// until the connection closes.
@@ -45,7 +51,8 @@ pub fn start() -> Result<(), JsValue> {
         "ws"
     };
     let node = location.host()?;
-    let url = format!("{scheme}://{node}/chat/{room}");
+    // `?http`: the server's first line tells the HTTP version of the upgrade.
+    let url = format!("{scheme}://{node}/chat/{room}?http");
     set_text(&document, "room", &room)?;
     set_text(&document, "node", &node)?;
     spawn_local(async move {
@@ -68,8 +75,16 @@ async fn run(document: Document, url: String) -> Result<(), JsValue> {
     // The handlers live as long as the connection; dropping them at the end removes them.
     let _send = SendHandlers::install(&document, writer)?;
     let log = element(&document, "log")?;
+    let mut first = true;
     while let Some(message) = reader.read_message().await {
         if let Message::Text(line) = message {
+            // Only the first line: a later one with the same words is someone's chat line.
+            if std::mem::take(&mut first) {
+                if let Some(version) = line.strip_prefix(CONNECTED_OVER) {
+                    set_text(&document, "http", version)?;
+                    continue;
+                }
+            }
             let entry = document.create_element("div")?;
             entry.set_class_name("line");
             entry.set_text_content(Some(&line));
