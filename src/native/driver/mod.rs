@@ -340,8 +340,8 @@ impl<S: Transport> Driver<S> {
 }
 
 impl<S: Transport> Stages<S> {
-    /// The stages, repeated while they make progress: read into the core and hand its
-    /// events on, write its output, then [`settle`](Self::settle). Stops for the
+    /// The stages, repeated while they make progress: write the core's output, read into
+    /// it and hand its events on, then [`settle`](Self::settle). Stops for the
     /// companion (`companion_owed`) and the hooks, which run without the lock.
     fn run(
         &mut self,
@@ -356,16 +356,22 @@ impl<S: Transport> Stages<S> {
                 return Step::Yield;
             };
             *budget = left;
+            // Writing first: what the companion answered goes out before more is read, so
+            // a peer with several messages in flight gets its answers while it sends.
+            let (wrote, released) = if self.socket.has_output(inner) {
+                self.socket.poll_write(inner, cx)
+            } else {
+                (false, false)
+            };
+            if released {
+                *companion_owed = true;
+                return Step::LetGo;
+            }
             let read = self.socket.poll_read(inner, cx, inline);
             if read && inner.core.has_events() {
                 *companion_owed |= self.take_events(inner, inline, cx);
             }
             if *companion_owed || self.hooks_pending() {
-                return Step::LetGo;
-            }
-            let (wrote, released) = self.socket.poll_write(inner, cx);
-            if released {
-                *companion_owed = true;
                 return Step::LetGo;
             }
             if read || wrote {

@@ -24,6 +24,15 @@ impl<S: Transport> Socket<S> {
         self.wbuf.len()
     }
 
+    /// Whether [`poll_write`](Self::poll_write) has anything to do: bytes to write, or the
+    /// shutdown.
+    #[inline]
+    pub(super) fn has_output(&self, inner: &Inner) -> bool {
+        !self.wbuf.is_empty()
+            || inner.core.has_transmit()
+            || (self.eof_requested && !self.shutdown_done)
+    }
+
     /// Takes the core's output (bytes, or the EOF) into the drained write buffer.
     fn take_output(&mut self, inner: &mut Inner) {
         if !inner.core.has_transmit() {
