@@ -10,67 +10,13 @@
 
 mod client_conformance;
 
-use client_conformance::{Env, SMALL_LIMIT};
-use squall::{Application, Message, Server, Settings, WebSocket, WebSocketHandler};
-use tokio::net::TcpListener;
-
-/// What `examples/echo_server` does: echo everything, pick the first subprotocol.
-struct Echo;
-
-impl WebSocketHandler for Echo {
-    fn select_subprotocol(&mut self, offered: &[String]) -> Option<String> {
-        offered.first().cloned()
-    }
-
-    async fn on_message(&mut self, ws: &WebSocket, message: Message) {
-        let _ = ws.write_message(message).await;
-    }
-}
-
-async fn echo_server(max_message_size: usize) -> Server {
-    let settings = Settings::new().max_message_size(Some(max_message_size));
-    Application::new()
-        .route("/.*", || Echo)
-        .settings(settings)
-        .listen("127.0.0.1:0")
-        .await
-        .expect("listen")
-}
-
-/// Starts the servers of [`Env`] on the current runtime; they stop when the returned
-/// handles are dropped.
-async fn env() -> (Env, Vec<Server>) {
-    let echo = echo_server(16 << 20).await;
-    let small = echo_server(SMALL_LIMIT).await;
-    // The echo server's routes all start with `/`, so this upgrade gets a 404.
-    let refused = Application::new()
-        .route("/only-this", || Echo)
-        .listen("127.0.0.1:0")
-        .await
-        .expect("listen");
-    let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let silent_url = format!("ws://{}/", silent.local_addr().expect("address"));
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = silent.accept().await {
-            held.push(stream);
-        }
-    });
-    let env = Env {
-        echo: format!("ws://{}", echo.local_addr()),
-        small: format!("ws://{}", small.local_addr()),
-        refused: format!("ws://{}/refused", refused.local_addr()),
-        silent: silent_url,
-        http_version: squall::HttpVersion::Http1,
-    };
-    (env, vec![echo, small, refused])
-}
+use squall::HttpVersion;
 
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {$(
         #[tokio::test]
         async fn $case() {
-            let (env, _servers) = env().await;
+            let (env, _servers) = client_conformance::servers::env(HttpVersion::Http1).await;
             client_conformance::$case(&env).await;
         }
     )*};

@@ -11,6 +11,8 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 mod reconnect;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod servers;
 
 pub use reconnect::{
     reconnecting_client_comes_back_after_the_server_closes,
