@@ -260,8 +260,8 @@ fn inflate(
     let mut step = input.len().saturating_mul(4).clamp(256, MAX_INFLATE_STEP);
     loop {
         let len = out.len();
-        if len >= limit {
-            // At the limit: only find out whether any output is left.
+        let (progress, room) = if len >= limit {
+            // At the limit: inflate into a one-byte probe to learn whether output is left.
             let mut probe = Vec::with_capacity(1);
             let progress = inflater
                 .inflate(input, &mut probe, 1)
@@ -269,28 +269,15 @@ fn inflate(
             if progress.produced > 0 {
                 return Err(DeflateError::TooBig);
             }
-            input = &input[progress.consumed..];
-            if progress.stream_end {
-                inflater.reset();
-                if input.is_empty() {
-                    return Ok(());
-                }
-                continue;
-            }
-            if input.is_empty() || progress.consumed == 0 {
-                return if input.is_empty() {
-                    Ok(())
-                } else {
-                    Err(DeflateError::Corrupt)
-                };
-            }
-            continue;
-        }
-        let room = step.min(limit - len);
-        reserve_capped(out, len + room, limit);
-        let progress = inflater
-            .inflate(input, out, room)
-            .map_err(|_| DeflateError::Corrupt)?;
+            (progress, 1)
+        } else {
+            let room = step.min(limit - len);
+            reserve_capped(out, len + room, limit);
+            let progress = inflater
+                .inflate(input, out, room)
+                .map_err(|_| DeflateError::Corrupt)?;
+            (progress, room)
+        };
         input = &input[progress.consumed..];
         if progress.stream_end {
             // A block with BFINAL set ended the deflate stream (RFC 7692 §7.2.3.4).
