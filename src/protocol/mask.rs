@@ -1,9 +1,39 @@
-//! Payload masking (RFC 6455 §5.3), eight bytes at a time without `unsafe`.
+//! Payload masking (RFC 6455 §5.3), vectorized by the compiler: SSE2 everywhere on
+//! x86-64, AVX2 where the CPU has it.
 
 /// XORs `buf` with the 4-byte `mask`, as if `buf` started `offset` bytes into the payload.
 ///
 /// The same call masks and unmasks. `offset` lets a payload be processed in pieces.
+#[inline]
 pub(crate) fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if buf.len() >= WIDE_FROM && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: this CPU has AVX2 (checked at run time), the only feature it enables.
+        #[allow(unsafe_code)]
+        unsafe {
+            apply_mask_avx2(buf, mask, offset);
+        }
+        return;
+    }
+    mask_words(buf, mask, offset);
+}
+
+/// Payloads from this long are masked with AVX2 where the CPU has it; shorter ones are
+/// done before the wider code would pay for its setup.
+#[cfg(target_arch = "x86_64")]
+const WIDE_FROM: usize = 128;
+
+/// [`mask_words`] compiled for AVX2: the same loop, vectorized 32 bytes wide instead of
+/// the 16 of x86-64's baseline SSE2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn apply_mask_avx2(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+    mask_words(buf, mask, offset);
+}
+
+/// The masking loop, eight bytes at a time, which the compiler vectorizes.
+#[inline(always)]
+fn mask_words(buf: &mut [u8], mask: [u8; 4], offset: usize) {
     let mut key = [0u8; 4];
     for (i, byte) in key.iter_mut().enumerate() {
         *byte = mask[(offset + i) % 4];
@@ -45,7 +75,7 @@ mod tests {
     #[test]
     fn matches_bytewise_for_every_length_and_offset() {
         let mask = [0x12, 0x34, 0x56, 0x78];
-        for len in 0..40 {
+        for len in 0..300 {
             for offset in 0..4 {
                 let original: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(31)).collect();
                 let mut fast = original.clone();
