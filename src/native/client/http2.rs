@@ -16,10 +16,10 @@ use crate::native::transport::AnyStream;
 use crate::protocol::handshake::{check_connect_response, MAX_BODY};
 use crate::{Error, Http2Pool};
 
-/// Each stream's receive window, as the server's.
-const STREAM_WINDOW: u32 = 256 * 1024;
-/// The connection's receive window.
-const CONNECTION_WINDOW: u32 = 1024 * 1024;
+/// Each stream's receive window, as the server's default (`Settings::http2_stream_window`).
+const STREAM_WINDOW: u32 = 1024 * 1024;
+/// The connection's receive window, shared by the pooled WebSockets, as the server's.
+const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
 
 /// How an HTTP/2 connection ended up.
 #[allow(

@@ -27,12 +27,10 @@ use crate::protocol::handshake::{validate_connect_request, Agreement, Rejection}
 /// The client's first bytes on an HTTP/2 connection (RFC 9113 §3.4).
 pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/// Streams one connection may run at once: each is a WebSocket or a file.
-const MAX_STREAMS: u32 = 128;
-/// Each stream's receive window: what a peer may send ahead of the handler's reading.
-const STREAM_WINDOW: u32 = 256 * 1024;
-/// The connection's receive window, shared by its streams.
-const CONNECTION_WINDOW: u32 = 1024 * 1024;
+/// HTTP/2's initial and largest flow-control windows (RFC 9113 §6.9.1, §6.9.2): the
+/// bounds of `Settings::http2_stream_window` and `http2_connection_window`.
+const MIN_WINDOW: u32 = 65_535;
+const MAX_WINDOW: u32 = (1 << 31) - 1;
 /// What h2 buffers per stream for sending before a write waits.
 const SEND_BUFFER: usize = 256 * 1024;
 /// Most streams a connection may open in one second: a peer that opens and resets streams
@@ -64,11 +62,15 @@ pub(crate) async fn serve<T>(
     T: AsyncRead + AsyncWrite + Unpin,
 {
     let settings = site.settings;
+    let stream_window = settings.http2_stream_window.clamp(MIN_WINDOW, MAX_WINDOW);
+    let connection_window = settings
+        .http2_connection_window
+        .clamp(stream_window, MAX_WINDOW);
     let mut builder = h2::server::Builder::new();
     builder
-        .max_concurrent_streams(MAX_STREAMS)
-        .initial_window_size(STREAM_WINDOW)
-        .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_concurrent_streams(settings.http2_max_streams)
+        .initial_window_size(stream_window)
+        .initial_connection_window_size(connection_window)
         .max_send_buffer_size(SEND_BUFFER)
         .max_header_list_size(u32::try_from(settings.max_head_bytes).unwrap_or(u32::MAX));
     if !site.router.is_empty() {

@@ -53,6 +53,16 @@ pub struct Settings {
     /// Drop a connection whose peer reads none of the pending output for this long (a
     /// peer that never reads). Default: 30 s.
     pub write_timeout: Option<Duration>,
+    /// Most WebSockets (streams) open at once on one HTTP/2 connection (feature `http2`),
+    /// advertised as `SETTINGS_MAX_CONCURRENT_STREAMS`; more are refused. Default: 128.
+    pub http2_max_streams: u32,
+    /// Bytes a peer may send on one HTTP/2 stream before the server reads them: the
+    /// stream's receive window. A WebSocket whose handler is behind stops its own stream
+    /// at this, not the others. Default: 1 MiB.
+    pub http2_stream_window: u32,
+    /// Bytes a peer may send on all the streams of one HTTP/2 connection before the server
+    /// reads them: the most one connection buffers unread. Default: 4 MiB.
+    pub http2_connection_window: u32,
 }
 
 impl Default for Settings {
@@ -69,6 +79,9 @@ impl Default for Settings {
             max_connections: None,
             idle_timeout: defaults::IDLE_TIMEOUT,
             write_timeout: defaults::WRITE_TIMEOUT,
+            http2_max_streams: 128,
+            http2_stream_window: 1024 * 1024,
+            http2_connection_window: 4 * 1024 * 1024,
         }
     }
 }
@@ -103,6 +116,14 @@ impl Settings {
         /// Sets how long a peer may read none of the pending output before its connection
         /// is dropped (`None`: never).
         write_timeout: Option<Duration>,
+        /// Sets the most WebSockets open at once on one HTTP/2 connection.
+        http2_max_streams: u32,
+        /// Sets an HTTP/2 stream's receive window, in bytes (at least 65,535: smaller
+        /// values are raised to it, HTTP/2's initial window).
+        http2_stream_window: u32,
+        /// Sets an HTTP/2 connection's receive window, in bytes (raised to the stream
+        /// window when smaller).
+        http2_connection_window: u32,
     }
 }
 
@@ -124,6 +145,9 @@ mod tests {
         assert_eq!(s.max_connections, None);
         assert_eq!(s.idle_timeout, None);
         assert_eq!(s.write_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(s.http2_max_streams, 128);
+        assert_eq!(s.http2_stream_window, 1024 * 1024);
+        assert_eq!(s.http2_connection_window, 4 * 1024 * 1024);
     }
 
     #[test]
@@ -140,7 +164,10 @@ mod tests {
             .write_buffer_high_water(3)
             .max_connections(4)
             .idle_timeout(5 * second)
-            .write_timeout(None);
+            .write_timeout(None)
+            .http2_max_streams(6)
+            .http2_stream_window(70_000)
+            .http2_connection_window(80_000);
         assert_eq!(s.ping_interval, Some(second));
         assert_eq!(s.ping_timeout, Some(2 * second));
         assert_eq!(s.max_message_size, None);
@@ -152,5 +179,8 @@ mod tests {
         assert_eq!(s.max_connections, Some(4));
         assert_eq!(s.idle_timeout, Some(5 * second));
         assert_eq!(s.write_timeout, None);
+        assert_eq!(s.http2_max_streams, 6);
+        assert_eq!(s.http2_stream_window, 70_000);
+        assert_eq!(s.http2_connection_window, 80_000);
     }
 }
