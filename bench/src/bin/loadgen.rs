@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! loadgen --url ws://127.0.0.1:PORT/ [--server-pid PID] --cell echo
-//!         [--conns 1] [--size 16] [--depth 1] [--text] [--warmup 0.5] [--duration 3]
+//!         [--conns 1] [--size 16] [--depth 1] [--text] [--h2 PER_CONN] [--warmup 0.5] [--duration 3]
 //! loadgen --url ... --server-pid PID --cell idle [--conns 10000] [--hold 0.5] [--header 'Name: value']...
 //! loadgen --url ... [--server-pid PID] --cell handshake [--concurrency 32] [--warmup 0.5] [--duration 3]
 //! loadgen --url ... [--server-pid PID] --cell chat [--conns 1] [--size BYTES] [--deflate]
@@ -13,14 +13,15 @@
 //! upgrade requests (repeat it for more), to measure a server holding requests the size of a
 //! browser's. `--cell chat` sends chat-like JSON (or JSON text of `--size` bytes), one message
 //! in flight per connection; with `--deflate`, through yawc's compressing client (see
-//! `bench/DEFLATE.md`).
+//! `bench/DEFLATE.md`). `--h2 PER_CONN` opens the echo cell's WebSockets by extended CONNECT
+//! (RFC 8441) on cleartext HTTP/2 connections, `PER_CONN` on each (squall: `echo_server --h2c`).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use squall_bench::chat::{self, ChatCell, ChatLoad, Payloads};
 use squall_bench::cli::{self, Args};
-use squall_bench::echo::{self, EchoCell};
+use squall_bench::echo::{self, EchoCell, Transport};
 use squall_bench::load;
 
 fn address(url: &str) -> SocketAddr {
@@ -49,6 +50,7 @@ fn main() {
         "--hold",
         "--header",
         "--text",
+        "--h2",
         "--deflate",
         "--client-level",
     ];
@@ -68,8 +70,13 @@ fn main() {
     cli::runtime().block_on(async {
         match cell.as_str() {
             "echo" => {
+                let transport = match args.get("--h2") {
+                    Some(per_conn) => Transport::Http2 { per_conn },
+                    None => Transport::Http1,
+                };
                 let cell = EchoCell {
                     conns: args.get("--conns").unwrap_or(1),
+                    transport,
                     size: args.get("--size").unwrap_or(16),
                     depth: args.get("--depth").unwrap_or(1),
                     text: args.flag("--text"),
