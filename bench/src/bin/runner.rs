@@ -49,7 +49,7 @@
 //!   (started with `--h2c`) and axum. The echo ones (`h2x1c16`, `h2c16`, `h2x1c1k`, `h2c1k`,
 //!   `h2x1c64k`, `h2c64k`) are the echo cells with 100 WebSockets opened by extended CONNECT,
 //!   all on one HTTP/2 connection (`h2x1`) or one on each of 100 (`h2c`), sliced and paired
-//!   the same way ([`squall_bench::http2`]). The open cells time opening one WebSocket at a
+//!   the same way ([`squall_bench::http2`]); `h21m` is `1m` on one HTTP/2 stream. The open cells time opening one WebSocket at a
 //!   time, the 2nd..100th on one HTTP/2 connection (`h2open`) against a fresh TCP connection
 //!   with the HTTP/1.1 upgrade each (`h1open`, on the same servers), in µs: each slice's
 //!   median open, and the figure the slices' lower quartile ([`squall_bench::open`]).
@@ -112,8 +112,8 @@ enum Kind {
         text: bool,
         transport: Transport,
     },
-    /// Payload MB (10^6 bytes) per second, one connection.
-    Throughput { size: usize },
+    /// Payload MB (10^6 bytes) per second, one WebSocket.
+    Throughput { size: usize, transport: Transport },
     /// KiB of server RSS per idle connection; lower is better.
     Idle,
     /// Handshakes per second.
@@ -151,6 +151,9 @@ impl Kind {
         matches!(
             self,
             Self::Msgs {
+                transport: Transport::Http2 { .. },
+                ..
+            } | Self::Throughput {
                 transport: Transport::Http2 { .. },
                 ..
             } | Self::Open { .. }
@@ -235,12 +238,18 @@ fn cells() -> Vec<Cell> {
         Cell {
             id: "1m",
             label: "1 MiB messages, 1 conn",
-            kind: Kind::Throughput { size: 1 << 20 },
+            kind: Kind::Throughput {
+                size: 1 << 20,
+                transport: Transport::Http1,
+            },
         },
         Cell {
             id: "16m",
             label: "16 MiB messages, 1 conn",
-            kind: Kind::Throughput { size: 16 << 20 },
+            kind: Kind::Throughput {
+                size: 16 << 20,
+                transport: Transport::Http1,
+            },
         },
         Cell {
             id: "idle",
@@ -311,6 +320,14 @@ fn cells() -> Vec<Cell> {
             id: "h2c64k",
             label: "HTTP/2: 100 conns, 64 KiB",
             kind: h2(64 << 10, 1),
+        },
+        Cell {
+            id: "h21m",
+            label: "HTTP/2: 1 MiB messages, 1 WebSocket",
+            kind: Kind::Throughput {
+                size: 1 << 20,
+                transport: Transport::Http2 { per_conn: 1 },
+            },
         },
         Cell {
             id: "h2open",
@@ -482,7 +499,7 @@ impl Load {
                 text,
                 transport,
             } => (conns, size, depth, text, transport),
-            Kind::Throughput { size } => (1, size, 1, false, Transport::Http1),
+            Kind::Throughput { size, transport } => (1, size, 1, false, transport),
             Kind::Open { transport } => {
                 return Ok(Self::Open(OpenLoad::new(addr, transport, Some(pid))));
             }
