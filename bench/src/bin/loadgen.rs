@@ -7,6 +7,7 @@
 //! loadgen --url ... [--server-pid PID] --cell handshake [--concurrency 32] [--warmup 0.5] [--duration 3]
 //! loadgen --url ... [--server-pid PID] --cell chat [--conns 1] [--size BYTES] [--deflate]
 //!         [--client-level 6] [--warmup 0.5] [--duration 3]
+//! loadgen --url ... [--server-pid PID] --cell open [--h2] [--warmup 0.5] [--duration 3]
 //! ```
 //! Runs on one current-thread runtime; pin it with `taskset -c 1`, and raise its file limit
 //! (`prlimit --nofile=65536 --`) for the idle cell. `--header` adds a line to the idle cell's
@@ -15,6 +16,9 @@
 //! in flight per connection; with `--deflate`, through yawc's compressing client (see
 //! `bench/DEFLATE.md`). `--h2 PER_CONN` opens the echo cell's WebSockets by extended CONNECT
 //! (RFC 8441) on cleartext HTTP/2 connections, `PER_CONN` on each (squall: `echo_server --h2c`).
+//! `--cell open` opens WebSockets one at a time on fresh TCP connections with the HTTP/1.1
+//! upgrade, or with `--h2` the 2nd..100th on one HTTP/2 connection, and prints the median
+//! open (`squall_bench::open`).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
@@ -23,6 +27,7 @@ use squall_bench::chat::{self, ChatCell, ChatLoad, Payloads};
 use squall_bench::cli::{self, Args};
 use squall_bench::echo::{self, EchoCell, Transport};
 use squall_bench::load;
+use squall_bench::open::OpenLoad;
 
 fn address(url: &str) -> SocketAddr {
     let rest = url
@@ -170,8 +175,34 @@ fn main() {
                     Err(e) => cli::fail(&format!("chat cell failed: {e}")),
                 }
             }
+            "open" => {
+                let transport = if args.flag("--h2") {
+                    Transport::Http2 { per_conn: 100 }
+                } else {
+                    Transport::Http1
+                };
+                let mut load = OpenLoad::new(addr, transport, pid);
+                let run = async {
+                    load.warm_up(secs("--warmup", 0.5)).await?;
+                    load.slice(secs("--duration", 3.0)).await
+                };
+                match run.await {
+                    Ok(()) => {
+                        let r = load.result();
+                        println!(
+                            "{transport:?}: {} WebSockets opened one at a time, median {:.0} µs; \
+                             CPU: server {:.0}%, generator {:.0}%",
+                            r.opens,
+                            r.median_us,
+                            r.cpu.server * 100.0,
+                            r.cpu.generator * 100.0,
+                        );
+                    }
+                    Err(e) => cli::fail(&format!("open cell failed: {e}")),
+                }
+            }
             other => cli::fail(&format!(
-                "unknown cell {other}: echo, idle, handshake or chat"
+                "unknown cell {other}: echo, idle, handshake, chat or open"
             )),
         }
     });
