@@ -582,13 +582,14 @@ impl Load {
         }
     }
 
-    fn cpu(&self) -> CpuUse {
+    /// CPU use while counting; notes what else the load saw on `server`.
+    fn cpu(&self, server: &str) -> CpuUse {
         match self {
             Self::Echo(load) => load.result().cpu,
             Self::Handshakes(load) => {
                 let result = load.result();
                 if result.failures > 0 {
-                    eprintln!("    {} handshake cycles failed", result.failures);
+                    eprintln!("    {server}: {} handshake cycles failed", result.failures);
                 }
                 result.cpu
             }
@@ -596,7 +597,7 @@ impl Load {
             Self::Open(load) => {
                 let result = load.result();
                 eprintln!(
-                    "    {} WebSockets opened, median {:.0} µs over them all",
+                    "    {server}: {} WebSockets opened, median {:.0} µs over them all",
                     result.opens, result.median_us
                 );
                 result.cpu
@@ -663,7 +664,7 @@ fn measure_sliced<'a>(
                     } else {
                         quartiles.upper
                     },
-                    cpu: Some(load.cpu()),
+                    cpu: Some(load.cpu(server)),
                     slices: Some(quartiles),
                     rates,
                     wire: load.wire(),
@@ -1094,10 +1095,15 @@ fn print_table(
     rounds: usize,
     config: &Config,
 ) {
+    let times = if cells.iter().any(|c| matches!(c.kind, Kind::Open { .. })) {
+        " (open times: each slice's median open, and the lower quartile of the slices)"
+    } else {
+        ""
+    };
     println!(
         "Best of {rounds} round(s); server on core {}, generator on the other. Every cell but \
          idle memory: every server warmed up {:.1} s, then {} slices of {:.2} s each, servers \
-         taken in turn; a figure is the upper quartile of its server's slices.\n",
+         taken in turn; a figure is the upper quartile of its server's slices{times}.\n",
         config.server_core,
         config.warmup.as_secs_f64(),
         config.slices,
