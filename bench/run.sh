@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds squall's echo server and the bench crate, then runs every cell against squall,
-# tokio-tungstenite, fastwebsockets, yawc, sockudo-ws, tokio-websockets, Node `ws` and the
-# near-free echo on 127.0.0.1, servers pinned to core 0 and the generator (the runner) to
+# tokio-tungstenite, fastwebsockets, yawc, sockudo-ws, tokio-websockets, axum, Node `ws` and
+# the near-free echo on 127.0.0.1, servers pinned to core 0 and the generator (the runner) to
 # core 1. The deflate cells (dchat1, dchat100, d64k1, d64k100, dmem) run the servers that
 # have permessage-deflate: squall, yawc, sockudo-ws and Node `ws`. Prints markdown tables.
+# The HTTP/2 cells (WebSockets over HTTP/2, RFC 8441: echo on one or 100 connections, and
+# the time to open one) run squall (with --h2c) and axum, only when asked: `--cells h2`.
 #
 #   bench/run.sh [runner options]     e.g. bench/run.sh --rounds 2, --cells 1c16,idle, --servers squall,yawc
+#   bench/run.sh --cells h2,100c16,100c1k,100c64k --servers squall,axum    (HTTP/2 beside HTTP/1.1)
 #
 # Node `ws` (bench/node, `npm ci` here when node_modules is missing) needs node and npm; the
 # deflate memory cell needs Python `websockets` in target/interop-venv (made here as

@@ -96,7 +96,7 @@ pub fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// Counts complete server frames in a byte stream, checking opcode and payload length.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct FrameCounter {
     expect_opcode: u8,
     expect_len: u64,

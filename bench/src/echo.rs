@@ -4,6 +4,10 @@
 //! one load per server of a cell and alternates short slices between them, so noise from
 //! the rest of the machine, which drifts over seconds, hits every server alike. Between
 //! slices a load is quiet: every message it sent has come back and nothing more is sent.
+//!
+//! A load's WebSockets are TCP connections opened by the HTTP/1.1 upgrade, or streams of
+//! cleartext HTTP/2 connections opened by extended CONNECT ([`Transport`],
+//! [`crate::http2`]); either way each is a byte stream that carries the same frames.
 
 use std::future::poll_fn;
 use std::io;
@@ -15,11 +19,11 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::client::{self, FrameCounter, OP_BINARY, OP_TEXT};
+use crate::http2;
 use crate::load::{open_many, CpuUse};
 use crate::procfs::CpuSnapshot;
 
@@ -31,11 +35,27 @@ pub(crate) const SETTLE: Duration = Duration::from_millis(100);
 /// How long a switched-off load may take to get its last echoes back.
 const QUIET_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// An echo cell: `conns` connections each keep `depth` messages of `size` bytes in flight.
+/// How a load's WebSockets reach the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Transport {
+    /// One TCP connection per WebSocket, opened by the HTTP/1.1 upgrade.
+    #[default]
+    Http1,
+    /// Streams of cleartext HTTP/2 connections (prior knowledge), each opened by an extended
+    /// CONNECT (RFC 8441): `per_conn` WebSockets on each connection.
+    Http2 {
+        /// WebSockets per HTTP/2 connection.
+        per_conn: usize,
+    },
+}
+
+/// An echo cell: `conns` WebSockets each keep `depth` messages of `size` bytes in flight.
 #[derive(Clone, Copy, Debug)]
 pub struct EchoCell {
-    /// Connections.
+    /// WebSockets (over HTTP/1.1, each its own connection).
     pub conns: usize,
+    /// How they reach the server.
+    pub transport: Transport,
     /// Payload bytes per message.
     pub size: usize,
     /// Messages in flight per connection (1: strict request/response).
@@ -100,7 +120,7 @@ impl EchoLoad {
     /// server's CPU use to the results.
     ///
     /// # Errors
-    /// When a connection or its handshake fails.
+    /// When a connection, its handshake or an extended CONNECT fails.
     pub async fn open(
         addr: SocketAddr,
         cell: EchoCell,
@@ -122,7 +142,6 @@ impl EchoLoad {
             1
         };
         let batch: Arc<[u8]> = frame.repeat(copies).into();
-        let streams = open_many(addr, cell.conns).await?;
         let counters = Arc::new(Counters {
             echoed: AtomicU64::new(0),
             read: AtomicU64::new(0),
@@ -130,16 +149,25 @@ impl EchoLoad {
         });
         let (switch, on) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        for stream in streams {
-            let connection = Connection {
-                stream,
-                batch: Arc::clone(&batch),
-                frame_len: frame.len() as u64,
-                depth: cell.depth as u64,
-                counter: FrameCounter::new(opcode, cell.size as u64),
-                counters: Arc::clone(&counters),
-            };
-            tasks.spawn(connection.run(on.clone()));
+        let template = Connection {
+            stream: (),
+            batch: Arc::clone(&batch),
+            frame_len: frame.len() as u64,
+            depth: cell.depth as u64,
+            counter: FrameCounter::new(opcode, cell.size as u64),
+            counters: Arc::clone(&counters),
+        };
+        match cell.transport {
+            Transport::Http1 => {
+                for stream in open_many(addr, cell.conns).await? {
+                    tasks.spawn(template.on(stream).run(on.clone()));
+                }
+            }
+            Transport::Http2 { per_conn } => {
+                for stream in http2::open_many(addr, cell.conns, per_conn).await? {
+                    tasks.spawn(template.on(stream).run(on.clone()));
+                }
+            }
         }
         Ok(Self {
             payload_share: cell.size as f64 / frame.len() as f64,
@@ -263,9 +291,9 @@ pub async fn run_echo(
     Ok(load.result())
 }
 
-/// One generator connection.
-struct Connection {
-    stream: TcpStream,
+/// One generator WebSocket: a TCP connection, or an HTTP/2 stream.
+struct Connection<S> {
+    stream: S,
     batch: Arc<[u8]>,
     frame_len: u64,
     depth: u64,
@@ -273,7 +301,21 @@ struct Connection {
     counters: Arc<Counters>,
 }
 
-impl Connection {
+impl Connection<()> {
+    /// This connection's settings on `stream`.
+    fn on<S>(&self, stream: S) -> Connection<S> {
+        Connection {
+            stream,
+            batch: Arc::clone(&self.batch),
+            frame_len: self.frame_len,
+            depth: self.depth,
+            counter: self.counter.clone(),
+            counters: Arc::clone(&self.counters),
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Waits to be switched on, keeps `depth` frames in flight until switched off, waits for
     /// the last echoes, and again; until the load is dropped.
     async fn run(mut self, mut on: watch::Receiver<bool>) -> Result<(), String> {

@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use squall_bench::chat::{ChatCell, ChatLoad, Payloads, DEFAULT_CLIENT_LEVEL};
-use squall_bench::echo::{run_echo, EchoCell};
+use squall_bench::echo::{run_echo, EchoCell, Transport};
+use squall_bench::open::OpenLoad;
 
 /// A server process, killed on drop.
 struct Server {
@@ -56,7 +57,8 @@ fn chat(payloads: Payloads, deflate: bool) -> ChatCell {
     }
 }
 
-const SERVERS: [&str; 5] = [
+const SERVERS: [&str; 6] = [
+    env!("CARGO_BIN_EXE_echo_axum"),
     env!("CARGO_BIN_EXE_echo_sockudo"),
     env!("CARGO_BIN_EXE_echo_tokio_websockets"),
     env!("CARGO_BIN_EXE_echo_yawc"),
@@ -71,6 +73,7 @@ async fn every_peer_echoes_binary_text_and_chat_messages() {
         for (size, text) in [(16, false), (70_000, true)] {
             let cell = EchoCell {
                 conns: 2,
+                transport: Transport::Http1,
                 size,
                 depth: 2,
                 text,
@@ -90,6 +93,54 @@ async fn every_peer_echoes_binary_text_and_chat_messages() {
         let ratio = wire.server_ratio().unwrap();
         assert!((1.0..1.05).contains(&ratio), "{bin}: {ratio}");
     }
+}
+
+#[tokio::test]
+async fn axum_echoes_over_http2_streams_of_one_or_several_connections() {
+    let server = start(env!("CARGO_BIN_EXE_echo_axum"), false);
+    // 3 WebSockets, 2 on the first connection and 1 on the second; messages larger than
+    // the default stream window (64 KiB) too.
+    for (size, text, depth) in [(16, false, 2), (70_000, true, 1), (200_000, false, 2)] {
+        let cell = EchoCell {
+            conns: 3,
+            transport: Transport::Http2 { per_conn: 2 },
+            size,
+            depth,
+            text,
+            warmup: Duration::from_millis(50),
+            duration: Duration::from_millis(150),
+        };
+        let result = run_echo(server.addr, cell, None).await.unwrap();
+        assert!(result.total > 0, "{size} B: nothing echoed");
+    }
+}
+
+#[tokio::test]
+async fn websockets_open_over_http2_and_http1() {
+    let server = start(env!("CARGO_BIN_EXE_echo_axum"), false);
+    for transport in [Transport::Http2 { per_conn: 100 }, Transport::Http1] {
+        let mut load = OpenLoad::new(server.addr, transport, None);
+        load.slice(Duration::from_millis(100)).await.unwrap();
+        let result = load.result();
+        assert!(result.opens > 0, "{transport:?}: nothing opened");
+        assert!(result.median_us > 0.0, "{transport:?}");
+        assert_eq!(load.slice_medians().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_http2_load_fails_against_a_server_without_http2() {
+    let server = start(env!("CARGO_BIN_EXE_echo_tungstenite"), false);
+    let cell = EchoCell {
+        conns: 1,
+        transport: Transport::Http2 { per_conn: 1 },
+        size: 16,
+        depth: 1,
+        text: false,
+        warmup: Duration::from_millis(50),
+        duration: Duration::from_millis(50),
+    };
+    assert!(run_echo(server.addr, cell, None).await.is_err());
 }
 
 #[tokio::test]

@@ -2,26 +2,32 @@
 //!
 //! ```text
 //! loadgen --url ws://127.0.0.1:PORT/ [--server-pid PID] --cell echo
-//!         [--conns 1] [--size 16] [--depth 1] [--text] [--warmup 0.5] [--duration 3]
+//!         [--conns 1] [--size 16] [--depth 1] [--text] [--h2 PER_CONN] [--warmup 0.5] [--duration 3]
 //! loadgen --url ... --server-pid PID --cell idle [--conns 10000] [--hold 0.5] [--header 'Name: value']...
 //! loadgen --url ... [--server-pid PID] --cell handshake [--concurrency 32] [--warmup 0.5] [--duration 3]
 //! loadgen --url ... [--server-pid PID] --cell chat [--conns 1] [--size BYTES] [--deflate]
 //!         [--client-level 6] [--warmup 0.5] [--duration 3]
+//! loadgen --url ... [--server-pid PID] --cell open [--h2] [--warmup 0.5] [--duration 3]
 //! ```
 //! Runs on one current-thread runtime; pin it with `taskset -c 1`, and raise its file limit
 //! (`prlimit --nofile=65536 --`) for the idle cell. `--header` adds a line to the idle cell's
 //! upgrade requests (repeat it for more), to measure a server holding requests the size of a
 //! browser's. `--cell chat` sends chat-like JSON (or JSON text of `--size` bytes), one message
 //! in flight per connection; with `--deflate`, through yawc's compressing client (see
-//! `bench/DEFLATE.md`).
+//! `bench/DEFLATE.md`). `--h2 PER_CONN` opens the echo cell's WebSockets by extended CONNECT
+//! (RFC 8441) on cleartext HTTP/2 connections, `PER_CONN` on each (squall: `echo_server --h2c`).
+//! `--cell open` opens WebSockets one at a time on fresh TCP connections with the HTTP/1.1
+//! upgrade, or with `--h2` the 2nd..100th on one HTTP/2 connection, and prints the median
+//! open (`squall_bench::open`).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use squall_bench::chat::{self, ChatCell, ChatLoad, Payloads};
 use squall_bench::cli::{self, Args};
-use squall_bench::echo::{self, EchoCell};
+use squall_bench::echo::{self, EchoCell, Transport};
 use squall_bench::load;
+use squall_bench::open::OpenLoad;
 
 fn address(url: &str) -> SocketAddr {
     let rest = url
@@ -49,6 +55,7 @@ fn main() {
         "--hold",
         "--header",
         "--text",
+        "--h2",
         "--deflate",
         "--client-level",
     ];
@@ -68,8 +75,13 @@ fn main() {
     cli::runtime().block_on(async {
         match cell.as_str() {
             "echo" => {
+                let transport = match args.get("--h2") {
+                    Some(per_conn) => Transport::Http2 { per_conn },
+                    None => Transport::Http1,
+                };
                 let cell = EchoCell {
                     conns: args.get("--conns").unwrap_or(1),
+                    transport,
                     size: args.get("--size").unwrap_or(16),
                     depth: args.get("--depth").unwrap_or(1),
                     text: args.flag("--text"),
@@ -163,8 +175,34 @@ fn main() {
                     Err(e) => cli::fail(&format!("chat cell failed: {e}")),
                 }
             }
+            "open" => {
+                let transport = if args.flag("--h2") {
+                    Transport::Http2 { per_conn: 100 }
+                } else {
+                    Transport::Http1
+                };
+                let mut load = OpenLoad::new(addr, transport, pid);
+                let run = async {
+                    load.warm_up(secs("--warmup", 0.5)).await?;
+                    load.slice(secs("--duration", 3.0)).await
+                };
+                match run.await {
+                    Ok(()) => {
+                        let r = load.result();
+                        println!(
+                            "{transport:?}: {} WebSockets opened one at a time, median {:.0} µs; \
+                             CPU: server {:.0}%, generator {:.0}%",
+                            r.opens,
+                            r.median_us,
+                            r.cpu.server * 100.0,
+                            r.cpu.generator * 100.0,
+                        );
+                    }
+                    Err(e) => cli::fail(&format!("open cell failed: {e}")),
+                }
+            }
             other => cli::fail(&format!(
-                "unknown cell {other}: echo, idle, handshake or chat"
+                "unknown cell {other}: echo, idle, handshake, chat or open"
             )),
         }
     });

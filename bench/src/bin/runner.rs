@@ -4,7 +4,7 @@
 //! runner --bin-dir target/release --squall target/release/examples/echo_server
 //!        [--rounds 1] [--warmup 0.5] [--duration 3] [--slices 24] [--idle-conns 10000]
 //!        [--handshake-concurrency 32] [--server-core 0]
-//!        [--servers squall,tokio-tungstenite,...] [--cells 1c16,100c16,...]
+//!        [--servers squall,tokio-tungstenite,...] [--cells 1c16,100c16,...|h2]
 //!        [--baseline OTHER_SQUALL_ECHO_SERVER]
 //!        [--node node] [--node-script bench/node/echo_ws.js]
 //!        [--python target/interop-venv/bin/python]
@@ -44,6 +44,15 @@
 //!   to see whether such a figure moves). The
 //!   deflate memory cell (`dmem`) gets a fresh server per figure, like idle memory, and
 //!   Python `websockets`' default client as the load.
+//! - **HTTP/2 cells** (the group `--cells h2` runs; not in the default set) run the servers
+//!   with WebSockets over HTTP/2 (RFC 8441) in cleartext with prior knowledge: squall
+//!   (started with `--h2c`) and axum. The echo ones (`h2x1c16`, `h2c16`, `h2x1c1k`, `h2c1k`,
+//!   `h2x1c64k`, `h2c64k`) are the echo cells with 100 WebSockets opened by extended CONNECT,
+//!   all on one HTTP/2 connection (`h2x1`) or one on each of 100 (`h2c`), sliced and paired
+//!   the same way ([`squall_bench::http2`]); `h21m` is `1m` on one HTTP/2 stream. The open cells time opening one WebSocket at a
+//!   time, the 2nd..100th on one HTTP/2 connection (`h2open`) against a fresh TCP connection
+//!   with the HTTP/1.1 upgrade each (`h1open`, on the same servers), in µs: each slice's
+//!   median open, and the figure the slices' lower quartile ([`squall_bench::open`]).
 //!
 //! With several rounds each figure is the best one seen, and each round starts each cell
 //! with another server.
@@ -57,33 +66,41 @@ use std::time::{Duration, Instant};
 
 use squall_bench::chat::{self, ChatCell, ChatLoad, Payloads, WireBytes};
 use squall_bench::cli::{self, Args};
-use squall_bench::echo::{EchoCell, EchoLoad};
+use squall_bench::echo::{EchoCell, EchoLoad, Transport};
 use squall_bench::load::{self, CpuUse, HandshakeLoad};
+use squall_bench::open::OpenLoad;
 use squall_bench::procfs;
 
 /// Servers, in table order: squall, the libraries, the ceiling.
-const SERVERS: [&str; 8] = [
+const SERVERS: [&str; 9] = [
     "squall",
     "tokio-tungstenite",
     "fastwebsockets",
     "yawc",
     "sockudo-ws",
     "tokio-websockets",
+    "axum",
     "node-ws",
     "near-free",
 ];
 /// The libraries squall is compared with.
-const LIBRARIES: [&str; 6] = [
+const LIBRARIES: [&str; 7] = [
     "tokio-tungstenite",
     "fastwebsockets",
     "yawc",
     "sockudo-ws",
     "tokio-websockets",
+    "axum",
     "node-ws",
 ];
 /// The servers with permessage-deflate (tokio-tungstenite, fastwebsockets and
 /// tokio-websockets have none on the server side; the near-free echo has no extensions).
 const DEFLATE_SERVERS: [&str; 4] = ["squall", "yawc", "sockudo-ws", "node-ws"];
+/// The servers with WebSockets over HTTP/2 (RFC 8441) in cleartext with prior knowledge:
+/// squall (started with `--h2c`) and axum (always).
+const H2_SERVERS: [&str; 3] = ["squall", "squall-baseline", "axum"];
+/// The `--cells` name of every cell of the HTTP/2 group ([`Kind::http2`]).
+const H2_GROUP: &str = "h2";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -93,9 +110,10 @@ enum Kind {
         size: usize,
         depth: usize,
         text: bool,
+        transport: Transport,
     },
-    /// Payload MB (10^6 bytes) per second, one connection.
-    Throughput { size: usize },
+    /// Payload MB (10^6 bytes) per second, one WebSocket.
+    Throughput { size: usize, transport: Transport },
     /// KiB of server RSS per idle connection; lower is better.
     Idle,
     /// Handshakes per second.
@@ -110,6 +128,10 @@ enum Kind {
     /// KiB of server RSS per connection that exchanged one compressed message with Python
     /// `websockets`' default client; lower is better.
     DeflateMemory,
+    /// µs to open one WebSocket, one at a time: the 2nd to the 100th on one HTTP/2
+    /// connection, or each on a fresh TCP connection with the HTTP/1.1 upgrade
+    /// ([`squall_bench::open`]); lower is better.
+    Open { transport: Transport },
 }
 
 impl Kind {
@@ -118,9 +140,24 @@ impl Kind {
         matches!(self, Self::Chat { deflate: true, .. } | Self::DeflateMemory)
     }
 
-    /// Whether a lower figure is better (memory).
+    /// Whether a lower figure is better (memory, time).
     fn lower_is_better(self) -> bool {
-        matches!(self, Self::Idle | Self::DeflateMemory)
+        matches!(self, Self::Idle | Self::DeflateMemory | Self::Open { .. })
+    }
+
+    /// Whether the cell is of the HTTP/2 group: run on the servers with RFC 8441 only,
+    /// squall with `--h2c`. The HTTP/1.1 open cell is too, for the same servers both ways.
+    fn http2(self) -> bool {
+        matches!(
+            self,
+            Self::Msgs {
+                transport: Transport::Http2 { .. },
+                ..
+            } | Self::Throughput {
+                transport: Transport::Http2 { .. },
+                ..
+            } | Self::Open { .. }
+        )
     }
 }
 
@@ -136,6 +173,15 @@ fn cells() -> Vec<Cell> {
         size,
         depth,
         text: false,
+        transport: Transport::Http1,
+    };
+    // 100 WebSockets over HTTP/2, `per_conn` on each connection, one message in flight each.
+    let h2 = |size, per_conn| Kind::Msgs {
+        conns: 100,
+        size,
+        depth: 1,
+        text: false,
+        transport: Transport::Http2 { per_conn },
     };
     let chat = |conns, payloads, deflate| Kind::Chat {
         conns,
@@ -181,6 +227,7 @@ fn cells() -> Vec<Cell> {
                 size: 64 << 10,
                 depth: 1,
                 text: true,
+                transport: Transport::Http1,
             },
         },
         Cell {
@@ -191,12 +238,18 @@ fn cells() -> Vec<Cell> {
         Cell {
             id: "1m",
             label: "1 MiB messages, 1 conn",
-            kind: Kind::Throughput { size: 1 << 20 },
+            kind: Kind::Throughput {
+                size: 1 << 20,
+                transport: Transport::Http1,
+            },
         },
         Cell {
             id: "16m",
             label: "16 MiB messages, 1 conn",
-            kind: Kind::Throughput { size: 16 << 20 },
+            kind: Kind::Throughput {
+                size: 16 << 20,
+                transport: Transport::Http1,
+            },
         },
         Cell {
             id: "idle",
@@ -237,6 +290,58 @@ fn cells() -> Vec<Cell> {
             id: "dmem",
             label: "deflate: memory per connection",
             kind: Kind::DeflateMemory,
+        },
+        Cell {
+            id: "h2x1c16",
+            label: "HTTP/2: 100 WebSockets on 1 conn, 16 B",
+            kind: h2(16, 100),
+        },
+        Cell {
+            id: "h2c16",
+            label: "HTTP/2: 100 conns, 16 B",
+            kind: h2(16, 1),
+        },
+        Cell {
+            id: "h2x1c1k",
+            label: "HTTP/2: 100 WebSockets on 1 conn, 1 KiB",
+            kind: h2(1024, 100),
+        },
+        Cell {
+            id: "h2c1k",
+            label: "HTTP/2: 100 conns, 1 KiB",
+            kind: h2(1024, 1),
+        },
+        Cell {
+            id: "h2x1c64k",
+            label: "HTTP/2: 100 WebSockets on 1 conn, 64 KiB",
+            kind: h2(64 << 10, 100),
+        },
+        Cell {
+            id: "h2c64k",
+            label: "HTTP/2: 100 conns, 64 KiB",
+            kind: h2(64 << 10, 1),
+        },
+        Cell {
+            id: "h21m",
+            label: "HTTP/2: 1 MiB messages, 1 WebSocket",
+            kind: Kind::Throughput {
+                size: 1 << 20,
+                transport: Transport::Http2 { per_conn: 1 },
+            },
+        },
+        Cell {
+            id: "h2open",
+            label: "HTTP/2: open the 2nd..100th WebSocket on 1 conn",
+            kind: Kind::Open {
+                transport: Transport::Http2 { per_conn: 100 },
+            },
+        },
+        Cell {
+            id: "h1open",
+            label: "HTTP/1.1: open a WebSocket on a fresh conn",
+            kind: Kind::Open {
+                transport: Transport::Http1,
+            },
         },
     ]
 }
@@ -296,7 +401,9 @@ fn free_port() -> u16 {
         .unwrap_or_else(|e| cli::fail(&format!("no free port: {e}")))
 }
 
-fn start(config: &Config, server: &str, deflate: bool) -> Result<Server, String> {
+/// Starts `server`; `deflate` turns on permessage-deflate, `h2c` squall's cleartext HTTP/2
+/// (the other servers of the HTTP/2 cells always serve it).
+fn start(config: &Config, server: &str, deflate: bool, h2c: bool) -> Result<Server, String> {
     let port = free_port().to_string();
     let mut command = Command::new("taskset");
     let nofile = format!("--nofile={}", nofile_hard_limit());
@@ -333,6 +440,9 @@ fn start(config: &Config, server: &str, deflate: bool) -> Result<Server, String>
     };
     if deflate {
         command.arg("--deflate");
+    }
+    if h2c && squall.is_some() {
+        command.arg("--h2c");
     }
     let mut child = command
         .stdout(Stdio::piped())
@@ -376,18 +486,23 @@ enum Load {
     Echo(EchoLoad),
     Handshakes(HandshakeLoad),
     Chat(ChatLoad),
+    Open(OpenLoad),
 }
 
 impl Load {
     async fn open(config: &Config, cell: &Cell, addr: SocketAddr, pid: u32) -> io::Result<Self> {
-        let (conns, size, depth, text) = match cell.kind {
+        let (conns, size, depth, text, transport) = match cell.kind {
             Kind::Msgs {
                 conns,
                 size,
                 depth,
                 text,
-            } => (conns, size, depth, text),
-            Kind::Throughput { size } => (1, size, 1, false),
+                transport,
+            } => (conns, size, depth, text, transport),
+            Kind::Throughput { size, transport } => (1, size, 1, false, transport),
+            Kind::Open { transport } => {
+                return Ok(Self::Open(OpenLoad::new(addr, transport, Some(pid))));
+            }
             Kind::Handshakes => {
                 let load = HandshakeLoad::new(addr, config.handshake_concurrency, Some(pid));
                 return Ok(Self::Handshakes(load));
@@ -409,6 +524,7 @@ impl Load {
         };
         let cell = EchoCell {
             conns,
+            transport,
             size,
             depth,
             text,
@@ -426,6 +542,7 @@ impl Load {
                 Ok(())
             }
             Self::Chat(load) => load.warm_up(duration).await,
+            Self::Open(load) => load.warm_up(duration).await,
         }
     }
 
@@ -437,6 +554,7 @@ impl Load {
                 Ok(())
             }
             Self::Chat(load) => load.slice(duration).await,
+            Self::Open(load) => load.slice(duration).await,
         }
     }
 
@@ -453,6 +571,7 @@ impl Load {
                 .collect(),
             Self::Handshakes(load) => load.slice_rates().to_vec(),
             Self::Chat(load) => load.slice_rates().to_vec(),
+            Self::Open(load) => load.slice_medians().to_vec(),
         }
     }
 
@@ -463,17 +582,26 @@ impl Load {
         }
     }
 
-    fn cpu(&self) -> CpuUse {
+    /// CPU use while counting; notes what else the load saw on `server`.
+    fn cpu(&self, server: &str) -> CpuUse {
         match self {
             Self::Echo(load) => load.result().cpu,
             Self::Handshakes(load) => {
                 let result = load.result();
                 if result.failures > 0 {
-                    eprintln!("    {} handshake cycles failed", result.failures);
+                    eprintln!("    {server}: {} handshake cycles failed", result.failures);
                 }
                 result.cpu
             }
             Self::Chat(load) => load.result().cpu,
+            Self::Open(load) => {
+                let result = load.result();
+                eprintln!(
+                    "    {server}: {} WebSockets opened, median {:.0} µs over them all",
+                    result.opens, result.median_us
+                );
+                result.cpu
+            }
         }
     }
 }
@@ -492,7 +620,7 @@ fn measure_sliced<'a>(
     let mut running = Vec::new();
     cli::runtime().block_on(async {
         for &server in order {
-            let load = match start(config, server, cell.kind.deflate()) {
+            let load = match start(config, server, cell.kind.deflate(), cell.kind.http2()) {
                 Ok(process) => {
                     let load = Load::open(config, cell, process.addr, process.child.id())
                         .await
@@ -531,8 +659,12 @@ fn measure_sliced<'a>(
                 let rates = load.rates(cell.kind);
                 let quartiles = Quartiles::of(&rates);
                 Figure {
-                    value: quartiles.upper,
-                    cpu: Some(load.cpu()),
+                    value: if cell.kind.lower_is_better() {
+                        quartiles.lower
+                    } else {
+                        quartiles.upper
+                    },
+                    cpu: Some(load.cpu(server)),
                     slices: Some(quartiles),
                     rates,
                     wire: load.wire(),
@@ -569,10 +701,12 @@ fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// Order statistics of a server's slice rates.
+/// Order statistics of a server's slice rates (or times).
 #[derive(Clone, Copy, Debug)]
 struct Quartiles {
     lowest: f64,
+    /// The time a quarter of the slices reached or beat, for cells where lower is better.
+    lower: f64,
     median: f64,
     /// The rate a quarter of the slices reached or beat: background load only ever slows
     /// a slice down, so the upper quartile is nearer what the server can do than the mean,
@@ -591,6 +725,7 @@ impl Quartiles {
         };
         Self {
             lowest: at(0.0),
+            lower: at(0.25),
             median: at(0.5),
             upper: at(0.75),
             highest: at(1.0),
@@ -600,7 +735,7 @@ impl Quartiles {
 
 /// Measures the idle-memory cell on one server.
 fn measure_idle(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String> {
-    let running = start(config, server, false)?;
+    let running = start(config, server, false, false)?;
     let pid = running.child.id();
     let addr = running.addr;
     let result = cli::runtime().block_on(async {
@@ -635,7 +770,7 @@ fn measure_idle(config: &Config, cell: &Cell, server: &str) -> Result<Figure, St
 /// compressed message on each.
 fn measure_deflate_memory(config: &Config, cell: &Cell, server: &str) -> Result<Figure, String> {
     let fail = |e: String| format!("{server}, {}: {e}", cell.label);
-    let running = start(config, server, true).map_err(fail)?;
+    let running = start(config, server, true, false).map_err(fail)?;
     let pid = running.child.id();
     let before = procfs::rss_kib(pid).map_err(|e| fail(e.to_string()))?;
     let started = Instant::now();
@@ -723,6 +858,7 @@ fn format_value(kind: Kind, value: f64) -> String {
         }
         Kind::Throughput { .. } => format!("{value:.0} MB/s"),
         Kind::Idle | Kind::DeflateMemory => format!("{value:.1} KiB"),
+        Kind::Open { .. } => format!("{value:.0} µs"),
     }
 }
 
@@ -806,9 +942,16 @@ fn main() {
     let cells: Vec<Cell> = match list("--cells") {
         Some(chosen) => cells()
             .into_iter()
-            .filter(|c| chosen.iter().any(|x| x == c.id))
+            .filter(|c| {
+                chosen
+                    .iter()
+                    .any(|x| x == c.id || (x == H2_GROUP && c.kind.http2()))
+            })
             .collect(),
-        None => cells(),
+        None => cells()
+            .into_iter()
+            .filter(|c| default_cell(c.kind))
+            .collect(),
     };
     let started = Instant::now();
     let mut best: HashMap<(&str, &str), Figure> = HashMap::new();
@@ -864,20 +1007,27 @@ fn main() {
                         }
                         if let Some(q) = figure.slices {
                             eprintln!(
-                                "{:>52}slices: lowest {}, median {}, upper quartile {}, highest {}",
+                                "{:>52}slices: lowest {}, lower quartile {}, median {}, upper quartile {}, highest {}",
                                 "",
                                 format_value(cell.kind, q.lowest),
+                                format_value(cell.kind, q.lower),
                                 format_value(cell.kind, q.median),
                                 format_value(cell.kind, q.upper),
                                 format_value(cell.kind, q.highest),
                             );
                         }
                         if server != "squall" && !squall_rates.is_empty() {
-                            let ratios: Vec<f64> =
-                                paired_ratios(&squall_rates, &figure.rates).collect();
+                            // Above 1 when squall does better, as every ratio of the table.
+                            let (ratios, text): (Vec<f64>, _) = if cell.kind.lower_is_better() {
+                                let ratios = paired_ratios(&figure.rates, &squall_rates);
+                                (ratios.collect(), format!("{server} ÷ squall"))
+                            } else {
+                                let ratios = paired_ratios(&squall_rates, &figure.rates);
+                                (ratios.collect(), format!("squall ÷ {server}"))
+                            };
                             if !ratios.is_empty() {
                                 eprintln!(
-                                    "{:>52}paired, {}: squall ÷ {server} median {:.3} over {} passes",
+                                    "{:>52}paired, {}: {text} median {:.3} over {} passes",
                                     "",
                                     cell.label,
                                     median(&ratios),
@@ -911,9 +1061,16 @@ fn cell_servers<'a>(kind: Kind, servers: &[&'a str]) -> Vec<&'a str> {
             // The near-free echo holds no per-connection state worth measuring.
             Kind::Idle => *server != "near-free",
             _ if kind.deflate() => DEFLATE_SERVERS.contains(server),
+            _ if kind.http2() => H2_SERVERS.contains(server),
             _ => true,
         })
         .collect()
+}
+
+/// Whether a cell runs when `--cells` is not given: all but the HTTP/2 group, which
+/// `--cells h2` runs (beside any other cells named).
+fn default_cell(kind: Kind) -> bool {
+    !kind.http2()
 }
 
 fn format_ratio(ratio: Option<f64>) -> String {
@@ -938,10 +1095,15 @@ fn print_table(
     rounds: usize,
     config: &Config,
 ) {
+    let times = if cells.iter().any(|c| matches!(c.kind, Kind::Open { .. })) {
+        " (open times: each slice's median open, and the lower quartile of the slices)"
+    } else {
+        ""
+    };
     println!(
         "Best of {rounds} round(s); server on core {}, generator on the other. Every cell but \
          idle memory: every server warmed up {:.1} s, then {} slices of {:.2} s each, servers \
-         taken in turn; a figure is the upper quartile of its server's slices.\n",
+         taken in turn; a figure is the upper quartile of its server's slices{times}.\n",
         config.server_core,
         config.warmup.as_secs_f64(),
         config.slices,
@@ -1058,7 +1220,7 @@ fn cost(figure: &Figure, kind: Kind) -> Option<f64> {
         return None;
     }
     match kind {
-        Kind::Idle | Kind::DeflateMemory => None,
+        Kind::Idle | Kind::DeflateMemory | Kind::Open { .. } => None,
         Kind::Throughput { .. } => Some(cpu.server / figure.value * 1e3),
         _ => Some(cpu.server / figure.value * 1e6),
     }
@@ -1134,9 +1296,35 @@ mod tests {
     }
 
     #[test]
+    fn http2_cells_run_the_rfc_8441_servers_and_only_when_asked() {
+        let all = SERVERS.to_vec();
+        let h2: Vec<Cell> = cells().into_iter().filter(|c| c.kind.http2()).collect();
+        assert!(h2.iter().any(|c| c.id == "h2x1c16") && h2.iter().any(|c| c.id == "h1open"));
+        for cell in &h2 {
+            assert_eq!(
+                cell_servers(cell.kind, &all),
+                ["squall", "axum"],
+                "{}",
+                cell.id
+            );
+            assert!(!default_cell(cell.kind), "{}", cell.id);
+        }
+        assert!(default_cell(Kind::Handshakes));
+        assert!(cell_servers(Kind::Handshakes, &all).contains(&"axum"));
+        let open = Kind::Open {
+            transport: Transport::Http1,
+        };
+        assert!(open.lower_is_better());
+        assert!(better(open, 40.0, 60.0));
+    }
+
+    #[test]
     fn every_library_is_in_the_server_list() {
         for lib in LIBRARIES.iter().chain(&DEFLATE_SERVERS) {
             assert!(SERVERS.contains(lib), "{lib}");
+        }
+        for server in H2_SERVERS.iter().filter(|s| **s != "squall-baseline") {
+            assert!(SERVERS.contains(server), "{server}");
         }
         let ids: Vec<&str> = cells().iter().map(|c| c.id).collect();
         let mut unique = ids.clone();
