@@ -1,18 +1,45 @@
 //! A raw HTTP/2 client for the RFC 8441 tests: the `h2` crate opens extended CONNECT
-//! streams, and the WebSocket frames on them are written and parsed here by hand.
+//! streams, and the WebSocket frames on them are written and parsed here by hand
+//! ([`Ws`]), or handed as a byte stream ([`StreamIo`]) to another WebSocket
+//! implementation (`peer.rs`). A [`Tap`] records the server's HTTP/2 frames in order.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
+use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use h2::client::SendRequest;
 use h2::{RecvStream, SendStream};
 use http::{Request, StatusCode};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
+
+/// The receive windows a client offers: per stream, and for the connection.
+#[derive(Clone, Copy, Debug)]
+pub struct Windows {
+    pub stream: u32,
+    pub connection: u32,
+}
+
+impl Windows {
+    /// HTTP/2's initial 64 KiB per stream, and a larger connection window, as browsers
+    /// have: one stream that is not read does not stop the others.
+    pub const SMALL: Self = Self {
+        stream: 65_535,
+        connection: 4 << 20,
+    };
+    /// Chromium's: 6 MiB per stream, 15 MiB for the connection. A client that reads keeps
+    /// up with a server that writes, as over a TCP connection of its own.
+    pub const BROWSER: Self = Self {
+        stream: 6 << 20,
+        connection: 15 << 20,
+    };
+}
 
 /// One HTTP/2 connection to the server under test.
 pub struct H2 {
@@ -26,33 +53,47 @@ pub struct H2 {
 impl H2 {
     /// Cleartext HTTP/2 with prior knowledge.
     pub async fn h2c(addr: SocketAddr) -> Self {
-        let tcp = TcpStream::connect(addr).await.unwrap();
-        tcp.set_nodelay(true).unwrap();
-        Self::handshake(tcp, addr.to_string(), "http").await
+        Self::connect(addr, None, None, Windows::SMALL).await
     }
 
     /// HTTP/2 over TLS (ALPN `h2`), trusting `root_pem`.
     pub async fn tls(addr: SocketAddr, root_pem: &str) -> Self {
+        Self::connect(addr, Some(root_pem), None, Windows::SMALL).await
+    }
+
+    /// HTTP/2 to `addr`, over TLS trusting `tls_root` if given, else h2c, offering
+    /// `windows`; with `tap`, every byte the server sends (inside TLS) is recorded there,
+    /// for the order of its frames.
+    pub async fn connect(
+        addr: SocketAddr,
+        tls_root: Option<&str>,
+        tap: Option<Tap>,
+        windows: Windows,
+    ) -> Self {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        let authority = addr.to_string();
+        let Some(root_pem) = tls_root else {
+            return Self::handshake(Tapped { io: tcp, tap }, authority, "http", windows).await;
+        };
         let config = squall::tls::client_config_with_roots(root_pem.as_bytes()).unwrap();
         let mut config = Arc::unwrap_or_clone(config);
         config.alpn_protocols = vec![b"h2".to_vec()];
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-        let tcp = TcpStream::connect(addr).await.unwrap();
-        tcp.set_nodelay(true).unwrap();
-        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        // The test certificate names 127.0.0.1 too: the same authority as h2c.
+        let name = rustls_pki_types::ServerName::from(addr.ip());
         let tls = connector.connect(name, tcp).await.unwrap();
         assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
-        Self::handshake(tls, format!("localhost:{}", addr.port()), "https").await
+        Self::handshake(Tapped { io: tls, tap }, authority, "https", windows).await
     }
 
-    async fn handshake<T>(io: T, authority: String, scheme: &'static str) -> Self
+    async fn handshake<T>(io: T, authority: String, scheme: &'static str, windows: Windows) -> Self
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        // A connection window larger than a stream's, as browsers have: one stream that is
-        // not read does not stop the others.
         let (send, connection) = h2::client::Builder::new()
-            .initial_connection_window_size(4 << 20)
+            .initial_window_size(windows.stream)
+            .initial_connection_window_size(windows.connection)
             .handshake(io)
             .await
             .unwrap();
@@ -270,4 +311,179 @@ fn parse(buf: &mut BytesMut) -> Option<Frame> {
         opcode,
         payload,
     })
+}
+
+/// Where a [`Tapped`] connection records the bytes the server sent.
+#[derive(Clone, Default)]
+pub struct Tap(Arc<Mutex<Vec<u8>>>);
+
+/// One HTTP/2 frame as the server sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct H2Frame {
+    pub kind: u8,
+    pub flags: u8,
+    pub stream: u32,
+    pub payload: Vec<u8>,
+}
+
+impl H2Frame {
+    pub const DATA: u8 = 0;
+    pub const GOAWAY: u8 = 7;
+}
+
+impl Tap {
+    /// The server's frames so far, in the order it sent them (a frame still arriving is
+    /// left out).
+    pub fn frames(&self) -> Vec<H2Frame> {
+        let bytes = self.0.lock().unwrap().clone();
+        let mut frames = Vec::new();
+        let mut rest = &bytes[..];
+        while rest.len() >= 9 {
+            let len = u32::from_be_bytes([0, rest[0], rest[1], rest[2]]) as usize;
+            if rest.len() < 9 + len {
+                break;
+            }
+            frames.push(H2Frame {
+                kind: rest[3],
+                flags: rest[4],
+                stream: u32::from_be_bytes(rest[5..9].try_into().unwrap()) & 0x7fff_ffff,
+                payload: rest[9..9 + len].to_vec(),
+            });
+            rest = &rest[9 + len..];
+        }
+        frames
+    }
+}
+
+/// A connection whose received bytes go to its tap, if any.
+struct Tapped<T> {
+    io: T,
+    tap: Option<Tap>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Tapped<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.io).poll_read(cx, buf))?;
+        if let Some(tap) = &self.tap {
+            tap.0
+                .lock()
+                .unwrap()
+                .extend_from_slice(&buf.filled()[before..]);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Tapped<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// One HTTP/2 stream as a byte stream, for a WebSocket implementation that is not this
+/// file's (tokio-tungstenite's, `common::peer`): DATA in, DATA out, END_STREAM on
+/// shutdown; dropped before that, the stream is reset (CANCEL). Received bytes go back to
+/// the server's window as they are read, so a reader that stops stops the server.
+pub struct StreamIo {
+    send: SendStream<Bytes>,
+    recv: RecvStream,
+    unread: Bytes,
+    ended: bool,
+}
+
+impl StreamIo {
+    pub fn new(send: SendStream<Bytes>, recv: RecvStream) -> Self {
+        Self {
+            send,
+            recv,
+            unread: Bytes::new(),
+            ended: false,
+        }
+    }
+}
+
+fn io_error(error: h2::Error) -> io::Error {
+    io::Error::other(error)
+}
+
+impl AsyncRead for StreamIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        while this.unread.is_empty() {
+            match ready!(this.recv.poll_data(cx)) {
+                None => return Poll::Ready(Ok(())),
+                Some(Ok(data)) => this.unread = data,
+                Some(Err(error)) => return Poll::Ready(Err(io_error(error))),
+            }
+        }
+        let n = this.unread.len().min(buf.remaining());
+        buf.put_slice(&this.unread[..n]);
+        this.unread.advance(n);
+        let _ = this.recv.flow_control().release_capacity(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for StreamIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let this = self.get_mut();
+        this.send.reserve_capacity(buf.len());
+        loop {
+            let capacity = this.send.capacity();
+            if capacity > 0 {
+                let n = capacity.min(buf.len());
+                this.send
+                    .send_data(Bytes::copy_from_slice(&buf[..n]), false)
+                    .map_err(io_error)?;
+                return Poll::Ready(Ok(n));
+            }
+            match ready!(this.send.poll_capacity(cx)) {
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Poll::Ready(Err(io_error(error))),
+                None => return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.ended {
+            this.ended = true;
+            this.send.reserve_capacity(0);
+            let _ = this.send.send_data(Bytes::new(), true);
+        }
+        Poll::Ready(Ok(()))
+    }
 }
