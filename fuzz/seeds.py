@@ -3,8 +3,8 @@
 
 The seeds are the vectors of squall's unit tests (RFC 6455 section 5.7 frames, RFC 7692
 section 7.2.3 compressed bytes, the RFC's handshake, Chromium's and Firefox's upgrade
-requests, Autobahn 13.7's multiple offers), put in each target's input layout (see
-squall::fuzzing and fuzz/README.md). Running it again rewrites the same files, so it can
+requests and their RFC 8441 extended CONNECTs, Autobahn 13.7's multiple offers), put in
+each target's input layout (see squall::fuzzing and fuzz/README.md). Running it again rewrites the same files, so it can
 follow `cargo fuzz cmin`, which may drop seeds that add no coverage.
 
 Usage: python3 fuzz/seeds.py
@@ -272,6 +272,72 @@ def handshake_seeds():
     write("handshake_response", "rfc6455-small-limits", b"\x13" + RESPONSE_RFC.encode())
 
 
+# Extended CONNECTs (RFC 8441) as header lists, one `name: value` a line, pseudo-headers
+# first, as Chromium and Firefox send them over HTTP/2.
+CONNECT_CHROMIUM = [
+    (":method", "CONNECT"),
+    (":authority", "localhost:8443"),
+    (":scheme", "https"),
+    (":path", "/chat"),
+    (":protocol", "websocket"),
+    ("pragma", "no-cache"),
+    ("cache-control", "no-cache"),
+    ("user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                   "Chrome/120.0.0.0 Safari/537.36"),
+    ("origin", "https://localhost:8443"),
+    ("sec-websocket-version", "13"),
+    ("accept-encoding", "gzip, deflate, br"),
+    ("accept-language", "en-US,en;q=0.9"),
+    ("sec-websocket-extensions", "permessage-deflate; client_max_window_bits"),
+]
+
+CONNECT_FIREFOX = [
+    (":method", "CONNECT"),
+    (":protocol", "websocket"),
+    (":scheme", "https"),
+    (":authority", "localhost:8443"),
+    (":path", "/chat?room=1"),
+    ("user-agent", "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"),
+    ("accept", "*/*"),
+    ("sec-websocket-version", "13"),
+    ("origin", "https://localhost:8443"),
+    ("sec-websocket-protocol", "chat, superchat"),
+    ("sec-websocket-extensions", "permessage-deflate"),
+    ("sec-fetch-mode", "websocket"),
+]
+
+
+def header_list(fields):
+    return "\n".join(f"{name}: {value}" for name, value in fields)
+
+
+def replaced(fields, name, value):
+    """`fields` with `name` set to `value` (removed when None, appended when missing)."""
+    out = [(n, v) for n, v in fields if n != name]
+    if value is not None:
+        out.append((name, value))
+    return out
+
+
+CONNECTS = [
+    ("chromium", CONNECT_CHROMIUM),
+    ("firefox", CONNECT_FIREFOX),
+    ("minimal", [(":method", "CONNECT"), (":protocol", "websocket"), ("sec-websocket-version", "13")]),
+    ("no-protocol", replaced(CONNECT_FIREFOX, ":protocol", None)),
+    ("webtransport", replaced(CONNECT_FIREFOX, ":protocol", "webtransport")),
+    ("protocol-upper", replaced(CONNECT_FIREFOX, ":protocol", "WebSocket")),
+    ("get", replaced(CONNECT_FIREFOX, ":method", "GET")),
+    ("version-8", replaced(CONNECT_FIREFOX, "sec-websocket-version", "8")),
+    ("no-version", replaced(CONNECT_FIREFOX, "sec-websocket-version", None)),
+    ("two-versions", CONNECT_FIREFOX + [("sec-websocket-version", "13")]),
+    ("quoted-subprotocols", replaced(CONNECT_FIREFOX, "sec-websocket-protocol", '"a,b", c,, d')),
+    ("two-subprotocol-headers", CONNECT_FIREFOX + [("sec-websocket-protocol", "x")]),
+    ("autobahn-13-7", replaced(CONNECT_FIREFOX, "sec-websocket-extensions", AUTOBAHN_13_7)),
+    ("legacy-origin", replaced(replaced(CONNECT_FIREFOX, "origin", None), "sec-websocket-origin", "http://a")),
+    ("http1-headers", CONNECT_FIREFOX + [("upgrade", "websocket"), ("connection", "Upgrade"),
+                                         ("sec-websocket-key", KEY), ("host", "localhost")]),
+]
+
 EXTENSION_VALUES = [
     ("chromium", "permessage-deflate; client_max_window_bits"),
     ("firefox", "permessage-deflate"),
@@ -293,6 +359,17 @@ def extensions_seeds():
         write("extensions", name, b"\x00" + value.encode())
     write("extensions", "autobahn-13-7-strict", b"\xff" + AUTOBAHN_13_7.encode())
     write("extensions", "chromium-policy", b"\x4b" + EXTENSION_VALUES[0][1].encode())
+
+
+def connect_seeds():
+    for name, fields in CONNECTS:
+        for choices in (0x00, 0x05):
+            write("connect_request", f"{name}-c{choices:02x}", bytes([choices]) + header_list(fields).encode())
+    # An Origin that is not visible ASCII; a subprotocol not offered; no :method.
+    write("connect_request", "origin-obs-text", b"\x04" + header_list(CONNECT_FIREFOX).encode().replace(
+        b"https://localhost:8443", b"https://\xfflocalhost", 1))
+    write("connect_request", "unoffered-subprotocol", b"\x07" + header_list(CONNECT_FIREFOX).encode())
+    write("connect_request", "no-method", b"\x00" + header_list(replaced(CONNECT_FIREFOX, ":method", None)).encode())
 
 
 def inflate_seeds():
@@ -331,6 +408,7 @@ if __name__ == "__main__":
     receive_seeds()
     frame_header_seeds()
     handshake_seeds()
+    connect_seeds()
     extensions_seeds()
     inflate_seeds()
     for target in sorted(os.listdir(CORPUS)):

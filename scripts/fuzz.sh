@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-all_targets=(frame_header extensions handshake_request handshake_response receive_server receive_client inflate)
+all_targets=(frame_header extensions handshake_request handshake_response connect_request receive_server receive_client inflate)
 
 if ! rustup toolchain list | grep -q '^nightly'; then
   rustup toolchain install nightly --profile minimal

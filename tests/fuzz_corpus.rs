@@ -75,6 +75,7 @@ replay_tests!(
     frame_header,
     handshake_request,
     handshake_response,
+    connect_request,
     extensions,
     inflate,
 );

@@ -3,10 +3,10 @@
 //! route still serves HTTP/1.1.
 #![allow(clippy::unwrap_used)]
 
-mod h2_support;
+mod common;
 
 use axum::routing::any;
-use h2_support::H2;
+use common::raw_h2::H2;
 use squall::axum::WebSocketUpgrade;
 use squall::{Message, PathArgs, WebSocket, WebSocketHandler};
 use tokio::net::TcpListener;

@@ -1,15 +1,18 @@
 //! WebSockets over HTTP/2 (RFC 8441) on squall's server, driven by a raw HTTP/2 client
 //! (the `h2` crate) whose WebSocket frames are written by hand: h2c and TLS, echo,
-//! multiplexing, the refusals, resets, flow control and graceful shutdown.
+//! multiplexing, malformed requests, resets, flow control, the limits on streams.
+//!
+//! What HTTP/2 shares with HTTP/1.1 is tested once for both, by the server suites
+//! (`server_*.rs`, over HTTP/1.1, h2c and HTTP/2 over TLS): refusals and origins in
+//! `server_handshake.rs`, graceful shutdown and its GOAWAY in `server_shutdown.rs`.
 #![cfg(feature = "http2")]
 #![allow(clippy::unwrap_used)]
 
 mod common;
-mod h2_support;
 
 use std::time::Duration;
 
-use h2_support::{Ws, H2};
+use common::raw_h2::{Ws, H2};
 use squall::{Application, CloseCode, Message, PathArgs, Server, WebSocket, WebSocketHandler};
 use tokio::sync::mpsc;
 
@@ -159,62 +162,6 @@ async fn two_websockets_on_one_connection_close_independently() {
 }
 
 #[tokio::test]
-async fn check_origin_reads_the_authority() {
-    let (server, _closed) = h2c_server().await;
-    let h2 = H2::h2c(server.local_addr()).await;
-    let same = format!("http://{}", server.local_addr());
-    let mut ws = h2.open_with("/echo", &[("origin", &same)]).await.unwrap();
-    hello(&mut ws).await;
-    let status = h2
-        .open_with("/echo", &[("origin", "http://evil.example")])
-        .await
-        .err();
-    assert_eq!(status, Some(http::StatusCode::FORBIDDEN));
-    assert_echoes(&mut ws, "unaffected").await;
-}
-
-#[tokio::test]
-async fn refusals_get_their_status() {
-    let (server, _closed) = h2c_server().await;
-    let h2 = H2::h2c(server.local_addr()).await;
-    // A path with no route.
-    let status = h2.open_with("/nowhere", &[]).await.err();
-    assert_eq!(status, Some(http::StatusCode::NOT_FOUND));
-    // A wrong version.
-    let mut request = h2.connect_request("/echo", &[]);
-    request
-        .headers_mut()
-        .insert("sec-websocket-version", "8".parse().unwrap());
-    let (parts, _, _) = h2.request(request).await.unwrap();
-    assert_eq!(parts.status, http::StatusCode::UPGRADE_REQUIRED);
-    assert_eq!(parts.headers["sec-websocket-version"], "13");
-    // A plain CONNECT asks for a tunnel: refused, never opened.
-    let tunnel = http::Request::connect(h2.authority.clone())
-        .body(())
-        .unwrap();
-    let (parts, _, _) = h2.request(tunnel).await.unwrap();
-    assert_eq!(parts.status, http::StatusCode::METHOD_NOT_ALLOWED);
-    // A GET of a WebSocket route over HTTP/2.
-    let get = http::Request::get(format!("http://{}/echo", h2.authority))
-        .body(())
-        .unwrap();
-    let (parts, _, _) = h2.request(get).await.unwrap();
-    assert_eq!(parts.status, http::StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(parts.headers["allow"], "CONNECT");
-    // Another :protocol.
-    let mut request = h2.connect_request("/echo", &[]);
-    request
-        .extensions_mut()
-        .insert(h2::ext::Protocol::from("webtransport"));
-    let (parts, _, _) = h2.request(request).await.unwrap();
-    assert_eq!(parts.status, http::StatusCode::BAD_REQUEST);
-    // The connection still serves.
-    let mut ws = h2.open("/echo").await;
-    hello(&mut ws).await;
-    ws.close(1000).await;
-}
-
-#[tokio::test]
 async fn a_reset_stream_is_1006_and_the_others_go_on() {
     let (server, mut closed) = h2c_server().await;
     let h2 = H2::h2c(server.local_addr()).await;
@@ -340,49 +287,6 @@ async fn flow_control_holds_the_writer_of_a_reader_that_stops() {
     assert_eq!(written.load(Ordering::SeqCst), count);
     ws.close(1000).await;
     other.close(1000).await;
-}
-
-#[tokio::test]
-async fn graceful_shutdown_sends_1001_on_every_stream_then_goaway() {
-    let (server, mut closed) = h2c_server().await;
-    let h2 = H2::h2c(server.local_addr()).await;
-    let mut a = h2.open("/echo/a").await;
-    let mut b = h2.open("/echo/b").await;
-    hello(&mut a).await;
-    hello(&mut b).await;
-    let stopping = tokio::spawn(server.shutdown(Duration::from_secs(10)));
-    for ws in [&mut a, &mut b] {
-        let frame = ws.next().await;
-        assert_eq!(frame.opcode, 0x8);
-        assert_eq!(frame.payload[..2], 1001u16.to_be_bytes());
-    }
-    // GOAWAY: no new stream can open.
-    let mut refused = None;
-    for _ in 0..200 {
-        let request = h2.connect_request("/echo", &[]);
-        match h2.send.clone().send_request(request, false) {
-            Err(error) => {
-                refused = Some(error);
-                break;
-            }
-            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-        }
-    }
-    assert!(refused.expect("GOAWAY within 2 s").is_go_away());
-    for ws in [&mut a, &mut b] {
-        ws.send_close(1001);
-        ws.expect_end().await;
-    }
-    let mut codes = vec![
-        closed_within(&mut closed).await.1,
-        closed_within(&mut closed).await.1,
-    ];
-    codes.dedup();
-    assert_eq!(codes, [Some(CloseCode::GOING_AWAY)]);
-    tokio::time::timeout(Duration::from_secs(10), stopping)
-        .await
-        .expect("shutdown within its grace")
-        .unwrap();
 }
 
 #[tokio::test]

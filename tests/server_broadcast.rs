@@ -1,13 +1,24 @@
-//! Broadcast from another task, with a slow consumer.
+//! Broadcast from another task, with a slow consumer; over HTTP/1.1, and over h2c and
+//! HTTP/2 over TLS with every member a stream of one connection (`common::peer`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use std::time::Duration;
 
+use common::peer::{transport_tests, Client, Transport};
 use futures_util::StreamExt;
 use squall::{Application, Broadcast, Message, PathArgs, WebSocket, WebSocketHandler};
 use tokio_tungstenite::tungstenite::Message as TMessage;
+
+transport_tests!(
+    a_message_sent_from_another_task_reaches_every_member,
+    a_slow_consumer_is_closed_with_1013_and_the_others_keep_receiving,
+);
+transport_tests!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    members_on_two_threads_broadcasting_to_each_other_never_deadlock,
+);
 
 struct Member {
     room: Broadcast,
@@ -23,15 +34,13 @@ impl WebSocketHandler for Member {
     }
 }
 
-async fn room_server(room: &Broadcast) -> (squall::Server, String) {
+/// A server of `room` on `/room`, and a client of it.
+async fn room_server(transport: Transport, room: &Broadcast) -> (squall::Server, Client) {
     let room = room.clone();
-    let server = Application::new()
-        .route("/room", move || Member { room: room.clone() })
-        .listen("127.0.0.1:0")
-        .await
-        .unwrap();
-    let url = format!("ws://{}/room", server.local_addr());
-    (server, url)
+    let app = Application::new().route("/room", move || Member { room: room.clone() });
+    let server = transport.listen(app).await;
+    let client = Client::new(transport, &server).await;
+    (server, client)
 }
 
 async fn wait_for_members(room: &Broadcast, n: usize) {
@@ -44,13 +53,12 @@ async fn wait_for_members(room: &Broadcast, n: usize) {
     panic!("room has {} members, expected {n}", room.len());
 }
 
-#[tokio::test]
-async fn a_message_sent_from_another_task_reaches_every_member() {
+async fn a_message_sent_from_another_task_reaches_every_member(transport: Transport) {
     let room = Broadcast::new();
-    let (_server, url) = room_server(&room).await;
+    let (_server, client) = room_server(transport, &room).await;
     let mut clients = Vec::new();
     for _ in 0..5 {
-        clients.push(tokio_tungstenite::connect_async(&url).await.unwrap().0);
+        clients.push(client.connect("/room").await);
     }
     wait_for_members(&room, 5).await;
     let sender = room.clone();
@@ -66,12 +74,11 @@ async fn a_message_sent_from_another_task_reaches_every_member() {
     }
 }
 
-#[tokio::test]
-async fn a_slow_consumer_is_closed_with_1013_and_the_others_keep_receiving() {
+async fn a_slow_consumer_is_closed_with_1013_and_the_others_keep_receiving(transport: Transport) {
     let room = Broadcast::new();
-    let (_server, url) = room_server(&room).await;
-    let (mut fast, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    let (mut slow, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let (_server, client) = room_server(transport, &room).await;
+    let mut fast = client.connect("/room").await;
+    let mut slow = client.connect("/room").await;
     wait_for_members(&room, 2).await;
     // The fast client reads everything in the background.
     let fast_reader = tokio::spawn(async move {
@@ -115,16 +122,15 @@ async fn a_slow_consumer_is_closed_with_1013_and_the_others_keep_receiving() {
 /// Handlers on two threads that write to each other's connections from inside
 /// `on_message` (a room's broadcast) keep going: no connection's lock is held while its
 /// handler runs, so two such writes never wait on each other.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn members_on_two_threads_broadcasting_to_each_other_never_deadlock() {
+async fn members_on_two_threads_broadcasting_to_each_other_never_deadlock(transport: Transport) {
     use futures_util::SinkExt;
     const EACH: usize = 300;
     let room = Broadcast::new();
-    let (_server, url) = room_server(&room).await;
-    let (a, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    let (b, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let (_server, client) = room_server(transport, &room).await;
+    let a = client.connect("/room").await;
+    let b = client.connect("/room").await;
     wait_for_members(&room, 2).await;
-    let member = |ws: tokio_tungstenite::WebSocketStream<_>| async move {
+    let member = |ws: common::peer::Ws| async move {
         let (mut tx, mut rx) = ws.split();
         let writer = async move {
             for i in 0..EACH {

@@ -1,23 +1,45 @@
-//! The close handshake as handlers see it.
+//! The close handshake as handlers see it, with tokio-tungstenite as the client over
+//! HTTP/1.1, h2c and HTTP/2 over TLS (`common::peer`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use std::time::Duration;
 
-use common::{recorder_server, Seen};
+use common::peer::{transport_tests, Client, Transport};
+use common::{recorder_server_on, Recorded, Seen};
 use futures_util::{SinkExt, StreamExt};
 use squall::{CloseCode, Error, Settings};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as TCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame as TFrame;
 use tokio_tungstenite::tungstenite::Message as TMessage;
 
-#[tokio::test]
-async fn client_close_code_and_reason_reach_on_close() {
-    let mut server = recorder_server(r"/ws", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+transport_tests!(
+    client_close_code_and_reason_reach_on_close,
+    server_initiated_close_reaches_the_client_and_writes_fail_after,
+    reason_without_code_is_sent_as_1000,
+    invalid_close_arguments_are_refused,
+    a_dropped_connection_is_1006_in_on_close,
+    write_message_from_another_task_while_open,
+);
+
+/// A `Recorder` server on `/ws` and a WebSocket connected to it.
+async fn connected(transport: Transport) -> (Recorded, common::peer::Ws) {
+    let (server, _connection, ws) = connected_on(transport).await;
+    (server, ws)
+}
+
+/// As [`connected`], with the client that opened the WebSocket (over HTTP/2, it holds the
+/// connection).
+async fn connected_on(transport: Transport) -> (Recorded, Client, common::peer::Ws) {
+    let server = recorder_server_on(transport, r"/ws", None, Settings::default()).await;
+    let connection = Client::new(transport, &server.server).await;
+    let ws = connection.connect("/ws").await;
+    (server, connection, ws)
+}
+
+async fn client_close_code_and_reason_reach_on_close(transport: Transport) {
+    let (mut server, mut client) = connected(transport).await;
     let _ = server.next().await;
     client
         .close(Some(TFrame {
@@ -30,7 +52,8 @@ async fn client_close_code_and_reason_reach_on_close() {
     assert_eq!(seen, Seen::Close(Some(4000), Some("bye now".into())));
     let closed = ws.closed().unwrap();
     assert!(closed.by_peer && closed.clean);
-    // The server echoed 4000 and closed TCP: the client sees the end of the stream.
+    // The server echoed 4000 and ended the connection (or its HTTP/2 stream): the client
+    // sees the end of the stream.
     let echoed = tokio::time::timeout(Duration::from_secs(5), client.next())
         .await
         .unwrap();
@@ -40,12 +63,8 @@ async fn client_close_code_and_reason_reach_on_close() {
     );
 }
 
-#[tokio::test]
-async fn server_initiated_close_reaches_the_client_and_writes_fail_after() {
-    let mut server = recorder_server(r"/ws", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+async fn server_initiated_close_reaches_the_client_and_writes_fail_after(transport: Transport) {
+    let (mut server, mut client) = connected(transport).await;
     let (_, ws) = server.next().await;
     let closer = ws.clone();
     let closing = tokio::spawn(async move { closer.close(CloseCode::from(4001), "done").await });
@@ -73,12 +92,8 @@ async fn server_initiated_close_reaches_the_client_and_writes_fail_after() {
     assert!(matches!(ws.ping("x").await, Err(Error::Closed(_))));
 }
 
-#[tokio::test]
-async fn reason_without_code_is_sent_as_1000() {
-    let mut server = recorder_server(r"/ws", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+async fn reason_without_code_is_sent_as_1000(transport: Transport) {
+    let (mut server, mut client) = connected(transport).await;
     let (_, ws) = server.next().await;
     let closer = ws.clone();
     tokio::spawn(async move { closer.close(None, "only a reason").await });
@@ -94,12 +109,8 @@ async fn reason_without_code_is_sent_as_1000() {
     );
 }
 
-#[tokio::test]
-async fn invalid_close_arguments_are_refused() {
-    let mut server = recorder_server(r"/ws", None, Settings::default()).await;
-    let (_client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+async fn invalid_close_arguments_are_refused(transport: Transport) {
+    let (mut server, _client) = connected(transport).await;
     let (_, ws) = server.next().await;
     assert!(matches!(
         ws.close(CloseCode::ABNORMAL, None).await,
@@ -113,12 +124,11 @@ async fn invalid_close_arguments_are_refused() {
     assert!(!ws.is_closing());
 }
 
-#[tokio::test]
-async fn dropped_tcp_is_1006_in_on_close() {
-    let mut server = recorder_server(r"/ws", None, Settings::default()).await;
-    let (client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+/// The client goes away without a close: its TCP connection, or its HTTP/2 stream
+/// (RST_STREAM), is gone.
+async fn a_dropped_connection_is_1006_in_on_close(transport: Transport) {
+    // Over HTTP/2 the connection stays: only the stream is reset.
+    let (mut server, _connection, client) = connected_on(transport).await;
     let _ = server.next().await;
     drop(client);
     let (seen, ws) = server.next().await;
@@ -126,12 +136,8 @@ async fn dropped_tcp_is_1006_in_on_close() {
     assert!(!ws.closed().unwrap().clean);
 }
 
-#[tokio::test]
-async fn write_message_from_another_task_while_open() {
-    let mut server = recorder_server(r"/ws", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+async fn write_message_from_another_task_while_open(transport: Transport) {
+    let (mut server, mut client) = connected(transport).await;
     let (_, ws) = server.next().await;
     tokio::spawn(async move { ws.write_message("pushed").await })
         .await

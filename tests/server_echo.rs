@@ -1,19 +1,27 @@
-//! Echo through the server with tokio-tungstenite as an independent client.
+//! Echo through the server with tokio-tungstenite as an independent client, over HTTP/1.1,
+//! h2c and HTTP/2 over TLS (`common::peer`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use common::{recorder_server, Seen};
+use common::peer::{transport_tests, Client, Transport};
+use common::{recorder_server_on, Seen};
 use futures_util::{SinkExt, StreamExt};
 use squall::{Message, PathArgs, Settings};
 use tokio_tungstenite::tungstenite::Message as TMessage;
 
-#[tokio::test]
-async fn text_and_binary_are_echoed_unchanged() {
-    let mut server = recorder_server(r"/echo", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/echo"))
-        .await
-        .unwrap();
+transport_tests!(
+    text_and_binary_are_echoed_unchanged,
+    route_captures_reach_open,
+    query_and_headers_are_visible_to_the_handler,
+    messages_are_handled_in_order,
+    a_slow_handler_gets_every_message_in_order_and_the_close_last,
+);
+
+async fn text_and_binary_are_echoed_unchanged(transport: Transport) {
+    let mut server = recorder_server_on(transport, r"/echo", None, Settings::default()).await;
+    let client = Client::new(transport, &server.server).await;
+    let mut client = client.connect("/echo").await;
     assert!(matches!(server.next().await.0, Seen::Open(_)));
     client.send(TMessage::text("héllo")).await.unwrap();
     client
@@ -34,13 +42,16 @@ async fn text_and_binary_are_echoed_unchanged() {
     assert_eq!(server.next().await.0, Seen::Message(Message::from("héllo")));
 }
 
-#[tokio::test]
-async fn route_captures_reach_open() {
-    let mut server =
-        recorder_server(r"/rooms/(\w+)/(?P<user>\w+)", None, Settings::default()).await;
-    let _client = tokio_tungstenite::connect_async(server.url("/rooms/lobby/ann"))
-        .await
-        .unwrap();
+async fn route_captures_reach_open(transport: Transport) {
+    let mut server = recorder_server_on(
+        transport,
+        r"/rooms/(\w+)/(?P<user>\w+)",
+        None,
+        Settings::default(),
+    )
+    .await;
+    let client = Client::new(transport, &server.server).await;
+    let _client = client.connect("/rooms/lobby/ann").await;
     let (Seen::Open(args), ws) = server.next().await else {
         panic!("expected open")
     };
@@ -51,31 +62,31 @@ async fn route_captures_reach_open() {
     assert_eq!(args, expected);
     assert_eq!(ws.request().path(), "/rooms/lobby/ann");
     assert!(ws.request().peer_addr().unwrap().ip().is_loopback());
+    let version = if transport.is_http2() {
+        http::Version::HTTP_2
+    } else {
+        http::Version::HTTP_11
+    };
+    assert_eq!(ws.request().version(), version);
 }
 
-#[tokio::test]
-async fn query_and_headers_are_visible_to_the_handler() {
-    let mut server = recorder_server(r"/q", None, Settings::default()).await;
-    let mut request =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-            server.url("/q?token=abc"),
-        )
-        .unwrap();
+async fn query_and_headers_are_visible_to_the_handler(transport: Transport) {
+    let mut server = recorder_server_on(transport, r"/q", None, Settings::default()).await;
+    let client = Client::new(transport, &server.server).await;
+    let mut request = client.request("/q?token=abc");
     request
         .headers_mut()
         .insert("x-user", "ann".parse().unwrap());
-    let _client = tokio_tungstenite::connect_async(request).await.unwrap();
+    let _client = client.connect_with(request).await.unwrap();
     let (_, ws) = server.next().await;
     assert_eq!(ws.request().query(), Some("token=abc"));
     assert_eq!(ws.request().headers()["x-user"], "ann");
 }
 
-#[tokio::test]
-async fn messages_are_handled_in_order() {
-    let mut server = recorder_server(r"/echo", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/echo"))
-        .await
-        .unwrap();
+async fn messages_are_handled_in_order(transport: Transport) {
+    let mut server = recorder_server_on(transport, r"/echo", None, Settings::default()).await;
+    let client = Client::new(transport, &server.server).await;
+    let mut client = client.connect("/echo").await;
     for i in 0..500 {
         client.feed(TMessage::text(format!("m{i}"))).await.unwrap();
     }
@@ -108,18 +119,14 @@ impl squall::WebSocketHandler for SlowReader {
     }
 }
 
-#[tokio::test]
-async fn a_slow_handler_gets_every_message_in_order_and_the_close_last() {
+async fn a_slow_handler_gets_every_message_in_order_and_the_close_last(transport: Transport) {
     let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
-    let server = squall::Application::new()
-        .route("/slow", move || SlowReader {
-            seen: seen_tx.clone(),
-        })
-        .listen("127.0.0.1:0")
-        .await
-        .unwrap();
-    let url = format!("ws://{}/slow", server.local_addr());
-    let (mut client, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let app = squall::Application::new().route("/slow", move || SlowReader {
+        seen: seen_tx.clone(),
+    });
+    let server = transport.listen(app).await;
+    let client = Client::new(transport, &server).await;
+    let mut client = client.connect("/slow").await;
     // More than the handler's queue and the protocol core's together, sent before the
     // handler has read any: reading stops and resumes while the handler catches up.
     for i in 0..600 {

@@ -1,34 +1,42 @@
-//! What the server answers before the upgrade: statuses, origins, subprotocols.
+//! What the server answers before the upgrade: statuses, origins, subprotocols; over
+//! HTTP/1.1, h2c and HTTP/2 over TLS (`common::peer`), and what each HTTP version has
+//! of its own.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use common::{raw_request, recorder_server, upgrade_request, Seen};
+use common::peer::{http2_tests, transport_tests, Client, Transport};
+use common::{raw_request, recorder_server, recorder_server_on, Recorded, Seen};
+use futures_util::{SinkExt, StreamExt};
+use http::StatusCode;
 use squall::Settings;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Error as TError;
+use tokio_tungstenite::tungstenite::Message as TMessage;
 
-async fn status_of(request: http::Request<()>) -> u16 {
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((_, response)) => response.status().as_u16(),
-        Err(TError::Http(response)) => response.status().as_u16(),
-        Err(other) => panic!("unexpected error {other}"),
-    }
+transport_tests!(
+    unknown_path_is_404,
+    bad_version_is_426_with_the_supported_version,
+    oversized_head_is_431,
+    cross_origin_is_403_and_same_origin_or_none_is_accepted,
+    subprotocol_is_selected_from_the_offer,
+    select_subprotocol_is_called_with_an_empty_list_when_none_offered,
+);
+
+http2_tests!(
+    a_get_of_a_websocket_route_is_405,
+    a_plain_connect_is_405_never_a_tunnel,
+    another_protocol_is_400,
+);
+
+async fn server(transport: Transport) -> (Recorded, Client) {
+    let server = recorder_server_on(transport, r"/ws", None, Settings::default()).await;
+    let client = Client::new(transport, &server.server).await;
+    (server, client)
 }
 
-fn with_origin(url: &str, origin: &str) -> http::Request<()> {
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("origin", origin.parse().unwrap());
-    request
-}
-
-#[tokio::test]
-async fn unknown_path_is_404() {
-    let server = recorder_server(r"/ws", None, Settings::default()).await;
-    let response = raw_request(server.server.local_addr(), &upgrade_request("/nope", "")).await;
-    assert!(response.starts_with("HTTP/1.1 404"), "{response}");
+async fn unknown_path_is_404(transport: Transport) {
+    let (_server, client) = server(transport).await;
+    let status = client.status_of(client.request("/nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{transport}");
 }
 
 #[tokio::test]
@@ -42,64 +50,76 @@ async fn plain_http_request_to_a_websocket_route_is_400() {
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
 }
 
-#[tokio::test]
-async fn bad_version_is_426_with_the_supported_version() {
-    let server = recorder_server(r"/ws", None, Settings::default()).await;
-    let request = upgrade_request("/ws", "").replace("Version: 13", "Version: 8");
-    let response = raw_request(server.server.local_addr(), &request).await;
-    assert!(response.starts_with("HTTP/1.1 426"), "{response}");
-    assert!(
-        response
-            .to_ascii_lowercase()
-            .contains("sec-websocket-version: 13"),
-        "{response}"
+async fn bad_version_is_426_with_the_supported_version(transport: Transport) {
+    let (_server, client) = server(transport).await;
+    let mut request = client.request("/ws");
+    request
+        .headers_mut()
+        .insert("sec-websocket-version", "8".parse().unwrap());
+    let response = client.connect_with(request).await.err().unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::UPGRADE_REQUIRED,
+        "{transport}"
+    );
+    assert_eq!(response.headers()["sec-websocket-version"], "13");
+}
+
+async fn oversized_head_is_431(transport: Transport) {
+    let (_server, client) = server(transport).await;
+    let mut request = client.request("/ws");
+    request
+        .headers_mut()
+        .insert("x-big", "a".repeat(20_000).parse().unwrap());
+    let status = client.status_of(request).await;
+    assert_eq!(
+        status,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "{transport}"
     );
 }
 
-#[tokio::test]
-async fn oversized_head_is_431() {
-    let server = recorder_server(r"/ws", None, Settings::default()).await;
-    let big = format!("X-Big: {}\r\n", "a".repeat(20_000));
-    let response = raw_request(server.server.local_addr(), &upgrade_request("/ws", &big)).await;
-    assert!(response.starts_with("HTTP/1.1 431"), "{response}");
-}
-
-#[tokio::test]
-async fn cross_origin_is_403_and_same_origin_or_none_is_accepted() {
-    let server = recorder_server(r"/ws", None, Settings::default()).await;
-    let addr = server.server.local_addr();
-    let url = format!("ws://{addr}/ws");
+async fn cross_origin_is_403_and_same_origin_or_none_is_accepted(transport: Transport) {
+    let (_server, client) = server(transport).await;
+    let with_origin = |origin: &str| {
+        let mut request = client.request("/ws");
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        request
+    };
+    let (mut ws, _) = client
+        .connect_with(with_origin(&client.same_origin()))
+        .await
+        .unwrap();
+    let other_port = format!("http://127.0.0.1:{}", client.addr.port() + 1);
+    for origin in ["http://evil.example", &other_port] {
+        assert_eq!(
+            client.status_of(with_origin(origin)).await,
+            StatusCode::FORBIDDEN,
+            "{transport}: {origin}"
+        );
+    }
+    assert!(client.connect_with(client.request("/ws")).await.is_ok());
+    // Over HTTP/2 the refusals were streams of the accepted WebSocket's connection.
+    ws.send(TMessage::text("unaffected")).await.unwrap();
     assert_eq!(
-        status_of(with_origin(&url, "http://evil.example")).await,
-        403
-    );
-    assert_eq!(
-        status_of(with_origin(
-            &url,
-            &format!("http://127.0.0.1:{}", addr.port() + 1)
-        ))
-        .await,
-        403
-    );
-    assert_eq!(
-        status_of(with_origin(&url, &format!("http://{addr}"))).await,
-        101
-    );
-    assert_eq!(
-        status_of(url.as_str().into_client_request().unwrap()).await,
-        101
+        ws.next().await.unwrap().unwrap(),
+        TMessage::text("unaffected")
     );
 }
 
-#[tokio::test]
-async fn subprotocol_is_selected_from_the_offer() {
-    let mut server = recorder_server(r"/ws", Some("chat.v2"), Settings::default()).await;
-    let mut request = server.url("/ws").into_client_request().unwrap();
+async fn subprotocol_is_selected_from_the_offer(transport: Transport) {
+    let mut server =
+        recorder_server_on(transport, r"/ws", Some("chat.v2"), Settings::default()).await;
+    let client = Client::new(transport, &server.server).await;
+    let mut request = client.request("/ws");
     request.headers_mut().insert(
         "sec-websocket-protocol",
         "chat.v1, chat.v2".parse().unwrap(),
     );
-    let (_client, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (_client, response) = client.connect_with(request).await.unwrap();
+    assert_eq!(response.status(), transport.accepted());
     assert_eq!(response.headers()["sec-websocket-protocol"], "chat.v2");
     assert_eq!(
         server.told.recv().await,
@@ -109,12 +129,55 @@ async fn subprotocol_is_selected_from_the_offer() {
     assert_eq!(ws.selected_subprotocol(), Some("chat.v2"));
 }
 
-#[tokio::test]
-async fn select_subprotocol_is_called_with_an_empty_list_when_none_offered() {
-    let mut server = recorder_server(r"/ws", Some("chat.v2"), Settings::default()).await;
-    let (_client, response) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+async fn select_subprotocol_is_called_with_an_empty_list_when_none_offered(transport: Transport) {
+    let mut server =
+        recorder_server_on(transport, r"/ws", Some("chat.v2"), Settings::default()).await;
+    let client = Client::new(transport, &server.server).await;
+    let (_client, response) = client.connect_with(client.request("/ws")).await.unwrap();
     assert!(response.headers().get("sec-websocket-protocol").is_none());
     assert_eq!(server.told.recv().await, Some(Seen::Subprotocols(vec![])));
+}
+
+/// Sends `request` on `client`'s HTTP/2 connection; the answer's head.
+async fn h2_answer(client: &Client, request: http::Request<()>) -> http::response::Parts {
+    let h2 = client.h2.as_ref().unwrap();
+    h2.request(request).await.unwrap().0
+}
+
+/// The HTTP/2 form of a plain request to a WebSocket route: a GET, where only an extended
+/// CONNECT is allowed.
+async fn a_get_of_a_websocket_route_is_405(transport: Transport) {
+    let (_server, client) = server(transport).await;
+    let h2 = client.h2.as_ref().unwrap();
+    let get = http::Request::get(format!("{}://{}/ws", h2.scheme, h2.authority))
+        .body(())
+        .unwrap();
+    let parts = h2_answer(&client, get).await;
+    assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED, "{transport}");
+    assert_eq!(parts.headers["allow"], "CONNECT");
+    assert!(client.can_open("/ws").await, "the connection still serves");
+}
+
+/// A CONNECT without `:protocol` asks for a tunnel to `:authority` (RFC 9113 §8.5).
+async fn a_plain_connect_is_405_never_a_tunnel(transport: Transport) {
+    let (_server, client) = server(transport).await;
+    let h2 = client.h2.as_ref().unwrap();
+    let tunnel = http::Request::connect(h2.authority.clone())
+        .body(())
+        .unwrap();
+    let parts = h2_answer(&client, tunnel).await;
+    assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED, "{transport}");
+    assert!(client.can_open("/ws").await, "the connection still serves");
+}
+
+async fn another_protocol_is_400(transport: Transport) {
+    let (_server, client) = server(transport).await;
+    let h2 = client.h2.as_ref().unwrap();
+    let mut request = h2.connect_request("/ws", &[]);
+    request
+        .extensions_mut()
+        .insert(h2::ext::Protocol::from("webtransport"));
+    let parts = h2_answer(&client, request).await;
+    assert_eq!(parts.status, StatusCode::BAD_REQUEST, "{transport}");
+    assert!(client.can_open("/ws").await, "the connection still serves");
 }

@@ -1,13 +1,23 @@
 //! A handler hook that panics: the client gets a 1011 close (not a dropped connection),
-//! `on_close` still runs once, and the server goes on serving; with a tokio-tungstenite client.
+//! `on_close` still runs once, and the server goes on serving, over HTTP/2 the other
+//! WebSockets of the same connection too; with tokio-tungstenite as the client over
+//! HTTP/1.1, h2c and HTTP/2 over TLS (`common::peer`).
 #![allow(clippy::unwrap_used)]
+
+mod common;
 
 use std::time::Duration;
 
+use common::peer::{transport_tests, Client, Transport, Ws};
 use futures_util::{SinkExt, StreamExt};
 use squall::{Application, Message, PathArgs, WebSocket, WebSocketHandler};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as TMessage;
+
+transport_tests!(
+    a_panic_in_open_or_on_message_closes_with_1011_and_on_close_runs,
+    a_panic_in_on_close_leaves_the_server_serving,
+);
 
 /// Panics in the hook named by the path (`/open`, `/message`, `/close`), echoes otherwise, and
 /// reports each `on_close` with the close code it saw.
@@ -33,34 +43,45 @@ impl WebSocketHandler for Fragile {
     }
 }
 
-async fn server() -> (squall::Server, mpsc::UnboundedReceiver<Option<u16>>) {
+/// A server of `Fragile`s, a client of it, and a WebSocket on `/fine` open beside the
+/// fragile ones: over HTTP/2 they are all streams of one connection.
+async fn server(
+    transport: Transport,
+) -> (
+    squall::Server,
+    Client,
+    Ws,
+    mpsc::UnboundedReceiver<Option<u16>>,
+) {
     let (closed, seen) = mpsc::unbounded_channel();
-    let server = Application::new()
-        .route(r"/(\w+)", move || Fragile {
-            closed: closed.clone(),
-            panic_in: String::new(),
-        })
-        .listen("127.0.0.1:0")
-        .await
-        .unwrap();
-    (server, seen)
+    let app = Application::new().route(r"/(\w+)", move || Fragile {
+        closed: closed.clone(),
+        panic_in: String::new(),
+    });
+    let server = transport.listen(app).await;
+    let client = Client::new(transport, &server).await;
+    let bystander = client.connect("/fine").await;
+    (server, client, bystander, seen)
 }
 
-/// The close code the client receives, after sending `send` (if any).
-async fn close_code_after(url: &str, send: Option<&str>) -> Option<u16> {
-    let (mut client, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+/// The close code the client receives on `path`, after sending `send` (if any).
+async fn close_code_after(client: &Client, path: &str, send: Option<&str>) -> Option<u16> {
+    let transport = client.transport;
+    let mut ws = client.connect(path).await;
     if let Some(text) = send {
-        client.send(TMessage::text(text)).await.unwrap();
+        ws.send(TMessage::text(text)).await.unwrap();
     }
     tokio::time::timeout(Duration::from_secs(5), async {
         let mut code = None;
         // Read on after the close frame: that sends tungstenite's answer, completing the
         // close handshake.
-        while let Some(message) = client.next().await {
+        while let Some(message) = ws.next().await {
             match message {
                 Ok(TMessage::Close(frame)) => code = Some(frame.map(|f| u16::from(f.code))),
                 Ok(_) => {}
-                Err(error) => panic!("the connection failed instead of closing: {error}"),
+                Err(error) => {
+                    panic!("{transport}: the connection failed instead of closing: {error}")
+                }
             }
         }
         code.expect("the connection ended without a close frame")
@@ -76,41 +97,42 @@ async fn on_close_code(seen: &mut mpsc::UnboundedReceiver<Option<u16>>) -> Optio
         .expect("the server is running")
 }
 
-#[tokio::test]
-async fn a_panic_in_open_or_on_message_closes_with_1011_and_on_close_runs() {
-    let (server, mut seen) = server().await;
-    let base = format!("ws://{}", server.local_addr());
-    assert_eq!(
-        close_code_after(&format!("{base}/open"), None).await,
-        Some(1011)
-    );
-    assert_eq!(on_close_code(&mut seen).await, Some(1011));
-    assert_eq!(
-        close_code_after(&format!("{base}/message"), Some("boom")).await,
-        Some(1011)
-    );
-    assert_eq!(on_close_code(&mut seen).await, Some(1011));
-}
-
-#[tokio::test]
-async fn a_panic_in_on_close_leaves_the_server_serving() {
-    let (server, mut seen) = server().await;
-    let base = format!("ws://{}", server.local_addr());
-    let (mut client, _) = tokio_tungstenite::connect_async(format!("{base}/close"))
+/// The WebSocket still echoes.
+async fn assert_echoes(ws: &mut Ws, text: &str, transport: Transport) {
+    ws.send(TMessage::text(text)).await.unwrap();
+    let echo = tokio::time::timeout(Duration::from_secs(5), ws.next())
         .await
         .unwrap();
-    client.close(None).await.unwrap();
+    assert_eq!(echo.unwrap().unwrap(), TMessage::text(text), "{transport}");
+}
+
+async fn a_panic_in_open_or_on_message_closes_with_1011_and_on_close_runs(transport: Transport) {
+    let (_server, client, mut bystander, mut seen) = server(transport).await;
+    assert_eq!(
+        close_code_after(&client, "/open", None).await,
+        Some(1011),
+        "{transport}"
+    );
+    assert_eq!(on_close_code(&mut seen).await, Some(1011));
+    assert_eq!(
+        close_code_after(&client, "/message", Some("boom")).await,
+        Some(1011),
+        "{transport}"
+    );
+    assert_eq!(on_close_code(&mut seen).await, Some(1011));
+    assert_echoes(&mut bystander, "unaffected", transport).await;
+}
+
+async fn a_panic_in_on_close_leaves_the_server_serving(transport: Transport) {
+    let (_server, client, mut bystander, mut seen) = server(transport).await;
+    let mut ws = client.connect("/close").await;
+    ws.close(None).await.unwrap();
     assert_eq!(
         on_close_code(&mut seen).await,
         Some(1005),
         "a close frame without a code"
     );
-    let (mut next, _) = tokio_tungstenite::connect_async(format!("{base}/fine"))
-        .await
-        .unwrap();
-    next.send(TMessage::text("still here")).await.unwrap();
-    let echo = tokio::time::timeout(Duration::from_secs(5), next.next())
-        .await
-        .unwrap();
-    assert_eq!(echo.unwrap().unwrap(), TMessage::text("still here"));
+    assert_echoes(&mut bystander, "unaffected", transport).await;
+    let mut next = client.connect("/fine").await;
+    assert_echoes(&mut next, "still here", transport).await;
 }

@@ -1,4 +1,5 @@
-//! Pings: hooks, round-trip times and the keepalive timeout.
+//! Pings: hooks, round-trip times and the keepalive timeout; over HTTP/1.1, h2c and
+//! HTTP/2 over TLS (`common::peer`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -6,17 +7,23 @@ mod common;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{recorder_server, RawPeer, Seen};
+use common::peer::{transport_tests, Client, Transport};
+use common::{recorder_server_on, Seen};
 use futures_util::{SinkExt, StreamExt};
 use squall::{Failure, Settings, Timeout};
 use tokio_tungstenite::tungstenite::Message as TMessage;
 
-#[tokio::test]
-async fn on_ping_sees_client_pings_and_they_are_answered() {
-    let mut server = recorder_server(r"/ws", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+transport_tests!(
+    on_ping_sees_client_pings_and_they_are_answered,
+    server_ping_resolves_with_the_round_trip_time_and_on_pong_sees_it,
+    silent_peer_is_closed_with_1011_after_the_ping_timeout,
+    answering_peer_survives_many_keepalive_rounds,
+);
+
+async fn on_ping_sees_client_pings_and_they_are_answered(transport: Transport) {
+    let mut server = recorder_server_on(transport, r"/ws", None, Settings::default()).await;
+    let client = Client::new(transport, &server.server).await;
+    let mut client = client.connect("/ws").await;
     let _ = server.next().await;
     client
         .send(TMessage::Ping(Bytes::from_static(b"hi")))
@@ -32,12 +39,10 @@ async fn on_ping_sees_client_pings_and_they_are_answered() {
     );
 }
 
-#[tokio::test]
-async fn server_ping_resolves_with_the_round_trip_time_and_on_pong_sees_it() {
-    let mut server = recorder_server(r"/ws", None, Settings::default()).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+async fn server_ping_resolves_with_the_round_trip_time_and_on_pong_sees_it(transport: Transport) {
+    let mut server = recorder_server_on(transport, r"/ws", None, Settings::default()).await;
+    let client = Client::new(transport, &server.server).await;
+    let mut client = client.connect("/ws").await;
     let (_, ws) = server.next().await;
     // The client answers pings while it reads.
     tokio::spawn(async move { while let Some(Ok(_)) = client.next().await {} });
@@ -56,14 +61,14 @@ async fn server_ping_resolves_with_the_round_trip_time_and_on_pong_sees_it() {
     ));
 }
 
-#[tokio::test]
-async fn silent_peer_is_closed_with_1011_after_the_ping_timeout() {
+async fn silent_peer_is_closed_with_1011_after_the_ping_timeout(transport: Transport) {
     let settings = Settings::new()
         .ping_interval(Duration::from_millis(100))
         .ping_timeout(Duration::from_millis(100));
-    let mut server = recorder_server(r"/ws", None, settings).await;
+    let mut server = recorder_server_on(transport, r"/ws", None, settings).await;
     // A raw peer that completes the handshake and never answers a ping.
-    let mut peer = RawPeer::connect(server.server.local_addr(), "/ws").await;
+    let client = Client::new(transport, &server.server).await;
+    let mut peer = client.raw("/ws").await;
     let _ = server.next().await;
     let (first, _) = peer.read_frame().await.unwrap();
     assert_eq!(first & 0x0F, 0x9, "a keepalive ping");
@@ -76,13 +81,11 @@ async fn silent_peer_is_closed_with_1011_after_the_ping_timeout() {
     );
 }
 
-#[tokio::test]
-async fn answering_peer_survives_many_keepalive_rounds() {
+async fn answering_peer_survives_many_keepalive_rounds(transport: Transport) {
     let settings = Settings::new().ping_interval(Duration::from_millis(20));
-    let mut server = recorder_server(r"/ws", None, settings).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(server.url("/ws"))
-        .await
-        .unwrap();
+    let mut server = recorder_server_on(transport, r"/ws", None, settings).await;
+    let client = Client::new(transport, &server.server).await;
+    let mut client = client.connect("/ws").await;
     let (_, ws) = server.next().await;
     let reader = tokio::spawn(async move {
         let mut pings = 0;

@@ -11,6 +11,7 @@
 //! layout of each target's input (which leading bytes choose settings) is documented on
 //! its function and in `fuzz/README.md`.
 
+mod connect;
 mod extensions;
 mod frame;
 mod handshake;
@@ -19,6 +20,7 @@ mod input;
 mod receive;
 
 pub use crate::protocol::frame::{encode_header, parse_header, FrameHeader};
+pub use connect::connect_request;
 pub use extensions::extensions;
 pub use frame::frame_header;
 pub use handshake::{handshake_request, handshake_response};
@@ -36,6 +38,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("frame_header", frame_header),
     ("handshake_request", handshake_request),
     ("handshake_response", handshake_response),
+    ("connect_request", connect_request),
     ("extensions", extensions),
     ("inflate", inflate),
 ];

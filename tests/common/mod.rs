@@ -3,13 +3,16 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 pub mod client;
+pub mod example;
+pub mod peer;
 pub mod proxy;
+pub mod raw_h2;
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use squall::{Application, Message, PathArgs, Server, Settings, WebSocket, WebSocketHandler};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
@@ -83,7 +86,18 @@ impl Recorded {
     }
 }
 
+/// A server of `Recorder`s on `route`, over HTTP/1.1.
 pub async fn recorder_server(
+    route: &str,
+    subprotocol: Option<&str>,
+    settings: Settings,
+) -> Recorded {
+    recorder_server_on(peer::Transport::Http1, route, subprotocol, settings).await
+}
+
+/// A server of `Recorder`s on `route`, for clients over `transport`.
+pub async fn recorder_server_on(
+    transport: peer::Transport,
     route: &str,
     subprotocol: Option<&str>,
     settings: Settings,
@@ -91,16 +105,14 @@ pub async fn recorder_server(
     let (seen_tx, seen) = mpsc::unbounded_channel();
     let (tell_tx, told) = mpsc::unbounded_channel();
     let subprotocol = subprotocol.map(str::to_owned);
-    let server = Application::new()
+    let app = Application::new()
         .route(route, move || Recorder {
             seen: seen_tx.clone(),
             subprotocol: subprotocol.clone(),
             tell: tell_tx.clone(),
         })
-        .settings(settings)
-        .listen("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1");
+        .settings(settings);
+    let server = transport.listen(app).await;
     Recorded { server, seen, told }
 }
 
@@ -140,9 +152,11 @@ pub fn masked_frame(first: u8, payload: &[u8]) -> Vec<u8> {
     frame
 }
 
-/// A peer that completed the handshake by hand and now exchanges raw frames.
-pub struct RawPeer {
-    pub stream: TcpStream,
+/// A peer that completed the handshake and now exchanges raw frames: over HTTP/1.1 a TCP
+/// connection upgraded by hand, or any other byte stream (`peer::Client::raw`).
+pub struct RawPeer<S = TcpStream> {
+    pub stream: S,
+    /// Bytes received and not yet parsed.
     pub buf: Vec<u8>,
 }
 
@@ -153,7 +167,23 @@ impl RawPeer {
 
     /// As `connect`, with extra request header lines (each ending in `\r\n`).
     pub async fn connect_with(addr: std::net::SocketAddr, path: &str, extra: &str) -> Self {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let stream = TcpStream::connect(addr).await.unwrap();
+        Self::upgrade(stream, path, extra).await
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> RawPeer<S> {
+    /// A peer on `stream`, whose handshake is done.
+    pub fn over(stream: S) -> Self {
+        Self {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Upgrades `stream` to a WebSocket on `path` by hand, with extra request header lines
+    /// (each ending in `\r\n`); panics unless the answer is 101.
+    pub async fn upgrade(mut stream: S, path: &str, extra: &str) -> Self {
         stream
             .write_all(upgrade_request(path, extra).as_bytes())
             .await

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+#[path = "example.rs"]
+mod example;
+
 /// Sends `signal` (a `kill` name such as `STOP`) to `pid`.
 fn signal(pid: u32, signal: &str) {
     let status = Command::new("kill")
@@ -377,61 +380,7 @@ impl Drop for RedisServer {
 /// first if it is missing or older than the sources.
 pub fn chat_server_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        // target/<profile>/deps/scale_out-HASH
-        let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-        let binary = profile_dir
-            .join("examples")
-            .join(format!("chat_server{}", std::env::consts::EXE_SUFFIX));
-        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let sources = ["src", "examples", "Cargo.toml"].map(|p| manifest_dir.join(p));
-        let newest_source = sources.iter().filter_map(|p| newest_mtime(p)).max();
-        let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
-        if built.is_some() && built >= newest_source {
-            return binary;
-        }
-        let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        cargo.current_dir(manifest_dir).args([
-            "build",
-            "--example",
-            "chat_server",
-            "--features",
-            "redis",
-        ]);
-        if let Some(target_dir) = profile_dir.parent() {
-            cargo.arg("--target-dir").arg(target_dir);
-        }
-        match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => {}
-            Some("release") => {
-                cargo.arg("--release");
-            }
-            Some(profile) => {
-                cargo.args(["--profile", profile]);
-            }
-        }
-        let status = cargo.status();
-        assert!(
-            matches!(status, Ok(s) if s.success()) && binary.exists(),
-            "could not build {} ({status:?}); run `cargo build --examples --all-features` first",
-            binary.display()
-        );
-        binary
-    })
-}
-
-/// The latest modification time of a file or of any file under a directory.
-fn newest_mtime(path: &Path) -> Option<SystemTime> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_dir() {
-        return meta.modified().ok();
-    }
-    std::fs::read_dir(path)
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|entry| newest_mtime(&entry.path()))
-        .max()
+    BINARY.get_or_init(|| example::example_binary("chat_server", &["redis"]))
 }
 
 /// Lines a child wrote, shared with the thread that reads them.

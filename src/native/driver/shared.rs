@@ -123,6 +123,14 @@ impl Shared {
         inner.driver_gone || inner.core.state() != State::Open
     }
 
+    /// Whether a close frame was sent or answered and written to the transport, with all
+    /// before it: nothing is left to write (or nothing will be, the driver being gone).
+    #[cfg_attr(not(all(feature = "server", feature = "http2")), allow(dead_code))]
+    pub(crate) fn close_written(&self) -> bool {
+        let inner = self.lock();
+        inner.driver_gone || (inner.core.state() != State::Open && inner.unwritten() == 0)
+    }
+
     pub(crate) fn closed(&self) -> Option<Closed> {
         self.lock().closed().cloned()
     }

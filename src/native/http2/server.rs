@@ -1,10 +1,11 @@
 //! The server's HTTP/2 connections: each extended CONNECT to a route is a WebSocket on its
 //! own stream, served by the route's handler as an HTTP/1.1 upgrade is.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,11 @@ const SEND_BUFFER: usize = 256 * 1024;
 /// Most streams a connection may open in one second: a peer that opens and resets streams
 /// in bulk (the "rapid reset" attack, CVE-2023-44487) gets GOAWAY(ENHANCE_YOUR_CALM).
 const MAX_OPENS_PER_SECOND: u32 = 1000;
+/// On shutdown, the longest GOAWAY waits for the WebSockets' 1001 to go out first: a
+/// stream whose peer does not read (its window full) cannot take its close until it does.
+const MAX_GOAWAY_DELAY: Duration = Duration::from_secs(1);
+/// How often a stopping connection looks whether every 1001 went out.
+const GOAWAY_CHECK: Duration = Duration::from_millis(2);
 
 /// What an HTTP/2 connection needs of its application.
 pub(crate) struct Site<'a> {
@@ -48,15 +54,16 @@ pub(crate) struct Site<'a> {
 ///
 /// SETTINGS_ENABLE_CONNECT_PROTOCOL is advertised only when there are routes, so that a
 /// browser never tries a WebSocket the server would refuse. A connection without streams
-/// for the handshake timeout gets GOAWAY. On shutdown (`connections`
-/// stopping) every WebSocket gets 1001 and the connection a GOAWAY; it ends when its
-/// streams have. A connection `over_limit` (the server's `max_connections`) gets 503 on
-/// its first stream, as an HTTP/1.1 one gets 503, then GOAWAY.
+/// for the handshake timeout gets GOAWAY. On shutdown (`server` stopping) every WebSocket
+/// gets 1001, and once those are on their way (handed to h2 and written out, or after
+/// [`MAX_GOAWAY_DELAY`]) the connection a GOAWAY; it ends when its streams have. A
+/// connection `over_limit` (the server's `max_connections`) gets 503 on its first stream,
+/// as an HTTP/1.1 one gets 503, then GOAWAY.
 pub(crate) async fn serve<T>(
     site: Site<'_>,
     io: T,
     peer: Option<SocketAddr>,
-    connections: Arc<Connections>,
+    server: &Connections,
     over_limit: bool,
 ) where
     T: AsyncRead + AsyncWrite + Unpin,
@@ -89,16 +96,24 @@ pub(crate) async fn serve<T>(
         }
     };
     let mut streams = JoinSet::new();
-    let mut stopping = connections.stopping();
+    // This connection's WebSockets, for their 1001 on shutdown: the server's stopping
+    // signal reaches them through this loop, which sends GOAWAY only after their closes.
+    let connections = Arc::new(Connections::default());
+    let mut server_stopping = server.stopping();
+    let mut stop = Stop::Serving;
     let mut going_away = false;
     let mut opens = (0u32, Instant::now());
     // A connection without streams is idle: as an HTTP/1.1 connection must upgrade within
     // the handshake timeout, it gets GOAWAY once idle that long.
     let idle = tokio::time::sleep(settings.handshake_timeout);
     tokio::pin!(idle);
+    let mut goaway_check = tokio::time::interval(GOAWAY_CHECK);
+    goaway_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // How often h2 ran, which writes what its streams queued: see `Stop::Closing`.
+    let polls = AtomicU64::new(0);
     loop {
         tokio::select! {
-            accepted = connection.accept() => match accepted {
+            accepted = counted(connection.accept(), &polls) => match accepted {
                 Some(Ok((request, mut respond))) => {
                     if over_limit {
                         reject(&mut respond, Rejection::overloaded());
@@ -138,10 +153,17 @@ pub(crate) async fn serve<T>(
                 going_away = true;
                 connection.graceful_shutdown();
             }
-            // The WebSockets already have their 1001 (`Connections::close_all`).
-            stop = stopped(&mut stopping), if !going_away => {
-                going_away = true;
-                if stop {
+            stopping = stopped(&mut server_stopping), if stop == Stop::Serving => {
+                if stopping {
+                    connections.close_all();
+                    stop = Stop::Closing { since: Instant::now(), written_at: None };
+                } else {
+                    stop = Stop::Never;
+                }
+            }
+            _ = goaway_check.tick(), if matches!(stop, Stop::Closing { .. }) && !going_away => {
+                if stop.goaway_due(&connections, polls.load(Ordering::Relaxed)) {
+                    going_away = true;
                     connection.graceful_shutdown();
                 }
             }
@@ -156,6 +178,48 @@ pub(crate) async fn serve<T>(
 /// Whether the server is stopping: resolves once it is (`false` if it never can be).
 async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) -> bool {
     stopping.wait_for(|stop| *stop).await.is_ok()
+}
+
+/// Where a connection is in the server's shutdown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    Serving,
+    /// The server is stopping: every WebSocket got its 1001 at `since`; the GOAWAY follows
+    /// them. `written_at` is the count of h2 polls when every 1001 had been handed to h2.
+    Closing {
+        since: Instant,
+        written_at: Option<u64>,
+    },
+    /// The server can no longer stop (it is gone).
+    Never,
+}
+
+impl Stop {
+    /// Whether the GOAWAY may go now, `polls` being the count of h2 polls so far: h2 wrote
+    /// out every WebSocket's 1001, or the wait is over.
+    ///
+    /// A close handed to h2 waits in its stream's queue, which h2 writes after any frame of
+    /// its own when it next runs (a GOAWAY first). So the GOAWAY waits for a poll of h2
+    /// after the last close was handed over: the closes are written out by then.
+    fn goaway_due(&mut self, connections: &Connections, polls: u64) -> bool {
+        let Self::Closing { since, written_at } = self else {
+            return false;
+        };
+        if written_at.is_none() && connections.closes_written() {
+            *written_at = Some(polls);
+        }
+        written_at.is_some_and(|at| polls > at) || since.elapsed() >= MAX_GOAWAY_DELAY
+    }
+}
+
+/// `future`, counting its polls in `polls`.
+async fn counted<F: Future>(future: F, polls: &AtomicU64) -> F::Output {
+    let mut future = pin!(future);
+    poll_fn(|cx| {
+        polls.fetch_add(1, Ordering::Relaxed);
+        future.as_mut().poll(cx)
+    })
+    .await
 }
 
 type StreamFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -282,16 +346,7 @@ impl Respond {
     /// §5: no `Sec-WebSocket-Accept`), and the stream as the connection's transport.
     pub(crate) fn accept(mut self, agreement: &Agreement) -> Option<AnyStream> {
         let mut response = http::Response::new(());
-        let headers = response.headers_mut();
-        let agreed = [
-            (header::SEC_WEBSOCKET_PROTOCOL, &agreement.subprotocol),
-            (header::SEC_WEBSOCKET_EXTENSIONS, &agreement.extensions),
-        ];
-        for (name, value) in agreed {
-            if let Some(value) = value.as_deref().and_then(|v| v.parse().ok()) {
-                headers.insert(name, value);
-            }
-        }
+        *response.headers_mut() = agreement.connect_headers();
         let send = self.respond.send_response(response, false).ok()?;
         Some(AnyStream::new(H2Stream::new(send, self.recv)))
     }

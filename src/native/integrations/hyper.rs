@@ -183,20 +183,7 @@ fn accepted(agreement: &Agreement, version: http::Version) -> Accepted {
     if version < http::Version::HTTP_2 {
         return (StatusCode::SWITCHING_PROTOCOLS, agreement.headers());
     }
-    let mut headers = HeaderMap::new();
-    let agreed = [
-        (http::header::SEC_WEBSOCKET_PROTOCOL, &agreement.subprotocol),
-        (
-            http::header::SEC_WEBSOCKET_EXTENSIONS,
-            &agreement.extensions,
-        ),
-    ];
-    for (name, value) in agreed {
-        if let Some(value) = value.as_deref().and_then(|v| v.parse().ok()) {
-            headers.insert(name, value);
-        }
-    }
-    (StatusCode::OK, headers)
+    (StatusCode::OK, agreement.connect_headers())
 }
 
 impl Pending {

@@ -528,5 +528,5 @@ async fn serve_http2(
         settings: &app.settings,
     };
     let io = crate::native::http2::Prefixed::new(read, stream);
-    crate::native::http2::server::serve(site, io, peer, connections, over_limit).await;
+    crate::native::http2::server::serve(site, io, peer, &connections, over_limit).await;
 }

@@ -78,6 +78,16 @@ impl Connections {
         self.stopping.send_replace(true);
     }
 
+    /// Whether every connection closing has handed its close frame, and all it wrote
+    /// before, to its transport (or ended).
+    #[cfg_attr(not(feature = "http2"), allow(dead_code))]
+    pub(crate) fn closes_written(&self) -> bool {
+        let live: Vec<Weak<Shared>> = self.state().live.values().cloned().collect();
+        live.iter()
+            .filter_map(Weak::upgrade)
+            .all(|shared| shared.close_written())
+    }
+
     /// A signal turning `true` once [`close_all`](Self::close_all) has run.
     #[cfg_attr(not(feature = "http2"), allow(dead_code))]
     pub(crate) fn stopping(&self) -> watch::Receiver<bool> {

@@ -127,6 +127,41 @@ impl Agreement {
     }
 }
 
+impl Agreement {
+    /// The headers of the `200` that accepts an extended CONNECT over HTTP/2 (RFC 8441
+    /// §5): `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` when agreed, with the
+    /// same control characters dropped as in [`headers`](Self::headers); no `Upgrade`,
+    /// `Connection` or `Sec-WebSocket-Accept`.
+    ///
+    /// ```
+    /// use squall::protocol::handshake::validate_connect_request;
+    ///
+    /// let request = http::Request::connect("https://example.com/chat")
+    ///     .header("sec-websocket-version", "13")
+    ///     .header("sec-websocket-protocol", "chat")
+    ///     .body(())
+    ///     .unwrap();
+    /// let offer = validate_connect_request(&request, Some("websocket")).expect("valid");
+    /// let headers = offer.accept(Some("chat".to_owned()), None).connect_headers();
+    /// assert_eq!(headers.len(), 1);
+    /// assert_eq!(headers["sec-websocket-protocol"], "chat");
+    /// ```
+    #[must_use]
+    pub fn connect_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(2);
+        let agreed = [
+            (SEC_WEBSOCKET_PROTOCOL, &self.subprotocol),
+            (SEC_WEBSOCKET_EXTENSIONS, &self.extensions),
+        ];
+        for (name, value) in agreed {
+            if let Some(value) = value {
+                headers.insert(name, clean_value(value.as_bytes()));
+            }
+        }
+        headers
+    }
+}
+
 /// The header names [`accept_response`] writes itself, or that a 101 must not carry.
 fn is_reserved_in_101(name: &HeaderName) -> bool {
     [
