@@ -539,3 +539,33 @@ async fn over_the_connection_limit_http2_gets_503() {
     assert_eq!(status, Some(http::StatusCode::SERVICE_UNAVAILABLE));
     assert_echoes(&mut ws, "still served").await;
 }
+
+#[tokio::test]
+async fn settings_set_the_streams_and_windows_a_peer_gets() {
+    let (app, _closed) = app();
+    let settings = squall::Settings::new()
+        .http2_max_streams(3)
+        .http2_stream_window(70_000)
+        .http2_connection_window(100_000);
+    let server = app
+        .settings(settings)
+        .h2c(true)
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
+    let h2 = H2::h2c(server.local_addr()).await;
+    assert_eq!(h2.send.current_max_send_streams(), 3);
+    let mut ws = h2.open("/echo").await;
+    hello(&mut ws).await;
+    // What the client may send on one stream is the server's stream window.
+    ws.send.reserve_capacity(1 << 20);
+    let granted = tokio::time::timeout(
+        Duration::from_secs(5),
+        std::future::poll_fn(|cx| ws.send.poll_capacity(cx)),
+    )
+    .await
+    .expect("capacity within 5 s")
+    .unwrap()
+    .unwrap();
+    assert_eq!(granted, 70_000);
+}
