@@ -17,7 +17,9 @@
 # Every server is built with the same Cargo profile: `release-lto` (release with fat LTO and one
 # codegen unit), or BENCH_PROFILE=release for the default release build.
 # CARGO_TARGET_DIR is honoured (default: target/). Extra options go to the runner; see
-# bench/src/bin/runner.rs. With the defaults the measuring takes about 6 minutes per round.
+# bench/src/bin/runner.rs. Besides the tables it draws the main table as a chart,
+# target/bench-chart.svg (`--chart PATH` elsewhere). With the defaults the measuring takes
+# about 14 minutes per round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -43,4 +45,5 @@ if [ "$nofile" != unlimited ] && [ "$nofile" -lt 10100 ]; then
     echo "run.sh: the file limit ($nofile) is too low for 10,000 connections; pass --idle-conns N" >&2
 fi
 exec taskset -c 1 prlimit --nofile="$nofile" -- "$target/$profile/runner" \
-    --bin-dir "$target/$profile" --squall "$target/$profile/examples/echo_server" "$@"
+    --bin-dir "$target/$profile" --squall "$target/$profile/examples/echo_server" \
+    --chart "$target/bench-chart.svg" "$@"

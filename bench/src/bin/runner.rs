@@ -9,8 +9,12 @@
 //!        [--node node] [--node-script bench/node/echo_ws.js]
 //!        [--python target/interop-venv/bin/python]
 //!        [--memory-script bench/python/deflate_memory_client.py] [--deflate-mem-conns 2000]
-//!        [--client-level 6]
+//!        [--client-level 6] [--chart results.svg]
+//! runner --chart-from saved-run.md --chart results.svg [--chart-title TEXT]
 //! ```
+//! `--chart` also draws the main table as an SVG chart (each cell's figures relative to its
+//! best server, [`squall_bench::chart`]); `--chart-from` draws it from the output of an
+//! earlier run instead of running.
 //! `--baseline` adds a `squall-baseline` column: another build of squall's echo server, run
 //! in the same rounds, for before/after comparisons of an optimisation under the same noise.
 //!
@@ -64,6 +68,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use squall_bench::chart::{Row, Table};
 use squall_bench::chat::{self, ChatCell, ChatLoad, Payloads, WireBytes};
 use squall_bench::cli::{self, Args};
 use squall_bench::echo::{EchoCell, EchoLoad, Transport};
@@ -891,9 +896,25 @@ fn main() {
         "--memory-script",
         "--deflate-mem-conns",
         "--client-level",
+        "--chart",
+        "--chart-from",
+        "--chart-title",
     ];
     if let Some(unknown) = args.unknown(&known).first() {
         cli::fail(&format!("unknown argument {unknown}"));
+    }
+    let chart: Option<String> = args.get("--chart");
+    if let Some(saved) = args.get::<String>("--chart-from") {
+        let Some(chart) = chart else {
+            cli::fail("--chart-from needs --chart PATH");
+        };
+        let table = std::fs::read_to_string(&saved)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Table::from_markdown(&text))
+            .unwrap_or_else(|e| cli::fail(&format!("{saved}: {e}")));
+        let title = args.get("--chart-title").unwrap_or(saved);
+        write_chart(&chart, &table, &title);
+        return;
     }
     let config = Config {
         bin_dir: args
@@ -1049,7 +1070,43 @@ fn main() {
         }
     }
     print_table(&cells, &servers, &best, &paired, rounds, &config);
+    if let Some(chart) = chart {
+        let title = args
+            .get("--chart-title")
+            .unwrap_or_else(|| format!("best of {rounds} round(s)"));
+        write_chart(&chart, &chart_table(&cells, &servers, &best), &title);
+    }
     eprintln!("total {:.0} s", started.elapsed().as_secs_f64());
+}
+
+/// The main table's figures, for [`Table::svg`].
+fn chart_table(cells: &[Cell], servers: &[&str], best: &HashMap<(&str, &str), Figure>) -> Table {
+    let rows = cells
+        .iter()
+        .map(|cell| Row {
+            label: cell.label.to_owned(),
+            lower_is_better: cell.kind.lower_is_better(),
+            figures: servers
+                .iter()
+                .map(|&server| {
+                    let figure = best.get(&(cell.id, server))?;
+                    Some((figure.value, format_value(cell.kind, figure.value)))
+                })
+                .collect(),
+        })
+        .collect();
+    Table {
+        servers: servers.iter().map(|s| (*s).to_owned()).collect(),
+        rows,
+    }
+}
+
+fn write_chart(path: &str, table: &Table, source: &str) {
+    let title = format!("squall and its peers, each bar relative to the cell's best ({source})");
+    match std::fs::write(path, table.svg(&title)) {
+        Ok(()) => eprintln!("chart written to {path}"),
+        Err(e) => eprintln!("error: cannot write the chart to {path}: {e}"),
+    }
 }
 
 /// The servers that take part in a cell, in table order.
