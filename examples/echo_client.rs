@@ -76,11 +76,11 @@ async fn run() -> Result<(), String> {
         let mut stdout = tokio::io::stdout();
         while let Some(message) = reader.read_message().await {
             let mut line = match message {
-                Message::Text(text) => text.into_bytes(),
-                Message::Binary(data) => String::from_utf8_lossy(&data).into_owned().into_bytes(),
+                Message::Text(text) => text.into_string(),
+                Message::Binary(data) => String::from_utf8_lossy(&data).into_owned(),
             };
-            line.push(b'\n');
-            if stdout.write_all(&line).await.is_err() || stdout.flush().await.is_err() {
+            line.push('\n');
+            if stdout.write_all(line.as_bytes()).await.is_err() || stdout.flush().await.is_err() {
                 break;
             }
             received_tx.send_modify(|count| *count += 1);

@@ -117,6 +117,7 @@ mod options;
 )]
 pub mod protocol;
 mod setters;
+mod utf8_bytes;
 // Only the native client opens tunnels; elsewhere the selection code is unused.
 #[cfg(feature = "client")]
 mod client_request;
@@ -202,6 +203,7 @@ pub use error::{
 };
 pub use http2_pool::Http2Pool;
 pub use message::Message;
+pub use utf8_bytes::Utf8Bytes;
 pub use options::{ConnectOptions, ControlCallback, HttpVersion, MessageCallback};
 pub use proxy::Proxy;
 

@@ -2,6 +2,8 @@
 
 use bytes::Bytes;
 
+use crate::Utf8Bytes;
+
 /// A complete WebSocket message: text or binary, as Tornado's `str` or `bytes`.
 ///
 /// Fragmentation and compression are invisible here; a `Message` is what the peer sent
@@ -11,13 +13,17 @@ use bytes::Bytes;
 /// use squall::Message;
 ///
 /// assert_eq!(Message::from("hi"), Message::Text("hi".into()));
+/// if let Message::Text(text) = Message::from("hi") {
+///     assert_eq!(text, "hi"); // a `Utf8Bytes`: reads as a `&str`
+/// }
 /// assert!(Message::from(vec![1u8, 2]).is_binary());
 /// assert_eq!(Message::from("hi").len(), 2);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
-    /// A text message: always valid UTF-8.
-    Text(String),
+    /// A text message: always valid UTF-8, held as shared bytes (see [`Utf8Bytes`]; it
+    /// derefs to `str`).
+    Text(Utf8Bytes),
     /// A binary message.
     Binary(Bytes),
 }
@@ -62,7 +68,7 @@ impl Message {
     /// The payload as `Bytes`, without copying a binary payload.
     pub fn into_bytes(self) -> Bytes {
         match self {
-            Self::Text(text) => Bytes::from(text),
+            Self::Text(text) => text.into_bytes(),
             Self::Binary(data) => data,
         }
     }
@@ -70,19 +76,25 @@ impl Message {
 
 impl From<&str> for Message {
     fn from(text: &str) -> Self {
-        Self::Text(text.to_owned())
+        Self::Text(text.into())
     }
 }
 
 impl From<String> for Message {
     fn from(text: String) -> Self {
-        Self::Text(text)
+        Self::Text(text.into())
     }
 }
 
 impl From<&String> for Message {
     fn from(text: &String) -> Self {
-        Self::Text(text.clone())
+        Self::Text(text.into())
+    }
+}
+
+impl From<Utf8Bytes> for Message {
+    fn from(text: Utf8Bytes) -> Self {
+        Self::Text(text)
     }
 }
 
@@ -118,7 +130,7 @@ impl Message {
     /// # }
     /// ```
     pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, crate::Error> {
-        Ok(Self::Text(serde_json::to_string(value)?))
+        Ok(Self::Text(serde_json::to_string(value)?.into()))
     }
 
     /// Decodes the payload (text or binary) as JSON.

@@ -122,7 +122,7 @@ async fn http2_only_to_axum_over_h2c() {
 /// The first message of axum's `/peer`: the client's address as the server saw it.
 async fn peer_seen(conn: &mut squall::WebSocketClientConnection) -> String {
     match within(conn.read_message()).await {
-        Some(Message::Text(from)) => from,
+        Some(Message::Text(from)) => from.into_string(),
         other => panic!("no address: {other:?}"),
     }
 }

@@ -301,7 +301,7 @@ impl Socket {
             if limit.is_some_and(|limit| units > limit) {
                 return self.too_big(limit);
             }
-            Message::Text(String::from(text))
+            Message::Text(String::from(text).into())
         } else if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
             let size = usize::try_from(buffer.byte_length()).unwrap_or(usize::MAX);
             if limit.is_some_and(|limit| size > limit) {

@@ -334,7 +334,7 @@ impl Connection {
             }
             (OpCode::Text, None) if header.fin && !header.rsv1 => {
                 let text = utf8
-                    .into_string(payload.into())
+                    .into_text(payload.freeze())
                     .map_err(|_| ProtocolError::InvalidUtf8)?;
                 self.events.push_back(Event::Message(Message::Text(text)));
                 return Ok(());
@@ -367,7 +367,7 @@ impl Connection {
         }
         let message = if partial.is_text {
             // Checked as it arrived: the validator only confirms it has seen every byte.
-            let text = partial.utf8.into_string(partial.data);
+            let text = partial.utf8.into_text(Bytes::from(partial.data));
             Message::Text(text.map_err(|_| ProtocolError::InvalidUtf8)?)
         } else {
             Message::Binary(Bytes::from(partial.data))

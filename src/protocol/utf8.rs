@@ -2,8 +2,11 @@
 //!
 //! Validation uses `simdutf8` (SIMD, with runtime CPU detection): several times faster than
 //! std's `from_utf8` on non-ASCII text (BENCHMARKS.md, "Why the code is shaped this way").
-//! Turning the validated bytes into a `String` without validating them a second time is
-//! this crate's one use of `unsafe`.
+//! The validated bytes become a [`Utf8Bytes`] without being checked or copied again.
+
+use bytes::Bytes;
+
+use crate::Utf8Bytes;
 
 /// Tracks how much of a growing text buffer is known to be valid UTF-8, so each fragment
 /// is checked once and invalid text fails as soon as it arrives (RFC 6455 §8.1).
@@ -44,20 +47,19 @@ impl Utf8Validator {
     /// Turns `bytes` into text: checks what this validator has not seen of them (all of
     /// them, for a fresh one) and that they end on a character. `bytes` must be the buffer
     /// this validator was fed, unchanged but for bytes appended since.
-    #[allow(unsafe_code)]
-    pub(crate) fn into_string(mut self, bytes: Vec<u8>) -> Result<String, InvalidUtf8> {
+    pub(crate) fn into_text(mut self, bytes: Bytes) -> Result<Utf8Bytes, InvalidUtf8> {
         self.feed(&bytes, true)?;
-        // SAFETY: `from_utf8_unchecked` requires valid UTF-8. `feed` with `fin` succeeded,
-        // so every byte of `bytes` was checked by `simdutf8`: the tail just now, the prefix
+        // Every byte was checked by `simdutf8`: the tail just now, the prefix
         // (`valid_up_to` bytes) when it was fed, and the caller passes the same bytes.
-        Ok(unsafe { String::from_utf8_unchecked(bytes) })
+        Ok(Utf8Bytes::from_checked(bytes))
     }
 }
 
 /// Turns received bytes into text, or fails if they are not valid UTF-8.
 #[cfg(test)]
 fn into_string(bytes: Vec<u8>) -> Result<String, InvalidUtf8> {
-    Utf8Validator::default().into_string(bytes)
+    let text = Utf8Validator::default().into_text(Bytes::from(bytes))?;
+    Ok(text.into_string())
 }
 
 #[cfg(test)]

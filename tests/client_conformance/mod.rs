@@ -199,7 +199,7 @@ pub async fn burst_of_1000_messages_in_order(env: &Env) {
     for i in 0..1000 {
         assert_eq!(
             conn.read_message().await,
-            Some(Message::Text(format!("message {i}")))
+            Some(Message::Text(format!("message {i}").into()))
         );
     }
     conn.close(None, None).await.unwrap();

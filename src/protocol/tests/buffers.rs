@@ -71,7 +71,7 @@ fn small_payloads_and_client_frames_are_copied() {
 fn text_sent_by_value_stays_text() {
     let (mut s, _) = server();
     let text = "é".repeat(5_000);
-    s.send_message(Message::Text(text.clone()), true).unwrap();
+    s.send_message(Message::Text(text.clone().into()), true).unwrap();
     let (bytes, _) = drain(&mut s);
     assert_eq!(server_frames(&bytes), [(0x1, text.into_bytes())]);
 }
@@ -130,7 +130,7 @@ fn frames_read_into_the_lent_buffer_come_out_whole_in_any_split() {
         let expected = format!("{}!", "é".repeat(40_000));
         assert_eq!(
             s.poll_event(),
-            Some(Event::Message(Message::Text(expected)))
+            Some(Event::Message(Message::Text(expected.into())))
         );
         assert_eq!(s.poll_event(), None);
     }

@@ -214,7 +214,7 @@ fn every_window_and_takeover_combination_round_trips() {
             let (mut c, now) = with_deflate(Role::Client, params);
             let (mut s, _) = with_deflate(Role::Server, params);
             let messages: Vec<Message> = (0..5)
-                .map(|i| Message::Text(format!("message {i} ").repeat(200 * i + 1)))
+                .map(|i| Message::from(format!("message {i} ").repeat(200 * i + 1)))
                 .collect();
             for m in &messages {
                 c.send(m).unwrap();

@@ -106,7 +106,7 @@ fn messages() -> Vec<Message> {
         all.push(Message::Binary(
             (0..len).map(|i| i as u8).collect::<Vec<_>>().into(),
         ));
-        all.push(Message::Text("ab€".repeat(len / 5 + 1)));
+        all.push(Message::from("ab€".repeat(len / 5 + 1)));
     }
     all
 }

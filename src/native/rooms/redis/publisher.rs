@@ -110,7 +110,7 @@ impl Queue {
     ) -> Result<Confirmation, HubError> {
         let deadline = Instant::now() + timeout;
         let (text, payload) = match message {
-            Message::Text(text) => (true, Bytes::from(text)),
+            Message::Text(text) => (true, text.into_bytes()),
             Message::Binary(data) => (false, data),
         };
         // A message larger than the whole budget waits for all of it, so it still goes.
