@@ -203,9 +203,9 @@ pub use error::{
 };
 pub use http2_pool::Http2Pool;
 pub use message::Message;
-pub use utf8_bytes::Utf8Bytes;
 pub use options::{ConnectOptions, ControlCallback, HttpVersion, MessageCallback};
 pub use proxy::Proxy;
+pub use utf8_bytes::Utf8Bytes;
 
 /// Invariant checks for the fuzz targets (`fuzz/`) and the corpus replay test
 /// (`tests/fuzz_corpus.rs`): compiled in cargo-fuzz builds and with the `fuzzing-checks`

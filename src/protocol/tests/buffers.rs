@@ -71,7 +71,8 @@ fn small_payloads_and_client_frames_are_copied() {
 fn text_sent_by_value_stays_text() {
     let (mut s, _) = server();
     let text = "é".repeat(5_000);
-    s.send_message(Message::Text(text.clone().into()), true).unwrap();
+    s.send_message(Message::Text(text.clone().into()), true)
+        .unwrap();
     let (bytes, _) = drain(&mut s);
     assert_eq!(server_frames(&bytes), [(0x1, text.into_bytes())]);
 }
