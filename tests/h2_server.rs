@@ -59,8 +59,17 @@ fn app() -> (Application, Closed) {
 }
 
 async fn h2c_server() -> (Server, Closed) {
+    h2c_server_with(squall::Settings::default()).await
+}
+
+async fn h2c_server_with(settings: squall::Settings) -> (Server, Closed) {
     let (app, closed) = app();
-    let server = app.h2c(true).listen("127.0.0.1:0").await.unwrap();
+    let server = app
+        .settings(settings)
+        .h2c(true)
+        .listen("127.0.0.1:0")
+        .await
+        .unwrap();
     (server, closed)
 }
 
@@ -497,13 +506,7 @@ async fn data_after_the_close_is_not_read_and_harms_nothing() {
 async fn a_connection_idle_for_the_handshake_timeout_gets_goaway() {
     let mut settings = squall::Settings::default();
     settings.handshake_timeout = Duration::from_millis(300);
-    let (app, _closed) = app();
-    let server = app
-        .settings(settings)
-        .h2c(true)
-        .listen("127.0.0.1:0")
-        .await
-        .unwrap();
+    let (server, _closed) = h2c_server_with(settings).await;
     // Busy with a WebSocket: kept past the timeout.
     let busy = H2::h2c(server.local_addr()).await;
     let mut ws = busy.open("/echo").await;
@@ -523,14 +526,8 @@ async fn a_connection_idle_for_the_handshake_timeout_gets_goaway() {
 /// HTTP/1.1 one does, and the connection already open keeps working.
 #[tokio::test]
 async fn over_the_connection_limit_http2_gets_503() {
-    let (app, _closed) = app();
     let settings = squall::Settings::new().max_connections(1);
-    let server = app
-        .settings(settings)
-        .h2c(true)
-        .listen("127.0.0.1:0")
-        .await
-        .unwrap();
+    let (server, _closed) = h2c_server_with(settings).await;
     let first = H2::h2c(server.local_addr()).await;
     let mut ws = first.open("/echo").await;
     hello(&mut ws).await;
@@ -542,17 +539,11 @@ async fn over_the_connection_limit_http2_gets_503() {
 
 #[tokio::test]
 async fn settings_set_the_streams_and_windows_a_peer_gets() {
-    let (app, _closed) = app();
     let settings = squall::Settings::new()
         .http2_max_streams(3)
         .http2_stream_window(70_000)
         .http2_connection_window(100_000);
-    let server = app
-        .settings(settings)
-        .h2c(true)
-        .listen("127.0.0.1:0")
-        .await
-        .unwrap();
+    let (server, _closed) = h2c_server_with(settings).await;
     let h2 = H2::h2c(server.local_addr()).await;
     assert_eq!(h2.send.current_max_send_streams(), 3);
     let mut ws = h2.open("/echo").await;
