@@ -11,10 +11,14 @@
 //!   compressor and one decompressor;
 //! * a side that keeps its context has its own codec, sized by the options: the compressor
 //!   window ([`CompressionOptions::compressor_window_bits`], at most what was negotiated)
-//!   and zlib's memory level, and the decompressor window the peer agreed to.
+//!   and zlib's memory level, and the decompressor window the peer agreed to;
+//! * a message at least as long as the compressor window is compressed on the thread's
+//!   zlib-rs compressor instead ([`super::large`]), which takes over the connection
+//!   compressor's history and hands the message's tail back to it.
 
 use std::cell::RefCell;
 
+use super::large;
 use super::negotiation::DeflateParams;
 use super::zlib::{Deflater, Inflater};
 use crate::compression::CompressionOptions;
@@ -31,10 +35,10 @@ const MAX_STORED_BLOCK: usize = 0xffff;
 const MAX_INFLATE_STEP: usize = 64 * 1024;
 
 /// Compressor settings a per-thread shared compressor is kept for, at most.
-const SHARED_DEFLATERS: usize = 4;
+pub(super) const SHARED_DEFLATERS: usize = 4;
 
 /// A compressor's settings: level, window bits, memory level.
-type DeflateKey = (u8, u8, u8);
+pub(super) type DeflateKey = (u8, u8, u8);
 
 thread_local! {
     /// Compressors for sides without context takeover, one per setting in use.
@@ -62,6 +66,9 @@ pub(crate) struct PerMessageDeflate {
     deflate_key: DeflateKey,
     compress_reset: bool,
     threshold: usize,
+    /// Messages this long or longer are compressed on the thread's zlib-rs compressor
+    /// (see [`super::large`]); `usize::MAX` when this side sends stored blocks only.
+    large_min: usize,
     /// The decompressor: this connection's own when the peer keeps its context, or the
     /// per-thread one borrowed for a message that spans several frames.
     decompressor: Option<Box<Inflater>>,
@@ -120,6 +127,11 @@ impl PerMessageDeflate {
             } else {
                 opts.threshold
             },
+            large_min: if compress_bits == 0 {
+                usize::MAX
+            } else {
+                large::large_message_min(compress_bits)
+            },
             decompressor: None,
             inflate_bits: theirs.0.clamp(9, 15),
             decompress_reset: theirs.1,
@@ -144,14 +156,21 @@ impl PerMessageDeflate {
             stored_blocks(payload, out);
             return;
         }
+        let key = self.deflate_key;
         if !self.compress_reset {
             let compressor = self
                 .compressor
                 .get_or_insert_with(|| Box::new(Deflater::new(level, bits, mem_level)));
-            sync_flush(compressor, payload, out);
+            if payload.len() < self.large_min
+                || !large::compress(key, Some(compressor), payload, out)
+            {
+                sync_flush(compressor, payload, out);
+            }
             return;
         }
-        let key = self.deflate_key;
+        if payload.len() >= self.large_min && large::compress(key, None, payload, out) {
+            return;
+        }
         let shared = DEFLATERS.try_with(|cell| {
             let Ok(mut pool) = cell.try_borrow_mut() else {
                 return false;
@@ -244,6 +263,11 @@ fn sync_flush(compressor: &mut Deflater, payload: &[u8], out: &mut Vec<u8>) {
         }
         room = room.max(64) * 2;
     }
+    strip_tail(out, start);
+}
+
+/// Removes the `00 00 ff ff` a sync flush ended the message at `out[start..]` with.
+pub(super) fn strip_tail(out: &mut Vec<u8>, start: usize) {
     debug_assert!(out[start..].ends_with(&TAIL), "sync flush without its tail");
     if out[start..].ends_with(&TAIL) {
         out.truncate(out.len() - TAIL.len());

@@ -21,6 +21,7 @@
 //! uncompressed (allowed by RFC 7692 §6). Peers' 8-bit streams inflate normally.
 
 mod codec;
+mod large;
 mod negotiation;
 mod zlib;
 

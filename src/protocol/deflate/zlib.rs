@@ -7,8 +7,9 @@
 //! costs a few KiB per connection. zlib-rs (the safe port used before) keeps a fixed
 //! 128 KiB hash table per compressor and a 32 KiB window per decompressor whatever the
 //! settings, which puts any per-connection compressor above 160 KiB. On chat-sized
-//! messages both compress and inflate at about the same speed at level 6 (see
-//! CHANGELOG.md); zlib-rs is faster at level 9.
+//! messages both compress and inflate at about the same speed at level 6; on long inputs
+//! zlib-rs compresses about twice as fast, so messages at least a window long go to a
+//! zlib-rs compressor kept per thread ([`super::large`]).
 //!
 //! Safety argument, once for the module: each `z_stream` is boxed and never moved after
 //! `*Init2_` (zlib keeps a pointer back to it), is only touched through `&mut self`,
@@ -161,6 +162,52 @@ impl Deflater {
         // SAFETY: the stream is initialized.
         unsafe { z::deflateReset(&mut *self.stream) };
     }
+
+    /// Replaces `history` with the compressor's history: the last bytes it compressed, as
+    /// many as its window holds (fewer at the start of the stream).
+    pub(super) fn history(&mut self, history: &mut Vec<u8>) {
+        history.clear();
+        let mut len = clamp_len(WINDOW_MAX);
+        history.reserve(WINDOW_MAX);
+        // SAFETY: the stream is initialized; zlib copies at most its window (at most
+        // 32 KiB, all reserved above) into the spare capacity and sets `len` to the count.
+        let code = unsafe {
+            deflateGetDictionary(
+                &mut *self.stream,
+                history.spare_capacity_mut().as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        debug_assert_eq!(code, z::Z_OK, "deflateGetDictionary: {code}");
+        if code == z::Z_OK {
+            // SAFETY: zlib wrote exactly `len` bytes, at most the capacity reserved.
+            unsafe { history.set_len((len as usize).min(WINDOW_MAX)) };
+        }
+    }
+
+    /// Makes `tail` the whole history, as if the stream so far had ended with it: the next
+    /// message may refer back into it and nothing before it. `tail` must be at least as
+    /// long as the window (zlib appends a shorter one to the old history) and is called
+    /// between messages (after a sync flush has consumed all input).
+    pub(super) fn replace_history(&mut self, tail: &[u8]) {
+        // SAFETY: the stream is initialized and `tail` is live for the call; zlib copies it.
+        let code = unsafe {
+            z::deflateSetDictionary(&mut *self.stream, tail.as_ptr(), clamp_len(tail.len()))
+        };
+        debug_assert_eq!(code, z::Z_OK, "deflateSetDictionary: {code}");
+    }
+}
+
+/// The largest window zlib keeps: 2^15 bytes.
+const WINDOW_MAX: usize = 1 << 15;
+
+extern "C" {
+    // In zlib since 1.2.9 (libz-sys bundles a later one), not declared by libz-sys.
+    fn deflateGetDictionary(
+        strm: *mut z::z_stream,
+        dictionary: *mut u8,
+        dict_length: *mut c_uint,
+    ) -> c_int;
 }
 
 impl Drop for Deflater {

@@ -643,3 +643,74 @@ fn codec_can_move_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<PerMessageDeflate>();
 }
+
+// ---- large messages (the thread's zlib-rs compressor) ----
+
+/// Sends `messages` from a server with the default policy (13-bit compressor window, so
+/// messages of 8 KiB and more take the large path) to a client; returns each compressed size.
+fn sizes_through_default_policy(messages: &[Vec<u8>]) -> Vec<usize> {
+    let options = CompressionOptions::default();
+    let params = DeflateParams::default();
+    let mut server = PerMessageDeflate::new(Role::Server, &params, &options);
+    let mut client = PerMessageDeflate::new(Role::Client, &params, &options);
+    assert_eq!(server.large_min, 8 * 1024);
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, message)| {
+            let wire = compress(&mut server, message);
+            let out = inflate(&mut client, &wire).unwrap();
+            assert!(out == *message, "message {i} differs after inflating");
+            wire.len()
+        })
+        .collect()
+}
+
+#[test]
+fn a_large_message_refers_back_to_the_one_before() {
+    let small = noise(2_000, 0, 21);
+    let fresh = noise(20_000, 0, 22);
+    let large = [&small[..], &fresh[..]].concat();
+    let sizes = sizes_through_default_policy(&[small, large.clone()]);
+    let alone = sizes_through_default_policy(&[large])[0];
+    // Incompressible noise: the 2,000 bytes repeated from the message before cost a few
+    // bytes with context takeover and their own size without it.
+    assert!(sizes[1] + 1_500 < alone, "{sizes:?} against {alone}");
+}
+
+#[test]
+fn the_message_after_a_large_one_refers_back_into_it() {
+    let large = noise(30_000, 0, 23);
+    let tail = large[large.len() - 3_000..].to_vec();
+    let sizes = sizes_through_default_policy(&[large, tail.clone(), tail]);
+    // The 3,000 bytes were the large message's last ones: a few matches, not their size.
+    assert!(sizes[1] < 100, "{sizes:?}");
+    assert!(sizes[2] < 100, "{sizes:?}");
+}
+
+#[test]
+fn large_and_small_messages_interleave_on_one_stream() {
+    let mut messages = Vec::new();
+    for i in 0..6u64 {
+        messages.push(repetitive(9_000 + 7_000 * i as usize, 6_000, i));
+        messages.push(repetitive(300, 200, 100 + i));
+        messages.push(noise(8_192, 4, 200 + i));
+    }
+    let sizes = sizes_through_default_policy(&messages);
+    assert!(sizes.iter().zip(&messages).all(|(s, m)| *s < m.len()));
+    // Without context takeover on the server too, every window size.
+    for bits in 9..=15 {
+        for server_no_context_takeover in [false, true] {
+            let params = DeflateParams {
+                server_no_context_takeover,
+                server_max_window_bits: bits,
+                ..DeflateParams::default()
+            };
+            let mut server = codec(Role::Server, params);
+            let mut client = codec(Role::Client, params);
+            for message in &messages {
+                assert!(send(&mut server, &mut client, message).unwrap() == *message);
+            }
+        }
+    }
+}
