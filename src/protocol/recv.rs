@@ -101,6 +101,13 @@ impl Connection {
         Some(std::mem::take(&mut self.inbuf))
     }
 
+    /// The longest frame (header included) received since the buffers were last released:
+    /// what a driver can expect the next one to be.
+    #[inline]
+    pub(crate) fn largest_frame(&self) -> usize {
+        self.largest_frame
+    }
+
     /// Takes back the buffer [`lend_input`](Self::lend_input) lent, with the bytes read
     /// into it since, and handles them as [`receive_with_clock`](Self::receive_with_clock)
     /// does.

@@ -18,12 +18,29 @@ use super::timers::Timer;
 use super::Socket;
 use crate::native::transport::Transport;
 
-/// Most bytes one read takes. Small-message connections read into one buffer per thread
-/// ([`with_read_buffer`]), so an idle connection holds no read buffer at all; a connection
-/// whose input buffer large frames grew reads straight into it ([`read_into_core`]). Both
-/// read this much at most: a read that fills it leaves tokio's readiness set, so the next
-/// read follows without a trip through `epoll`.
+/// Most bytes one read takes, but for whole frames (see [`lent_read_size`]).
+/// Small-message connections read into one buffer per thread ([`with_read_buffer`]), so an
+/// idle connection holds no read buffer at all; a connection whose input buffer large
+/// frames grew reads straight into it ([`read_into_core`]). A read that fills what it asked
+/// for leaves tokio's readiness set, so the next read follows without a trip through `epoll`.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// Frames up to this long (header included) are read whole, see [`lent_read_size`].
+const WHOLE_FRAME_READ_MAX: usize = 128 * 1024;
+
+/// What one read into a connection's own input buffer asks for. While its frames are at
+/// most [`WHOLE_FRAME_READ_MAX`] long, the longest seen and a little more: a frame that is
+/// already in the socket then comes in one `recv`, which stops short of what was asked, so
+/// tokio knows the socket is drained without a second `recv` (a 64 KiB frame and its header
+/// took two). Longer frames span many reads anyway and are read [`READ_CHUNK`] at a time:
+/// asking for more made reads stop short mid-message, each costing a wait for `epoll`.
+fn lent_read_size(largest_frame: usize) -> usize {
+    if largest_frame > WHOLE_FRAME_READ_MAX {
+        READ_CHUNK
+    } else {
+        READ_CHUNK.max(largest_frame + READ_CHUNK / 16)
+    }
+}
 
 impl<S: Transport> Socket<S> {
     /// Whether the next read may go ahead.
@@ -107,8 +124,8 @@ enum ReadInto {
 ///
 /// The read goes into the core's own input buffer when the core lent it (`lent`: large
 /// frames grew it) and the bytes are wanted, else into this thread's read buffer, copied
-/// into the core after. Either way at most [`READ_CHUNK`] bytes, so reads come the same
-/// size.
+/// into the core after. Either way at most [`READ_CHUNK`] bytes, or a whole frame of up
+/// to [`WHOLE_FRAME_READ_MAX`].
 fn read_into_core<S: Transport>(
     stream: &mut S,
     lent: &mut Option<Box<BytesMut>>,
@@ -153,8 +170,9 @@ fn read_into_lent<S: Transport>(
 ) -> (ReadInto, bool) {
     // Reserved now, not when lent: the message last parsed out of it has been answered
     // and dropped since, so this reuses its memory (still in cache) instead of allocating.
-    slot.reserve(READ_CHUNK);
-    let read = std::pin::pin!(stream.read_buf(&mut slot.limit(READ_CHUNK))).poll(cx);
+    let size = lent_read_size(to.inner.core.largest_frame());
+    slot.reserve(size);
+    let read = std::pin::pin!(stream.read_buf(&mut slot.limit(size))).poll(cx);
     let read = match read {
         Poll::Ready(Ok(read)) => read,
         Poll::Ready(Err(_)) => return (ReadInto::Failed, true),
