@@ -35,7 +35,7 @@ const MAX_STORED_BLOCK: usize = 0xffff;
 const MAX_INFLATE_STEP: usize = 64 * 1024;
 
 /// Compressor settings a per-thread shared compressor is kept for, at most.
-pub(super) const SHARED_DEFLATERS: usize = 4;
+const SHARED_DEFLATERS: usize = 4;
 
 /// A compressor's settings: level, window bits, memory level.
 pub(super) type DeflateKey = (u8, u8, u8);
@@ -66,9 +66,6 @@ pub(crate) struct PerMessageDeflate {
     deflate_key: DeflateKey,
     compress_reset: bool,
     threshold: usize,
-    /// Messages this long or longer are compressed on the thread's zlib-rs compressor
-    /// (see [`super::large`]); `usize::MAX` when this side sends stored blocks only.
-    large_min: usize,
     /// The decompressor: this connection's own when the peer keeps its context, or the
     /// per-thread one borrowed for a message that spans several frames.
     decompressor: Option<Box<Inflater>>,
@@ -127,11 +124,6 @@ impl PerMessageDeflate {
             } else {
                 opts.threshold
             },
-            large_min: if compress_bits == 0 {
-                usize::MAX
-            } else {
-                large::large_message_min(compress_bits)
-            },
             decompressor: None,
             inflate_bits: theirs.0.clamp(9, 15),
             decompress_reset: theirs.1,
@@ -157,35 +149,24 @@ impl PerMessageDeflate {
             return;
         }
         let key = self.deflate_key;
+        let large = payload.len() >= large::large_message_min(bits);
         if !self.compress_reset {
             let compressor = self
                 .compressor
                 .get_or_insert_with(|| Box::new(Deflater::new(level, bits, mem_level)));
-            if payload.len() < self.large_min
-                || !large::compress(key, Some(compressor), payload, out)
-            {
+            if !(large && large::compress(key, Some(compressor), payload, out)) {
                 sync_flush(compressor, payload, out);
             }
             return;
         }
-        if payload.len() >= self.large_min && large::compress(key, None, payload, out) {
+        if large && large::compress(key, None, payload, out) {
             return;
         }
         let shared = DEFLATERS.try_with(|cell| {
             let Ok(mut pool) = cell.try_borrow_mut() else {
                 return false;
             };
-            let index = match pool.iter().position(|(k, _)| *k == key) {
-                Some(index) => index,
-                None => {
-                    if pool.len() == SHARED_DEFLATERS {
-                        pool.remove(0);
-                    }
-                    pool.push((key, Deflater::new(level, bits, mem_level)));
-                    pool.len() - 1
-                }
-            };
-            let compressor = &mut pool[index].1;
+            let compressor = pooled(&mut pool, key, || Deflater::new(level, bits, mem_level));
             sync_flush(compressor, payload, out);
             compressor.reset();
             true
@@ -245,33 +226,68 @@ impl PerMessageDeflate {
 
 /// One message through `compressor` with a sync flush, tail removed.
 fn sync_flush(compressor: &mut Deflater, payload: &[u8], out: &mut Vec<u8>) {
+    let flushed = sync_flush_with(payload, out, |input, out, room| {
+        let progress = compressor.sync_flush(input, out, room);
+        Some((progress.consumed, progress.produced))
+    });
+    // No progress with room to spare cannot happen on C zlib.
+    debug_assert!(flushed, "deflate made no progress");
+}
+
+/// One message with a sync flush, tail removed, through `step`: one compressor call that
+/// appends at most `room` bytes to `out` and returns the input bytes consumed and output
+/// bytes produced, or `None` on an error. `false`, with `out` as it was, if a step fails or
+/// makes no progress (instead of spinning).
+pub(super) fn sync_flush_with(
+    payload: &[u8],
+    out: &mut Vec<u8>,
+    mut step: impl FnMut(&[u8], &mut Vec<u8>, usize) -> Option<(usize, usize)>,
+) -> bool {
     let start = out.len();
     let mut input = payload;
     // Deflate output is at most a few bytes per 16 KiB over the input; one step
     // nearly always suffices.
     let mut room = input.len() + input.len() / 64 + 64;
     loop {
-        let progress = compressor.sync_flush(input, out, room);
-        input = &input[progress.consumed..];
-        if input.is_empty() && progress.produced < room {
+        let Some((consumed, produced)) = step(input, out, room) else {
+            out.truncate(start);
+            return false;
+        };
+        input = &input[consumed..];
+        if input.is_empty() && produced < room {
             break;
         }
-        if progress.consumed == 0 && progress.produced == 0 {
-            // No progress with room to spare cannot happen; do not spin if it does.
-            debug_assert!(false, "deflate made no progress");
-            break;
+        if consumed == 0 && produced == 0 {
+            out.truncate(start);
+            return false;
         }
         room = room.max(64) * 2;
     }
-    strip_tail(out, start);
-}
-
-/// Removes the `00 00 ff ff` a sync flush ended the message at `out[start..]` with.
-pub(super) fn strip_tail(out: &mut Vec<u8>, start: usize) {
     debug_assert!(out[start..].ends_with(&TAIL), "sync flush without its tail");
     if out[start..].ends_with(&TAIL) {
         out.truncate(out.len() - TAIL.len());
     }
+    true
+}
+
+/// The thread's shared codec for `key` in `pool`, made by `make` when missing; the oldest
+/// goes once [`SHARED_DEFLATERS`] settings are kept.
+pub(super) fn pooled<T>(
+    pool: &mut Vec<(DeflateKey, T)>,
+    key: DeflateKey,
+    make: impl FnOnce() -> T,
+) -> &mut T {
+    let index = match pool.iter().position(|(k, _)| *k == key) {
+        Some(index) => index,
+        None => {
+            if pool.len() == SHARED_DEFLATERS {
+                pool.remove(0);
+            }
+            pool.push((key, make()));
+            pool.len() - 1
+        }
+    };
+    &mut pool[index].1
 }
 
 fn inflate(

@@ -19,7 +19,7 @@ use std::cell::RefCell;
 
 use zlib_rs::{Deflate, DeflateConfig, DeflateFlush};
 
-use super::codec::{strip_tail, DeflateKey, SHARED_DEFLATERS};
+use super::codec::{pooled, sync_flush_with, DeflateKey};
 use super::zlib::Deflater;
 
 /// Messages shorter than this stay on the connection's compressor whatever its window:
@@ -58,35 +58,25 @@ pub(super) fn large_message_min(window_bits: u8) -> usize {
 /// fresh compressor instead.
 pub(super) fn compress(
     key: DeflateKey,
-    own: Option<&mut Deflater>,
+    mut own: Option<&mut Deflater>,
     payload: &[u8],
     out: &mut Vec<u8>,
 ) -> bool {
     let (level, bits, mem_level) = key;
     debug_assert!(payload.len() >= large_message_min(bits));
-    let mut own = own;
     let done = POOL.try_with(|cell| {
         let Ok(mut pool) = cell.try_borrow_mut() else {
             return false;
         };
         let Pool { deflaters, history } = &mut *pool;
-        let index = match deflaters.iter().position(|(k, _)| *k == key) {
-            Some(index) => index,
-            None => {
-                if deflaters.len() == SHARED_DEFLATERS {
-                    deflaters.remove(0);
-                }
-                let config = DeflateConfig {
-                    level: i32::from(level),
-                    window_bits: -i32::from(bits),
-                    mem_level: i32::from(mem_level),
-                    ..DeflateConfig::default()
-                };
-                deflaters.push((key, Deflate::new_with_config(config)));
-                deflaters.len() - 1
-            }
-        };
-        let deflater = &mut deflaters[index].1;
+        let deflater = pooled(deflaters, key, || {
+            Deflate::new_with_config(DeflateConfig {
+                level: i32::from(level),
+                window_bits: -i32::from(bits),
+                mem_level: i32::from(mem_level),
+                ..DeflateConfig::default()
+            })
+        });
         deflater.reset();
         if let Some(own) = own.as_deref_mut() {
             own.history(history);
@@ -94,7 +84,9 @@ pub(super) fn compress(
                 return false;
             }
         }
-        if !sync_flush(deflater, payload, out) {
+        if !sync_flush_with(payload, out, |input, out, room| {
+            step(deflater, input, out, room)
+        }) {
             return false;
         }
         if let Some(own) = own {
@@ -105,31 +97,21 @@ pub(super) fn compress(
     done == Ok(true)
 }
 
-/// One message through `deflater` with a sync flush, tail removed. `false` (and `out`
-/// as it was) if zlib-rs reports an error, which a sync flush of valid input never does.
-fn sync_flush(deflater: &mut Deflate, payload: &[u8], out: &mut Vec<u8>) -> bool {
-    let start = out.len();
-    let mut input = payload;
-    // As in the C path: one step nearly always suffices.
-    let mut room = input.len() + input.len() / 64 + 64;
-    loop {
-        let at = out.len();
-        out.resize(at + room, 0);
-        let (in_before, out_before) = (deflater.total_in(), deflater.total_out());
-        let status = deflater.compress(input, &mut out[at..], DeflateFlush::SyncFlush);
-        let consumed = (deflater.total_in() - in_before) as usize;
-        let produced = (deflater.total_out() - out_before) as usize;
-        out.truncate(at + produced);
-        input = &input[consumed..];
-        if input.is_empty() && produced < room {
-            break;
-        }
-        if status.is_err() || (consumed == 0 && produced == 0) {
-            out.truncate(start);
-            return false;
-        }
-        room = room.max(64) * 2;
-    }
-    strip_tail(out, start);
-    true
+/// One zlib-rs call with a sync flush into at most `room` bytes appended to `out`: the
+/// input consumed and output produced, or `None` on an error (which a sync flush of valid
+/// input never gives).
+fn step(
+    deflater: &mut Deflate,
+    input: &[u8],
+    out: &mut Vec<u8>,
+    room: usize,
+) -> Option<(usize, usize)> {
+    let at = out.len();
+    out.resize(at + room, 0);
+    let (in_before, out_before) = (deflater.total_in(), deflater.total_out());
+    let status = deflater.compress(input, &mut out[at..], DeflateFlush::SyncFlush);
+    let consumed = (deflater.total_in() - in_before) as usize;
+    let produced = (deflater.total_out() - out_before) as usize;
+    out.truncate(at + produced);
+    status.ok().map(|_| (consumed, produced))
 }

@@ -653,7 +653,7 @@ fn sizes_through_default_policy(messages: &[Vec<u8>]) -> Vec<usize> {
     let params = DeflateParams::default();
     let mut server = PerMessageDeflate::new(Role::Server, &params, &options);
     let mut client = PerMessageDeflate::new(Role::Client, &params, &options);
-    assert_eq!(server.large_min, 8 * 1024);
+    assert_eq!(large::large_message_min(server.deflate_key.1), 8 * 1024);
     messages
         .iter()
         .enumerate()
