@@ -21,7 +21,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Joins the room named by the path; publishes what it receives there.
+/// Joins the room named by the path and says so; publishes what it receives there.
 struct Member {
     hub: Hub,
     room: String,
@@ -31,12 +31,17 @@ impl WebSocketHandler for Member {
     async fn open(&mut self, ws: &WebSocket, args: PathArgs) {
         self.room = args.get(0).unwrap().to_owned();
         self.hub.join(&self.room, ws).await;
+        // Only now does this node read the room for it: a test must not publish before.
+        ws.write_message(JOINED).await.unwrap();
     }
 
     async fn on_message(&mut self, _ws: &WebSocket, message: Message) {
         self.hub.publish(&self.room, message).await.unwrap();
     }
 }
+
+/// What a member is told once `Hub::join` has returned.
+const JOINED: &str = "joined";
 
 /// A hub on `url` recording its events, and a squall server whose members join it.
 struct Node {
@@ -70,12 +75,14 @@ impl Node {
         }
     }
 
+    /// A client that has joined `room`: its node reads the room for it.
     async fn member(&self, room: &str) -> Client {
-        let client = tokio_tungstenite::connect_async(format!("{}{room}", self.base))
+        let mut client = tokio_tungstenite::connect_async(format!("{}{room}", self.base))
             .await
             .unwrap()
             .0;
-        wait_until(Duration::from_secs(5), || self.hub.local_members(room) > 0).await;
+        assert_eq!(next(&mut client).await, TMessage::text(JOINED));
+        assert!(self.hub.local_members(room) > 0);
         client
     }
 
@@ -289,6 +296,11 @@ async fn data_lost_by_redis_is_reported_as_a_gap_and_delivery_goes_on() {
     let mut member = receiver.member("lost").await;
     publisher.send(TMessage::text("before")).await.unwrap();
     assert_eq!(next(&mut member).await, TMessage::text("before"));
+    // Redis acknowledged "before" to its publisher: it is not published again after the loss.
+    wait_until(Duration::from_secs(5), || {
+        sender.hub.status().pending_publishes == 0
+    })
+    .await;
     redis.kill();
     redis.restart().await;
     wait_until(Duration::from_secs(10), || receiver.hub.status().gaps == 1).await;

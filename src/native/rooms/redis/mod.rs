@@ -92,8 +92,7 @@ impl Backend {
         Self { shared }
     }
 
-    /// Starts the publishing and the reading task; they end when `hub` is dropped.
-    /// Starts the publishing and the reading task on a thread of their own, with a
+    /// Starts the publishing, the reading and the expiring task on a thread of their own, with a
     /// single-threaded runtime; they end when `hub` is dropped. Under load the application's
     /// runtime is busy with its connections, and a message's two turns here (publish, read)
     /// should not each wait behind all of them (BENCHMARKS.md, "Rooms across nodes").
@@ -112,8 +111,14 @@ impl Backend {
                         Role::Publish,
                         publisher::session,
                     );
-                    let read = supervise(shared, hub, Role::Read, reader::session);
-                    futures_util::future::join(publish, read).await;
+                    let read = supervise(
+                        Arc::clone(&shared),
+                        hub.clone(),
+                        Role::Read,
+                        reader::session,
+                    );
+                    let expire = publisher::expire(shared, hub);
+                    futures_util::future::join3(publish, read, expire).await;
                 });
             })?;
         Ok(())

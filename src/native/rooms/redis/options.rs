@@ -39,7 +39,9 @@ pub(super) type Hook = Arc<dyn Fn(&Hub, &HubEvent) + Send + Sync>;
 ///   or Redis lost its data), the node emits [`HubEvent::Gap`] to the
 ///   [`on_event`](Self::on_event) hook, logs it, counts it in
 ///   [`HubStatus::gaps`](crate::rooms::HubStatus::gaps), and goes on with the messages that
-///   are there.
+///   are there. When Redis lost its data, it also lost which publishes it had applied: a
+///   message whose acknowledgment the loss cut off is published again, after the gap, so
+///   members that had it before the gap can receive it twice.
 /// - **Bounded waiting and memory.** [`publish`](crate::rooms::Hub::publish) returns once
 ///   the message is queued for Redis, in order; messages waiting for Redis hold at most
 ///   [`max_pending_bytes`](Self::max_pending_bytes), beyond which `publish` waits, up to the

@@ -5,7 +5,9 @@
 //! applies a message only if its number is above the highest already applied to the room
 //! for this hub, so resending after a lost reply applies nothing twice; and since one
 //! connection carries the messages in queue order, what Redis applied is always a prefix
-//! of what was sent: order holds too.
+//! of what was sent: order holds too. A message Redis has not taken by its deadline is
+//! dropped then, by a task of its own, connected or not, so that it frees its share of the
+//! queue's budget on time.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -34,6 +36,8 @@ const IDLE_CHECK: Duration = Duration::from_secs(1);
 pub(super) struct Queue {
     state: Mutex<QueueState>,
     wake: Notify,
+    /// Wakes [`expire`] for a message that expires before it would look.
+    expiry: Notify,
     /// Payload bytes that may wait; a publisher takes its message's share before queueing.
     budget: Arc<Semaphore>,
     budget_bytes: usize,
@@ -43,6 +47,11 @@ pub(super) struct Queue {
 struct QueueState {
     next_sequence: u64,
     items: VecDeque<Item>,
+    /// The last sequence number of the batch on the wire: until Redis replies, those
+    /// messages may have been applied, so they are not dropped at their deadline.
+    in_flight: Option<u64>,
+    /// When [`expire`] looks at the queue next.
+    armed: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -55,6 +64,13 @@ struct Item {
     /// Resolves the message's [`Confirmation`].
     done: Option<oneshot::Sender<()>>,
     _budget: OwnedSemaphorePermit,
+}
+
+impl Item {
+    /// Whether the item was sent in the batch whose last sequence number is `in_flight`.
+    fn on_the_wire(&self, in_flight: Option<u64>) -> bool {
+        in_flight.is_some_and(|last| self.sequence <= last)
+    }
 }
 
 /// When a queued message is published: Redis acknowledged it, or its deadline passed.
@@ -87,6 +103,7 @@ impl Queue {
         Self {
             state: Mutex::default(),
             wake: Notify::new(),
+            expiry: Notify::new(),
             budget: Arc::new(Semaphore::new(budget_bytes)),
             budget_bytes,
         }
@@ -120,8 +137,12 @@ impl Queue {
                 .await
                 .map_err(|_| HubError::PublishTimeout(timeout))?
                 .map_err(|_| HubError::PublishTimeout(timeout))?;
+        // The budget may come as the deadline passes: too late to queue.
+        if Instant::now() >= deadline {
+            return Err(HubError::PublishTimeout(timeout));
+        }
         let (done, acknowledged) = oneshot::channel();
-        {
+        let early = {
             let mut state = self.lock();
             let sequence = state.next_sequence;
             state.next_sequence += 1;
@@ -134,6 +155,11 @@ impl Queue {
                 done: Some(done),
                 _budget: budget,
             });
+            // One that waited for the budget can expire before the messages queued earlier.
+            state.armed.is_some_and(|armed| deadline < armed)
+        };
+        if early {
+            self.expiry.notify_one();
         }
         self.wake.notify_one();
         Ok(Confirmation {
@@ -142,21 +168,41 @@ impl Queue {
     }
 
     /// Drops the messages Redis did not take by their deadline (their waiters, if any, got
-    /// the timeout) and returns how many. One that was sent before may still have been
-    /// applied; one sent later can only be applied after it (sequence numbers), so order
-    /// holds either way.
-    fn drop_expired(&self) -> u64 {
-        let now = Instant::now();
+    /// the timeout) but those on the wire, and returns how many. One that was sent before
+    /// may still have been applied; one sent later can only be applied after it (sequence
+    /// numbers), so order holds either way.
+    pub(super) fn drop_expired(&self, now: Instant) -> u64 {
         let mut state = self.lock();
+        let in_flight = state.in_flight;
         let before = state.items.len();
-        state.items.retain(|item| item.deadline > now);
+        state
+            .items
+            .retain(|item| item.deadline > now || item.on_the_wire(in_flight));
         (before - state.items.len()) as u64
     }
 
-    /// The oldest messages, up to a batch, to send now.
-    fn batch(&self) -> Vec<(u64, Arc<str>, bool, Bytes)> {
+    /// When [`expire`] should look next, at the latest `latest`: when the first message
+    /// not on the wire expires. Deadlines follow the queue's order (the budget is handed
+    /// out in turn), and a message queued with an earlier one than this wakes [`expire`].
+    pub(super) fn arm(&self, latest: Instant) -> Instant {
+        let mut state = self.lock();
+        let in_flight = state.in_flight;
+        let first = state
+            .items
+            .iter()
+            .find(|item| !item.on_the_wire(in_flight))
+            .map(|item| item.deadline);
+        let next = first.map_or(latest, |deadline| deadline.min(latest));
+        state.armed = Some(next);
+        next
+    }
+
+    /// The oldest messages, up to a batch, to send now; they are on the wire until
+    /// [`acknowledge`](Self::acknowledge) or [`connection_lost`](Self::connection_lost).
+    pub(super) fn batch(&self) -> Vec<(u64, Arc<str>, bool, Bytes)> {
         let mut bytes = 0;
-        self.lock()
+        let mut state = self.lock();
+        let batch: Vec<_> = state
             .items
             .iter()
             .take(MAX_BATCH)
@@ -173,14 +219,21 @@ impl Queue {
                     item.payload.clone(),
                 )
             })
-            .collect()
+            .collect();
+        state.in_flight = batch.last().map(|(sequence, ..)| *sequence);
+        batch
     }
 
-    /// Redis applied the oldest `count` messages.
-    fn acknowledge(&self, count: usize) {
+    /// Redis applied the batch on the wire.
+    pub(super) fn acknowledge(&self) {
         let done: Vec<Item> = {
             let mut state = self.lock();
-            let count = count.min(state.items.len());
+            let last = state.in_flight.take();
+            let count = state
+                .items
+                .iter()
+                .take_while(|item| item.on_the_wire(last))
+                .count();
             state.items.drain(..count).collect()
         };
         for mut item in done {
@@ -189,13 +242,28 @@ impl Queue {
             }
         }
     }
+
+    /// The connection failed with a batch on the wire: it is sent again on the next one,
+    /// and expires like the rest meanwhile.
+    pub(super) fn connection_lost(&self) {
+        self.lock().in_flight = None;
+    }
+}
+
+/// Drops queued messages at their deadline, connected or not, until the hub is gone (it
+/// looks at least every [`IDLE_CHECK`]).
+pub(super) async fn expire(shared: Arc<Shared>, hub: Weak<HubInner>) {
+    while hub.strong_count() > 0 {
+        let now = Instant::now();
+        shared.dropped(&hub, shared.queue.drop_expired(now));
+        let next = shared.queue.arm(now + IDLE_CHECK);
+        let _ = tokio::time::timeout_at(next, shared.queue.expiry.notified()).await;
+    }
 }
 
 /// One publishing connection: connects, sends the queue until the connection fails or the
 /// hub is gone.
 pub(super) async fn session(shared: Arc<Shared>, hub: Weak<HubInner>) -> Outcome {
-    // While disconnected, messages whose publishers gave up go.
-    shared.dropped(&hub, shared.queue.drop_expired());
     let (connection, script) = match connect(&shared).await {
         Ok(connected) => connected,
         Err(error) => return Outcome::failed(error),
@@ -207,6 +275,7 @@ pub(super) async fn session(shared: Arc<Shared>, hub: Weak<HubInner>) -> Outcome
     shared.up(Role::Publish, &hub);
     let started = Instant::now();
     let failed = send_queue(&shared, &hub, connection, &script).await;
+    shared.queue.connection_lost();
     *shared
         .command
         .lock()
@@ -237,7 +306,6 @@ async fn send_queue(
 ) -> Option<String> {
     let ttl = shared.options.room_ttl.as_secs().max(1);
     loop {
-        shared.dropped(hub, shared.queue.drop_expired());
         let batch = shared.queue.batch();
         if batch.is_empty() {
             if hub.strong_count() == 0 {
@@ -271,6 +339,6 @@ async fn send_queue(
             // Applied messages are no-ops when sent again; start over on a fresh connection.
             return Some(format!("{error:?}"));
         }
-        shared.queue.acknowledge(batch.len());
+        shared.queue.acknowledge();
     }
 }

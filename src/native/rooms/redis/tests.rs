@@ -1,12 +1,16 @@
-//! The pure rules of the Redis layout: ids, positions, gaps, replies.
+//! The pure rules of the Redis layout (ids, positions, gaps, replies) and the publish
+//! queue's bookkeeping, without a connection.
 
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use redis::Value;
 
+use super::publisher::Queue;
 use super::stream::{newest_id, parse_xread, Cursor, Entry, Keys, StreamId};
-use crate::rooms::GapReason;
+use crate::rooms::{GapReason, HubError};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
@@ -154,4 +158,62 @@ fn the_newest_id_comes_from_xrevrange() {
     let reply = Value::Array(vec![Value::Array(vec![bulk("77-4"), Value::Array(vec![])])]);
     assert_eq!(newest_id(&reply), Some(id(77, 4)));
     assert_eq!(newest_id(&Value::Array(vec![])), None);
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[tokio::test]
+async fn messages_on_the_wire_outlive_their_deadline_and_the_others_expire() {
+    let queue = Queue::new(1 << 20);
+    let first = queue.accept("room", "one".into(), SECOND).await.unwrap();
+    let second = queue.accept("room", "two".into(), SECOND).await.unwrap();
+    let sent: Vec<u64> = queue
+        .batch()
+        .iter()
+        .map(|(sequence, ..)| *sequence)
+        .collect();
+    assert_eq!(sent, [0, 1]);
+    let waiting = queue.accept("room", "three".into(), SECOND).await.unwrap();
+    let far = Instant::now() + 10 * SECOND;
+    let deadline = queue.arm(far);
+    assert!(deadline < far, "the message not sent is waited on");
+    assert_eq!(queue.drop_expired(deadline - SECOND / 2), 0);
+    assert_eq!(queue.drop_expired(deadline), 1, "only the message not sent");
+    assert_eq!(queue.arm(far), far, "the sent ones are not waited on");
+    queue.acknowledge();
+    assert_eq!(queue.len(), 0);
+    assert!(first.wait().await.is_ok() && second.wait().await.is_ok());
+    assert!(matches!(
+        waiting.wait().await,
+        Err(HubError::PublishTimeout(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_batch_whose_connection_failed_expires_like_the_rest() {
+    let queue = Queue::new(1 << 20);
+    let lost = queue.accept("room", "one".into(), SECOND).await.unwrap();
+    assert_eq!(queue.batch().len(), 1);
+    queue.connection_lost();
+    let far = Instant::now() + 10 * SECOND;
+    let deadline = queue.arm(far);
+    assert!(deadline < far, "waited on again");
+    assert_eq!(queue.drop_expired(deadline), 1);
+    assert!(matches!(
+        lost.wait().await,
+        Err(HubError::PublishTimeout(_))
+    ));
+    // Nothing is on the wire: a late reply acknowledges nothing.
+    let kept = queue.accept("room", "two".into(), SECOND).await.unwrap();
+    queue.acknowledge();
+    assert_eq!(queue.len(), 1);
+    drop(kept);
+}
+
+#[tokio::test]
+async fn a_message_whose_deadline_passed_before_it_was_queued_is_refused() {
+    let queue = Queue::new(1 << 20);
+    let refused = queue.accept("room", "late".into(), Duration::ZERO).await;
+    assert!(matches!(refused, Err(HubError::PublishTimeout(_))));
+    assert_eq!(queue.len(), 0, "it holds no budget");
 }
