@@ -120,7 +120,7 @@ async fn static_files_and_unknown_paths_are_plain_http() {
     let www = std::env::temp_dir().join(format!("squall-axum-www-{}", std::process::id()));
     std::fs::create_dir_all(&www).unwrap();
     std::fs::write(www.join("index.html"), "<p>chat</p>").unwrap();
-    let addr = start(axum_chat::app(axum_chat::Hub::new(), www)).await;
+    let addr = start(axum_chat::app(axum_chat::Hub::new(), www.clone())).await;
     let (head, mut stream) = raw_head(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("content-type: text/html"), "{head}");
@@ -129,6 +129,7 @@ async fn static_files_and_unknown_paths_are_plain_http() {
     assert_eq!(&body, b"<p>chat</p>");
     let (head, _) = raw_head(addr, "GET /../Cargo.toml HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(head.starts_with("http/1.1 404"), "{head}");
+    std::fs::remove_dir_all(&www).unwrap();
 }
 
 #[tokio::test]

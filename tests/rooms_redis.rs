@@ -364,6 +364,8 @@ struct TlsRedis {
     child: std::process::Child,
     port: u16,
     root_pem: String,
+    /// The certificates and Redis' working directory, removed on drop.
+    dir: std::path::PathBuf,
 }
 
 #[cfg(feature = "tls")]
@@ -418,6 +420,7 @@ impl TlsRedis {
             child,
             port,
             root_pem: ca.pem(),
+            dir,
         }
     }
 }
@@ -427,6 +430,7 @@ impl Drop for TlsRedis {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
