@@ -12,7 +12,7 @@ use rand_core::{RngCore, SeedableRng};
 use super::event::{Closed, Event};
 use super::frame::OpCode;
 use super::output::Output;
-use super::recv::{Partial, TextProgress, MIN_RESERVE};
+use super::recv::{FrameProgress, Partial, MIN_RESERVE};
 use super::{Config, Role};
 use crate::{CloseCode, CloseFrame, Failure, ProtocolError, Timeout};
 
@@ -93,8 +93,8 @@ pub struct Connection {
     pub(super) events: VecDeque<Event>,
     /// A fragmented message being reassembled.
     pub(super) partial: Option<Box<Partial>>,
-    /// How much of a text frame still arriving has been unmasked and found valid UTF-8.
-    pub(super) text_progress: Option<Box<TextProgress>>,
+    /// How much of a frame still arriving has been unmasked (and, for text, found valid).
+    pub(super) frame_progress: Option<Box<FrameProgress>>,
     /// A violation found behind messages the application has not taken yet, and when:
     /// acted on once they are taken, so their answers go out before the close.
     pub(super) held_failure: Option<Box<(ProtocolError, Instant)>>,
@@ -173,7 +173,7 @@ impl Connection {
             out: Output::new(),
             events: VecDeque::new(),
             partial: None,
-            text_progress: None,
+            frame_progress: None,
             held_failure: None,
             reader_behind: false,
             discarding: false,
@@ -499,7 +499,7 @@ impl Connection {
         self.discarding = true;
         self.inbuf = BytesMut::new();
         self.partial = None;
-        self.text_progress = None;
+        self.frame_progress = None;
         self.held_failure = None;
         self.close_transport(now);
         self.finish(Closed {

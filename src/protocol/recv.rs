@@ -17,15 +17,16 @@ use crate::{CloseCode, CloseFrame, Message, ProtocolError};
 /// is still arriving; beyond it, the room reserved ahead grows with the bytes received.
 pub(super) const MIN_RESERVE: usize = 64 * 1024;
 
-/// A text frame whose payload is still arriving: the prefix unmasked in place and found
-/// valid so far, so invalid UTF-8 fails as soon as its bytes arrive (RFC 6455 §8.1).
+/// A frame whose payload is still arriving: the prefix unmasked in place as it came,
+/// while it was still in the cache, and for uncompressed text found valid so far, so that
+/// invalid UTF-8 fails as soon as its bytes arrive (RFC 6455 §8.1).
 #[derive(Debug, Default)]
-pub(crate) struct TextProgress {
+pub(crate) struct FrameProgress {
     unmasked: usize,
     utf8: Utf8Validator,
 }
 
-impl TextProgress {
+impl FrameProgress {
     /// Unmasks the rest of the frame's payload, now complete; the validator has checked
     /// what came before.
     #[cold]
@@ -138,7 +139,7 @@ impl Connection {
             // Nothing after the violation counts: drop it, keep the violation.
             self.discarding = true;
             self.partial = None;
-            self.text_progress = None;
+            self.frame_progress = None;
             self.held_failure = Some(Box::new((error, now)));
         } else {
             self.fail(error, now);
@@ -188,7 +189,7 @@ impl Connection {
         if self.inbuf.len() < header_len + payload_len {
             // The header's parts by value: a reference would keep the header in memory on
             // every frame's path, not only this one.
-            self.check_text_so_far(header.opcode, header.rsv1, header.mask, header_len)?;
+            self.progress_so_far(header.opcode, header.rsv1, header.mask, header_len)?;
             // Room for the rest of the frame, but no more than arrived, or than the largest
             // frame received so far, or MIN_RESERVE: a header alone must not make this side
             // allocate the length it announces. Reserving the rest at once reclaims the
@@ -207,7 +208,7 @@ impl Connection {
         // Past the header in place: a second split would cost another handle on the buffer.
         payload.advance(header_len);
         // A frame that arrived whole (the common case) has no progress to pick up.
-        let utf8 = match self.text_progress.take() {
+        let utf8 = match self.frame_progress.take() {
             None => {
                 if let Some(mask) = header.mask {
                     apply_mask(&mut payload, mask, 0);
@@ -234,31 +235,37 @@ impl Connection {
         Ok(true)
     }
 
-    /// Unmasks and checks the part of an uncompressed text frame that has arrived (the
-    /// buffer holds no more than this frame), so invalid UTF-8 fails before the rest comes.
-    /// A continuation whose message so far ends inside a character is checked once whole.
+    /// Unmasks the part of a frame that has arrived (the buffer holds no more than this
+    /// frame) while the read left it in the cache, instead of in one pass over the whole
+    /// payload at its end, and checks it if it is uncompressed text, so invalid UTF-8 fails
+    /// before the rest comes. A continuation whose message so far ends inside a character
+    /// is checked once whole.
     #[cold]
-    fn check_text_so_far(
+    fn progress_so_far(
         &mut self,
         opcode: OpCode,
         rsv1: bool,
         mask: Option<[u8; 4]>,
         header_len: usize,
     ) -> Result<(), ProtocolError> {
-        let checked = match (opcode, &self.partial) {
+        let text = match (opcode, &self.partial) {
             (OpCode::Text, None) => !rsv1,
             (OpCode::Continuation, Some(partial)) => partial.ends_on_a_character(),
             _ => false,
         };
-        if !checked || self.state != State::Open || self.inbuf.len() == header_len {
+        if !(text || mask.is_some()) || self.state != State::Open || self.inbuf.len() == header_len
+        {
             return Ok(());
         }
-        let progress = self.text_progress.get_or_insert_with(Box::default);
+        let progress = self.frame_progress.get_or_insert_with(Box::default);
         let payload = &mut self.inbuf[header_len..];
         if let Some(mask) = mask {
             apply_mask(&mut payload[progress.unmasked..], mask, progress.unmasked);
         }
         progress.unmasked = payload.len();
+        if !text {
+            return Ok(());
+        }
         progress
             .utf8
             .feed(payload, false)

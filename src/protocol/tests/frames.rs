@@ -154,3 +154,38 @@ fn many_frames_in_one_read_and_one_frame_per_byte() {
     }
     assert_eq!(events(&mut bytewise), expected);
 }
+
+#[test]
+fn a_masked_frame_arriving_in_pieces_is_unmasked_piece_by_piece_to_the_same_bytes() {
+    // Bytes that differ at every offset, so a piece unmasked with the key at the wrong
+    // phase, twice or not at all shows.
+    let payload: Vec<u8> = (0..70_001u32).map(|i| (i * 31 % 251) as u8).collect();
+    let text_payload: String = (0..70_001u32)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    for (opcode, payload, expected) in [
+        (
+            0x2,
+            payload.as_slice(),
+            Message::Binary(payload.clone().into()),
+        ),
+        (
+            0x1,
+            text_payload.as_bytes(),
+            Message::from(text_payload.as_str()),
+        ),
+    ] {
+        let wire = from_client(true, opcode, payload);
+        for piece in [1, 3, 5, 4096, 65_537] {
+            let (mut s, now) = server();
+            for read in wire.chunks(piece) {
+                s.receive(read, now);
+            }
+            assert_eq!(
+                s.poll_event(),
+                Some(Event::Message(expected.clone())),
+                "opcode {opcode}, pieces of {piece}"
+            );
+        }
+    }
+}
