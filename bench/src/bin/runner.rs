@@ -37,7 +37,9 @@
 //!   squall's slice rate over that library's slice rate in the same pass (two slices
 //!   measured next to each other in time, so load that drifts between passes divides out,
 //!   where it can still tilt the ratio of two upper quartiles), and shows the lowest of the
-//!   three.
+//!   libraries'. A second table gives that median against every server of the run one by
+//!   one: the baseline's is a before/after in one figure per cell, and the near-free echo's
+//!   shows how far the machine's noise moves a ratio.
 //! - **Idle memory** gets a fresh server process per figure, one after another.
 //! - **Chat and deflate cells** (`chat100`, `dchat1`, `dchat100`, `d64k1`, `d64k100`) are
 //!   sliced like the echo cells, with yawc's client as the load ([`squall_bench::chat`]);
@@ -1228,6 +1230,9 @@ fn print_table(
              several connections) as much CPU as the server, so it may have set the pace.",
             chat::GENERATOR_LIMIT * 100.0
         );
+    }
+    print_paired(cells, servers, paired);
+    if cells.iter().any(|c| matches!(c.kind, Kind::Chat { .. })) {
         println!(
             "\nChat and deflate cells, bytes on the wire per payload byte (frame headers \
              included), server → client (the server's compression) / client → server \
@@ -1268,6 +1273,30 @@ fn print_table(
             _ => format!("{cost:.1}"),
         })
     });
+}
+
+/// squall against every other server of the run, the baseline and the near-free echo
+/// included, paired the way the table's `paired` column is: the median over every pass of
+/// every round. The baseline's column is a before/after in one figure per cell; the
+/// near-free echo's shows how far the machine's noise moves a ratio.
+fn print_paired(cells: &[Cell], servers: &[&str], paired: &HashMap<(&str, &str), Vec<f64>>) {
+    let others: Vec<&str> = servers.iter().copied().filter(|s| *s != "squall").collect();
+    let ratios = |cell: &Cell, server: &str| {
+        paired
+            .get(&(cell.id, server))
+            .filter(|ratios| !ratios.is_empty())
+            .map(|ratios| median(ratios))
+    };
+    println!(
+        "\nPaired, squall against each server (squall ÷ server, open times server ÷ squall; \
+         above 1 when squall does better): the median over every pass of every round:\n"
+    );
+    print_grid(
+        cells,
+        &others,
+        |cell| others.iter().any(|s| ratios(cell, s).is_some()),
+        |cell, server| ratios(cell, server).map(|r| format!("{r:.3}")),
+    );
 }
 
 /// Server CPU per message (µs), per handshake (µs) or per MB (ms).
