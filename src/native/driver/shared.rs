@@ -6,12 +6,13 @@ use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_core::Stream;
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
 use crate::protocol::{Closed, Connection, Event, State};
@@ -96,9 +97,11 @@ impl Shared {
 
     #[inline]
     pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
-        // Nothing panics while holding the lock but the core's own bugs; its state is
-        // then no worse than the panic left it.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        // parking_lot's lock has no poisoning: nothing panics while holding it but the
+        // core's own bugs, and its state is then no worse than the panic left it. Without
+        // poisoning, a lock and its release skip the panic-count checks std's take on
+        // every message.
+        self.inner.lock()
     }
 
     #[inline]
