@@ -1213,9 +1213,7 @@ fn print_table(
         // the one with the best figure.
         let paired_ratio = LIBRARIES
             .iter()
-            .filter_map(|&lib| paired.get(&(cell.id, lib)))
-            .filter(|ratios| !ratios.is_empty())
-            .map(|ratios| median(ratios))
+            .filter_map(|&lib| paired_median(paired, cell, lib))
             .min_by(f64::total_cmp)
             .map_or_else(|| "—".to_owned(), |ratio| format!("{ratio:.2}x"));
         row.push_str(&format!(
@@ -1281,12 +1279,6 @@ fn print_table(
 /// near-free echo's shows how far the machine's noise moves a ratio.
 fn print_paired(cells: &[Cell], servers: &[&str], paired: &HashMap<(&str, &str), Vec<f64>>) {
     let others: Vec<&str> = servers.iter().copied().filter(|s| *s != "squall").collect();
-    let ratios = |cell: &Cell, server: &str| {
-        paired
-            .get(&(cell.id, server))
-            .filter(|ratios| !ratios.is_empty())
-            .map(|ratios| median(ratios))
-    };
     println!(
         "\nPaired, squall against each server (squall ÷ server, open times server ÷ squall; \
          above 1 when squall does better): the median over every pass of every round:\n"
@@ -1294,9 +1286,25 @@ fn print_paired(cells: &[Cell], servers: &[&str], paired: &HashMap<(&str, &str),
     print_grid(
         cells,
         &others,
-        |cell| others.iter().any(|s| ratios(cell, s).is_some()),
-        |cell, server| ratios(cell, server).map(|r| format!("{r:.3}")),
+        |cell| {
+            others
+                .iter()
+                .any(|s| paired_median(paired, cell, s).is_some())
+        },
+        |cell, server| paired_median(paired, cell, server).map(|r| format!("{r:.3}")),
     );
+}
+
+/// The median of squall's paired ratios against `server` in `cell`, if any pass paired.
+fn paired_median(
+    paired: &HashMap<(&str, &str), Vec<f64>>,
+    cell: &Cell,
+    server: &str,
+) -> Option<f64> {
+    paired
+        .get(&(cell.id, server))
+        .filter(|ratios| !ratios.is_empty())
+        .map(|ratios| median(ratios))
 }
 
 /// Server CPU per message (µs), per handshake (µs) or per MB (ms).
