@@ -97,10 +97,9 @@ impl Shared {
 
     #[inline]
     pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
-        // parking_lot's lock has no poisoning: nothing panics while holding it but the
-        // core's own bugs, and its state is then no worse than the panic left it. Without
-        // poisoning, a lock and its release skip the panic-count checks std's take on
-        // every message.
+        // No poisoning: nothing panics while holding this lock but the core's own bugs,
+        // and its state is then no worse than the panic left it. (std's mutex would read
+        // the thread's panic count on every lock and release, on every message.)
         self.inner.lock()
     }
 
